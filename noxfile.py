@@ -1,0 +1,79 @@
+"""Sessions of the Workonflow Call API toolchain.
+
+Data flows one way, from `openapi.yaml` outward: `lint` checks the spec, `generate` and `check`
+derive `generated/`, `publish` writes `dist/`, `fuzz` holds a server to the spec, and `tests`
+runs the test suite. Python tool versions are pinned in `pyproject.toml` (`[dependency-groups]`),
+Node tools in `npm/package.json` and its lock file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2026.10.20"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_external_run = True
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).resolve().parent
+SPEC = ROOT / "openapi.yaml"
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+NPM_DIR = ROOT / "npm"
+NPM_BIN = NPM_DIR / "node_modules" / ".bin"
+
+# This machine sets PYTHONDONTWRITEBYTECODE=1; without compiled bytecode in the venvs every
+# tool start recompiles, which makes warm reruns about twice as slow.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+# Redocly CLI would otherwise try to phone home and print update notices.
+os.environ.setdefault("REDOCLY_TELEMETRY", "off")
+os.environ.setdefault("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+
+
+def install_groups(session: nox.Session, *groups: str) -> None:
+    """Install the pinned dependency groups of pyproject.toml into the session."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
+
+
+def npm_tools(session: nox.Session) -> Path:
+    """Install the pinned Node tools into npm/ (once per lock file) and return their bin folder."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        session.error("This session needs Node.js 20 or newer with npm: install it, then run again.")
+    lock = NPM_DIR / "package-lock.json"
+    stamp = NPM_DIR / "node_modules" / ".installed-lock"
+    if not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
+        session.run(
+            "npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NPM_DIR), external=True
+        )
+        stamp.write_bytes(lock.read_bytes())
+    return NPM_BIN
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Validate openapi.yaml with openapi-spec-validator, Redocly and Spectral.
+
+    Any problem fails the session; Redocly and Spectral name the file, line and rule of each.
+    Pass another spec file as a positional argument to lint it instead.
+    """
+    spec = session.posargs[0] if session.posargs else str(SPEC)
+    install_groups(session, "lint")
+    tools = npm_tools(session)
+    session.run("openapi-spec-validator", spec)
+    session.run(str(tools / "redocly"), "lint", "--format=codeframe", spec, external=True)
+    session.run(
+        str(tools / "spectral"), "lint", "--fail-severity=warn", "--format=text", spec,
+        external=True,
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pytest); arguments after `--` go to pytest."""
+    install_groups(session, "lint", "test")
+    npm_tools(session)
+    session.install("-e", ".")
+    session.run("pytest", *session.posargs)
