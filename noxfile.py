@@ -70,10 +70,37 @@ def lint(session: nox.Session) -> None:
     )
 
 
+def install_project(session: nox.Session, *groups: str) -> None:
+    """Install the groups, this project and the generated packages (when generated)."""
+    install_groups(session, *groups)
+    generated = [
+        arg
+        for package in ("client", "models")
+        if (ROOT / "generated" / package / "pyproject.toml").exists()
+        for arg in ("-e", f"generated/{package}")
+    ]
+    session.install("-e", ".", *generated)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest); arguments after `--` go to pytest."""
-    install_groups(session, "lint", "test")
+    install_project(session, "lint", "generate", "server", "fuzz", "publish", "test")
     npm_tools(session)
-    session.install("-e", ".")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks of bench/ and print their figures: `nox -s bench -- [PART ...]`.
+
+    Each part is a script `bench/PART.py`; with no part given, all of them run in turn.
+    """
+    parts = session.posargs or sorted(p.stem for p in (ROOT / "bench").glob("[!_]*.py"))
+    unknown = [p for p in parts if not (ROOT / "bench" / f"{p}.py").exists()]
+    if unknown:
+        session.error(f"usage: nox -s bench -- [PART ...]; no such part: {', '.join(unknown)}")
+    install_project(session, "generate", "server", "fuzz", "bench", "test")
+    npm_tools(session)
+    for part in parts:
+        session.run("python", f"bench/{part}.py")
