@@ -1,0 +1,99 @@
+"""What every operation must carry: errors, security, links that chain a call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import SpecSchemas, load_spec
+
+OPERATIONS = {
+    item["post"]["operationId"]: (path, item["post"]) for path, item in load_spec()["paths"].items()
+}
+NEEDS_ACTIVE_CALL = {
+    "callEnd", "callUserInvite", "callUserExclude", "callPause", "callUnpause", "callAudioPlay",
+    "callRecordingStart", "callStreamStart",
+}
+ERRORS = ["400", "401", "403", "409", "413", "415"]
+
+
+@pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
+def test_every_error_of_the_contract_is_documented_with_the_envelope(
+    schemas: SpecSchemas, operation_id: str
+) -> None:
+    _, operation = OPERATIONS[operation_id]
+    for status in ERRORS:
+        response = schemas.resolve(operation["responses"][status])
+        media = response["content"]["application/json"]
+        assert media["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+        assert media["example"]["code"] == int(status), f"{operation_id} {status}"
+
+
+def test_bearer_security_applies_to_every_operation(spec: dict[str, Any]) -> None:
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"
+    }
+    assert spec["security"] == [{"bearerAuth": []}]
+    for operation_id, (_, operation) in OPERATIONS.items():
+        assert operation.get("security", spec["security"]) == [{"bearerAuth": []}], operation_id
+
+
+def test_success_envelopes_pin_code_and_message(spec: dict[str, Any], schemas: SpecSchemas) -> None:
+    for operation_id, (_, operation) in OPERATIONS.items():
+        response = schemas.resolve(operation["responses"]["200"])
+        schema = schemas.resolve(response["content"]["application/json"]["schema"])
+        assert schema["properties"]["code"]["const"] == 200, operation_id
+        assert schema["properties"]["message"]["const"] == "OK", operation_id
+
+
+def links_of(schemas: SpecSchemas, operation_id: str) -> dict[str, dict[str, Any]]:
+    _, operation = OPERATIONS[operation_id]
+    links = operation["responses"]["200"].get("links", {})
+    return {name: schemas.resolve(link) for name, link in links.items()}
+
+
+def test_call_start_links_to_every_operation_that_needs_an_active_call(
+    schemas: SpecSchemas,
+) -> None:
+    targets = {link["operationId"] for link in links_of(schemas, "callStart").values()}
+    assert targets == NEEDS_ACTIVE_CALL
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"),
+    [
+        ("callRecordingStart", "callRecordingStop"),
+        ("callStreamStart", "callStreamStop"),
+        ("callAudioPlay", "callAudioStop"),
+    ],
+)
+def test_start_operations_link_to_their_stop(schemas: SpecSchemas, start: str, stop: str) -> None:
+    assert stop in {link["operationId"] for link in links_of(schemas, start).values()}
+
+
+def test_every_link_carries_the_thread_and_team_and_targets_an_operation(
+    spec: dict[str, Any],
+) -> None:
+    for name, link in spec["components"]["links"].items():
+        assert link["operationId"] in OPERATIONS, name
+        assert link["requestBody"] == {"threadId": "$request.body#/threadId"}, name
+        assert link["parameters"] == {"teamId": "$request.path.teamId"}, name
+
+
+def test_elements_beyond_the_source_say_so(spec: dict[str, Any]) -> None:
+    """Security, the non-source error statuses and limits are marked as this project's reading."""
+    marker = "Not in the source document"
+    assert marker in spec["components"]["securitySchemes"]["bearerAuth"]["description"]
+    for name in ["Unauthorized", "Forbidden", "Conflict", "PayloadTooLarge", "UnsupportedMediaType"]:
+        assert marker in spec["components"]["responses"][name]["description"], name
+    assert marker in spec["components"]["schemas"]["UserIds"]["description"]
+
+
+def test_the_audio_size_limit_is_a_number(spec: dict[str, Any]) -> None:
+    file_url = spec["components"]["schemas"]["CallAudioPlayRequest"]["properties"]["fileUrl"]
+    assert file_url["x-max-file-size-bytes"] == 10 * 1024 * 1024
+
+
+def test_no_null_types(spec: dict[str, Any]) -> None:
+    """openapi-generator's Python and TypeScript generators break on `type: 'null'`."""
+    assert "'null'" not in repr(spec) and '"null"' not in repr(spec)
