@@ -91,6 +91,17 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def serve(session: nox.Session) -> None:
+    """Run the reference server: `nox -s serve -- [--host H] [--port P] [--database F | --memory]`.
+
+    Arguments after `--` go to `python -m reference_server` (see its `--help`); tokens come
+    from `--token TOKEN=TEAM` or WORKONFLOW_TOKENS. Stop it with Ctrl-C or SIGTERM.
+    """
+    install_project(session, "server")
+    session.run("python", "-m", "reference_server", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks of bench/ and print their figures: `nox -s bench -- [PART ...]`.
 

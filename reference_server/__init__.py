@@ -1,0 +1,53 @@
+"""The reference server of the Workonflow Call API: a stateful implementation of openapi.yaml.
+
+Run it with `python -m reference_server` (or `nox -s serve`), or build the ASGI application
+in-process with `create_app(database, tokens)`.
+
+How a request is answered, in this order (the first failing check answers):
+
+1. The path. `POST /{teamId}/{method}` for the twelve methods of the contract; any other
+   path answers `404`. Another HTTP method on an operation's path answers `405` with
+   `Allow: POST`. (`GET /recordings/<id>.wav` and `GET /streams/<id>.wav` serve the files
+   that `fileUrl` and `streamUrl` point at.)
+2. Authentication: no bearer token, or one the server does not know, answers `401`.
+3. The `teamId` of the path: not 24 lowercase hexadecimal characters answers `400` with
+   `errors: [{"field": "teamId", ...}]`. It comes after authentication (an anonymous caller
+   learns nothing about the path), and before the team check: a malformed id is a bad
+   request, not a question of permission, and it can never be the token's team anyway.
+4. Authorisation: a valid token used on another team's path answers `403`.
+5. The body: a `Content-Type` other than `application/json` answers `415`; a body over
+   64 KiB `413`; a body that is not a JSON object, or does not match the operation's schema
+   (a missing, unknown or invalid field, an id twice in `userIds`) `400`, naming each field.
+6. The state of the thread: `409` when it does not allow the operation (see the table of
+   `../shared/CONTRACT.md`, which the server follows).
+
+Decisions the contract leaves to the server:
+
+- `call/end` answers `result` `answered` when any user was ever invited into the call and
+  `unanswered` otherwise; `dialogDuration` runs from the first invitation to the end,
+  `callDuration` from the start to the end, both in whole seconds (wall clock, floored).
+- `call.audio/play` while audio is playing replaces it. The server does not download
+  `fileUrl` (it has no network to fetch from), so it never answers `422`.
+- `fileUrl` of `call.recording/stop` and `streamUrl` of `call.stream/start` point at this
+  server (`/recordings/<id>.wav`, `/streams/<id>.wav`, ids of 32 random hex digits, served
+  without a token like any signed URL); a stream's URL answers `404` once it stopped.
+- Every operation is one SQLite transaction committed before the answer is sent (see
+  `reference_server.store` for durability), and operations are serialised per database.
+"""
+
+from __future__ import annotations
+
+from .app import DEFAULT_TOKENS, MAX_BODY_BYTES, OPERATIONS, App, create_app
+from .store import ANSWERED, UNANSWERED, Conflict, Store
+
+__all__ = [
+    "ANSWERED",
+    "DEFAULT_TOKENS",
+    "MAX_BODY_BYTES",
+    "OPERATIONS",
+    "UNANSWERED",
+    "App",
+    "Conflict",
+    "Store",
+    "create_app",
+]

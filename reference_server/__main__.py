@@ -1,0 +1,141 @@
+"""Command line of the reference server: `python -m reference_server --help`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+from .app import DEFAULT_TOKENS, check_tokens, create_app
+
+DEFAULT_DATABASE = "reference-server.sqlite3"
+TOKENS_VARIABLE = "WORKONFLOW_TOKENS"
+
+
+def _pair(text: str, source: str) -> tuple[str, str]:
+    token, sep, team = text.strip().partition("=")
+    if not sep:
+        raise ValueError(f"{source}: {text!r} is not TOKEN=TEAM")
+    return token.strip(), team.strip()
+
+
+def parse_tokens(environment: str | None, options: Sequence[str]) -> dict[str, str]:
+    """Tokens from the environment variable, then the options; the default when neither."""
+    tokens: dict[str, str] = {}
+    if environment:
+        for item in environment.split(","):
+            if item.strip():
+                token, team = _pair(item, TOKENS_VARIABLE)
+                tokens[token] = team
+    for item in options:
+        token, team = _pair(item, "--token")
+        tokens[token] = team
+    if not tokens:
+        return dict(DEFAULT_TOKENS)
+    check_tokens(tokens)
+    return tokens
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m reference_server",
+        description="The reference server of the Workonflow Call API: a stateful local sandbox.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on, 0 for any free one (%(default)s)"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--database", default=DEFAULT_DATABASE,
+        help="SQLite file that keeps the state across restarts (%(default)s)",
+    )
+    where.add_argument(
+        "--memory", action="store_true", help="keep the state in memory only (a throwaway run)"
+    )
+    parser.add_argument(
+        "--token", action="append", default=[], metavar="TOKEN=TEAM",
+        help=f"a bearer token and the team id it is valid for; repeatable. Also from "
+        f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: dev-token for the demo team",
+    )
+    parser.add_argument(
+        "--public-url", default=None,
+        help="address that fileUrl and streamUrl start with (default: the address a request "
+        "came in on)",
+    )
+    parser.add_argument(
+        "--synchronous", choices=["NORMAL", "FULL"], default="NORMAL", type=str.upper,
+        help="SQLite synchronous mode: NORMAL survives a killed process, FULL also a power "
+        "loss, at an fsync per request (%(default)s)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="do not log a line per request"
+    )
+    return parser
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        tokens = parse_tokens(os.environ.get(TOKENS_VARIABLE), args.token)
+    except ValueError as error:
+        parser.error(str(error))
+
+    import uvicorn  # imported late: `--help` and option errors stay fast
+
+    sys.stdout.reconfigure(line_buffering=True)
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    access_log = None if args.quiet else logging.getLogger("reference_server.access")
+    database = ":memory:" if args.memory else args.database
+    try:
+        app = create_app(
+            database, tokens, base_url=args.public_url, synchronous=args.synchronous,
+            access_log=access_log,
+        )
+    except (OSError, ValueError, RuntimeError) as error:
+        parser.error(f"cannot open the database {database}: {error}")
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as error:
+        app.close()
+        parser.error(f"cannot listen on {args.host}:{args.port}: {error}")
+
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Workonflow Call API reference server on http://{shown}:{port}")
+    print(f"state: {'in memory (lost at exit)' if args.memory else os.path.abspath(database)}")
+    for token, team in tokens.items():
+        print(f"token {token} -> team {team}")
+
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=False,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])  # handles SIGINT and SIGTERM: finishes requests, then stops
+    print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

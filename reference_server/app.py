@@ -1,0 +1,347 @@
+"""The ASGI application: routing, authentication, body handling and the error envelope.
+
+See the package docstring for the order in which a request is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from . import validation, wav
+from .store import Conflict, Store
+
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_TOKENS: Mapping[str, str] = {"dev-token": "333ccc134c0319001573485e"}
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+_MEDIA_PATH = re.compile(rb"/(recordings|streams)/([0-9a-f]{32})\.wav")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_JSON = (b"content-type", b"application/json")
+_OK_BODY = b'{"code":200,"message":"OK"}'
+
+
+class _Refusal(Exception):
+    """A request refused with the error envelope."""
+
+    def __init__(self, status: int, message: str,
+                 errors: list[dict[str, str]] | None = None, *, allow: bytes = b"POST") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.allow = allow
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of the contract: its request schema and how it acts on the store."""
+
+    operation_id: str
+    schema: str
+    act: Callable[[Store, str, dict[str, Any], str], dict[str, Any] | None]
+
+
+def _media_url(base: str, kind: str, media_id: str) -> str:
+    return f"{base}/{kind}/{media_id}.wav"
+
+
+OPERATIONS: dict[bytes, Operation] = {
+    b"call/start": Operation(
+        "callStart", "CallStartRequest",
+        lambda s, team, b, base: s.call_start(team, b["threadId"], b["direction"]),
+    ),
+    b"call/end": Operation(
+        "callEnd", "ThreadRequest", lambda s, team, b, base: s.call_end(team, b["threadId"])
+    ),
+    b"call.user/invite": Operation(
+        "callUserInvite", "UsersRequest",
+        lambda s, team, b, base: s.call_user_invite(team, b["threadId"], b["userIds"]),
+    ),
+    b"call.user/exclude": Operation(
+        "callUserExclude", "UsersRequest",
+        lambda s, team, b, base: s.call_user_exclude(team, b["threadId"], b["userIds"]),
+    ),
+    b"call/pause": Operation(
+        "callPause", "UsersRequest",
+        lambda s, team, b, base: s.call_pause(team, b["threadId"], b["userIds"]),
+    ),
+    b"call/unpause": Operation(
+        "callUnpause", "UsersRequest",
+        lambda s, team, b, base: s.call_unpause(team, b["threadId"], b["userIds"]),
+    ),
+    b"call.audio/play": Operation(
+        "callAudioPlay", "CallAudioPlayRequest",
+        lambda s, team, b, base: s.call_audio_play(team, b["threadId"], b["fileUrl"]),
+    ),
+    b"call.audio/stop": Operation(
+        "callAudioStop", "ThreadRequest",
+        lambda s, team, b, base: s.call_audio_stop(team, b["threadId"]),
+    ),
+    b"call.recording/start": Operation(
+        "callRecordingStart", "ThreadRequest",
+        lambda s, team, b, base: s.call_recording_start(team, b["threadId"]),
+    ),
+    b"call.recording/stop": Operation(
+        "callRecordingStop", "ThreadRequest",
+        lambda s, team, b, base: {
+            "fileUrl": _media_url(
+                base, "recordings", s.call_recording_stop(team, b["threadId"])
+            )
+        },
+    ),
+    b"call.stream/start": Operation(
+        "callStreamStart", "ThreadRequest",
+        lambda s, team, b, base: {
+            "streamUrl": _media_url(base, "streams", s.call_stream_start(team, b["threadId"]))
+        },
+    ),
+    b"call.stream/stop": Operation(
+        "callStreamStop", "ThreadRequest",
+        lambda s, team, b, base: s.call_stream_stop(team, b["threadId"]),
+    ),
+}
+
+
+def envelope(status: int, message: str, errors: list[dict[str, str]] | None = None) -> bytes:
+    body: dict[str, Any] = {"code": status, "message": message}
+    if errors:
+        body["errors"] = errors
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _ok(data: dict[str, Any] | None) -> bytes:
+    if data is None:
+        return _OK_BODY
+    return b'{"code":200,"message":"OK","data":' + json.dumps(
+        data, separators=(",", ":")
+    ).encode() + b"}"
+
+
+def _is_json(content_type: bytes) -> bool:
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json"
+
+
+class App:
+    """The reference server as an ASGI 3 application (see `create_app`)."""
+
+    def __init__(
+        self,
+        store: Store,
+        tokens: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        access_log: logging.Logger | None = None,
+    ) -> None:
+        self.store = store
+        self.tokens = dict(tokens)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.access_log = access_log
+        self.error_log = logging.getLogger("reference_server.error")
+        self._token_keys = {f"bearer {token}".encode(): team for token, team in tokens.items()}
+
+    def close(self) -> None:
+        self.store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if self.access_log is None:
+                await self._http(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = await self._http(scope, receive, send)
+            client = scope.get("client")
+            peer = f"{client[0]}:{client[1]}" if client else "-"
+            self.access_log.info(
+                '%s "%s %s" %d %.2fms', peer, scope["method"], scope["path"], status,
+                (time.perf_counter() - started) * 1000,
+            )
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:  # websocket: not part of this API
+            raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
+        try:
+            status, body, extra = await self._handle(scope, receive)
+        except _Refusal as refusal:
+            status = refusal.status
+            body = envelope(status, refusal.message, refusal.errors)
+            extra = ((b"allow", refusal.allow),) if status == 405 else ()
+        except Exception:  # noqa: BLE001 - a bug must still answer with the envelope
+            self.error_log.error("%s %s failed:\n%s", scope["method"], scope["path"],
+                                 traceback.format_exc())
+            status, body, extra = 500, envelope(500, "Internal server error"), ()
+        content_type = extra[0] if extra and extra[0][0] == b"content-type" else _JSON
+        headers = [content_type, (b"content-length", str(len(body)).encode())]
+        headers.extend(header for header in extra if header[0] != b"content-type")
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return status
+
+    async def _handle(self, scope: Scope, receive: Receive
+                      ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        raw_path = raw_path.split(b"?", 1)[0]
+        slash = raw_path.find(b"/", 1)
+        operation = OPERATIONS.get(raw_path[slash + 1:]) if slash > 0 else None
+        method = scope["method"]
+        if operation is None:
+            return self._other_path(raw_path, method, scope)
+        if method != "POST":
+            raise _Refusal(405, f"Method {method} is not allowed: use POST")
+
+        authorization = content_type = content_length = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                content_length = value
+
+        # 1. Who is asking: no or unknown token answers 401.
+        token_team = (
+            self._token_keys.get(authorization[:7].lower() + authorization[7:].strip())
+            if authorization
+            else None
+        )
+        if token_team is None:
+            raise _Refusal(401, "Missing or unknown bearer token")
+        # 2. The teamId of the path must be an id at all: 400 naming teamId.
+        team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
+        if not _OBJECT_ID.fullmatch(team_id):
+            raise _Refusal(
+                400, "Invalid teamId in the path",
+                [{"field": "teamId", "message": validation.OBJECT_ID_MESSAGE}],
+            )
+        # 3. ... and the token's team: 403 otherwise.
+        if team_id != token_team:
+            raise _Refusal(403, f"The token is not valid for team {team_id}")
+        # 4. The body: JSON (415), at most 64 KiB (413), parseable and valid (400).
+        if content_type is None or not _is_json(content_type):
+            raise _Refusal(415, "The request body must be application/json")
+        if content_length is not None:
+            try:
+                declared = int(content_length)
+            except ValueError:
+                raise _Refusal(400, "Invalid Content-Length header") from None
+            if declared > MAX_BODY_BYTES:
+                raise _Refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+        body = await self._read_body(receive)
+        try:
+            data = validation.parse_json(body)
+            request = validation.VALIDATORS[operation.schema](data)
+        except validation.InvalidBody as invalid:
+            raise _Refusal(400, invalid.message, invalid.errors) from None
+        # 5. The state of the thread: 409 when it does not allow the operation.
+        try:
+            result = operation.act(self.store, team_id, request, self._base(scope))
+        except Conflict as conflict:
+            raise _Refusal(409, str(conflict)) from None
+        return 200, _ok(result), ()
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Refusal(400, "The client closed the connection before the body ended")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _Refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _base(self, scope: Scope) -> str:
+        if self.base_url:
+            return self.base_url
+        server = scope.get("server")
+        if not server or server[1] is None:
+            return "http://127.0.0.1"
+        host, port = server
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scope.get('scheme', 'http')}://{host}:{port}"
+
+    def _other_path(self, raw_path: bytes, method: str, scope: Scope
+                    ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
+        media = _MEDIA_PATH.fullmatch(raw_path)
+        if media is None:
+            path = unquote(raw_path.decode("latin-1"), errors="replace")
+            raise _Refusal(404, f"No such operation: {path}")
+        if method not in ("GET", "HEAD"):
+            raise _Refusal(405, f"Method {method} is not allowed: use GET", allow=b"GET, HEAD")
+        kind, media_id = media.group(1).decode(), media.group(2).decode()
+        found = (self.store.recording if kind == "recordings" else self.store.stream)(media_id)
+        if found is None or (kind == "streams" and found.stopped_at is not None):
+            raise _Refusal(404, f"No such {kind[:-1]}: {media_id}")
+        end = found.stopped_at if found.stopped_at is not None else self.store.clock()
+        return 200, wav.tone(int(end - found.started_at)), ((b"content-type", b"audio/wav"),)
+
+
+def create_app(
+    database: str | Path = ":memory:",
+    tokens: Mapping[str, str] | None = None,
+    *,
+    base_url: str | None = None,
+    synchronous: str = "NORMAL",
+    access_log: logging.Logger | None = None,
+    clock: Callable[[], float] = time.time,
+) -> App:
+    """The reference server as an ASGI application.
+
+    `database` is the SQLite file that holds the state (`":memory:"`: a throwaway store);
+    `tokens` maps each bearer token to the one team id it is valid for (default: `dev-token`
+    for the demo team `333ccc134c0319001573485e`). `base_url` is the address that `fileUrl`
+    and `streamUrl` start with (default: the address the request came in on). `access_log`,
+    when given, gets one line per request. Call `app.close()` (or let the ASGI server run the
+    lifespan shutdown) to close the database.
+    """
+    tokens = DEFAULT_TOKENS if tokens is None else tokens
+    check_tokens(tokens)
+    store = Store(database, synchronous=synchronous, clock=clock)
+    return App(store, tokens, base_url=base_url, access_log=access_log)
+
+
+def check_tokens(tokens: Mapping[str, str]) -> None:
+    """Refuse tokens that could never authenticate, and teams that are no valid id."""
+    if not tokens:
+        raise ValueError("at least one token is needed")
+    for token, team in tokens.items():
+        if not token or not token.isascii() or not token.isprintable() or " " in token:
+            raise ValueError(
+                f"invalid token {token!r}: it must be printable ASCII, without spaces"
+            )
+        if not _OBJECT_ID.fullmatch(team):
+            raise ValueError(
+                f"invalid team id {team!r} for token {token!r}: "
+                "it must be 24 lowercase hexadecimal characters"
+            )

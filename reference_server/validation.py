@@ -1,0 +1,208 @@
+"""Request bodies, validated with the pydantic models generated from openapi.yaml.
+
+The models (`workonflow_call_models`) are the single source of the request rules; this module
+only turns a body into plain values, and a `ValidationError` into the `errors` list of the
+error envelope (`[{field, message}]`, the field as a dotted path such as `userIds.1`).
+
+Two rules are checked here because a pydantic model does not enforce them: `userIds` holds
+distinct ids (`uniqueItems`), and for `UsersRequest` (a union of `SingleUserRequest` and
+`UserListRequest`) the errors reported are those of the branch the body was meant for.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from workonflow_call_models import (
+    CallAudioPlayRequest,
+    CallStartRequest,
+    ThreadRequest,
+    UsersRequest,
+)
+
+FieldErrors = list[dict[str, str]]
+
+OBJECT_ID_MESSAGE = "must be 24 lowercase hexadecimal characters"
+
+
+class InvalidBody(Exception):
+    """The body is not valid JSON or does not match the operation's schema (HTTP 400)."""
+
+    def __init__(self, message: str, errors: FieldErrors) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+def _plain(value: Any) -> Any:
+    """A validated value as plain Python: root models unwrapped, enums as their values."""
+    root = getattr(value, "root", value) if isinstance(value, BaseModel) else value
+    if isinstance(root, enum.Enum):
+        return root.value
+    if isinstance(root, list):
+        return [_plain(item) for item in root]
+    if root is not value:
+        return _plain(root)
+    return root
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or InvalidBody naming what is wrong."""
+    try:
+        value = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors.
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        raise InvalidBody(
+            "The request body is not valid JSON", [{"field": "body", "message": reason}]
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidBody(
+            "Invalid request body", [{"field": "body", "message": "must be a JSON object"}]
+        )
+    return value
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part != "root"]
+    return ".".join(parts) if parts else "body"
+
+
+_ID_FIELDS = frozenset({"threadId", "userId", "userIds"})
+_STRING_SHAPE = frozenset({"string_pattern_mismatch", "string_too_short", "string_too_long"})
+
+
+def _message(error: dict[str, Any], field: str) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
+    name = next((part for part in reversed(field.split(".")) if not part.isdigit()), field)
+    if kind in _STRING_SHAPE and name in _ID_FIELDS:
+        return OBJECT_ID_MESSAGE
+    if kind == "string_pattern_mismatch" and name == "fileUrl":
+        return "must be an http(s) URL whose path ends in .mp3 or .wav"
+    return str(error["msg"])
+
+
+def _field_errors(errors: list[dict[str, Any]], skip: int = 0) -> FieldErrors:
+    result: FieldErrors = []
+    seen: set[tuple[str, str]] = set()
+    for error in errors:
+        field = _field(tuple(error["loc"])[skip:])
+        message = _message(error, field)
+        if (field, message) not in seen:
+            seen.add((field, message))
+            result.append({"field": field, "message": message})
+    return result
+
+
+def _duplicates(user_ids: list[str]) -> FieldErrors:
+    first: dict[str, int] = {}
+    errors: FieldErrors = []
+    for index, user in enumerate(user_ids):
+        if user in first:
+            errors.append(
+                {"field": f"userIds.{index}", "message": f"repeats userIds.{first[user]}"}
+            )
+        else:
+            first[user] = index
+    return errors
+
+
+def _invalid(errors: FieldErrors) -> InvalidBody:
+    return InvalidBody("Invalid request body", errors)
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _invalid(_field_errors(error.errors(include_url=False))) from None
+
+
+# -- the request bodies of the operations -----------------------------------------------------
+
+
+def thread_request(data: dict[str, Any]) -> dict[str, Any]:
+    return {"threadId": _plain(_validate(ThreadRequest, data).threadId)}
+
+
+def call_start_request(data: dict[str, Any]) -> dict[str, Any]:
+    model = _validate(CallStartRequest, data)
+    direction = _plain(model.direction)
+    return {"threadId": _plain(model.threadId), "direction": direction or "outgoing"}
+
+
+def call_audio_play_request(data: dict[str, Any]) -> dict[str, Any]:
+    model = _validate(CallAudioPlayRequest, data)
+    return {"threadId": _plain(model.threadId), "fileUrl": _plain(model.fileUrl)}
+
+
+def _union_members(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    annotation = model.model_fields["root"].annotation
+    return {member.__name__: member for member in typing.get_args(annotation)}
+
+
+_USERS_MEMBERS = _union_members(UsersRequest)
+
+
+def users_request(data: dict[str, Any]) -> dict[str, Any]:
+    """`threadId` and the list of users (`userId` wins over `userIds`, as the contract says)."""
+    try:
+        model = UsersRequest.model_validate(data).root
+    except ValidationError as error:
+        raise _invalid(_users_errors(data, error.errors(include_url=False))) from None
+    user_ids = _plain(getattr(model, "userIds", None))
+    duplicates = _duplicates(user_ids) if user_ids else []
+    if duplicates:
+        raise _invalid(duplicates)
+    user_id = _plain(getattr(model, "userId", None))
+    return {"threadId": _plain(model.threadId), "userIds": [user_id] if user_id else user_ids}
+
+
+def _users_errors(data: dict[str, Any], errors: list[dict[str, Any]]) -> FieldErrors:
+    """The errors of the union branch the body was meant for."""
+    if "userId" in data:
+        branch = "SingleUserRequest"
+    elif "userIds" in data:
+        branch = "UserListRequest"
+    else:
+        branch = ""
+    by_branch: dict[str, list[dict[str, Any]]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        name = str(loc[0]) if loc and loc[0] in _USERS_MEMBERS else ""
+        by_branch.setdefault(name, []).append(error)
+    if "" in by_branch or not by_branch:  # not a union error: report it as it is
+        return _field_errors(errors)
+    if branch:
+        chosen = by_branch.get(branch) or next(iter(by_branch.values()))
+        return _field_errors(chosen, skip=1)
+    # Neither userId nor userIds: report that, then what else is wrong with the body.
+    result = [{"field": "userId", "message": "userId or userIds is required"}]
+    others = [
+        error
+        for error in by_branch.get("UserListRequest", [])
+        if not (error["type"] == "missing" and tuple(error["loc"])[1:] == ("userIds",))
+    ]
+    return result + _field_errors(others, skip=1)
+
+
+#: The validator of each request schema, by schema name.
+VALIDATORS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "ThreadRequest": thread_request,
+    "CallStartRequest": call_start_request,
+    "CallAudioPlayRequest": call_audio_play_request,
+    "UsersRequest": users_request,
+}
