@@ -1,0 +1,223 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.call_start_request import CallStartRequest
+from ...models.call_start_response import CallStartResponse
+from ...models.error_response import ErrorResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    team_id: str,
+    *,
+    body: CallStartRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/{team_id}/call/start".format(
+            team_id=quote(str(team_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CallStartResponse | ErrorResponse | None:
+    if response.status_code == 200:
+        response_200 = CallStartResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorResponse.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = ErrorResponse.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorResponse.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorResponse.from_dict(response.json())
+
+        return response_415
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CallStartResponse | ErrorResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    team_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: CallStartRequest,
+) -> Response[CallStartResponse | ErrorResponse]:
+    """Start a call in a thread
+
+     Starts a call in the thread `threadId`. A thread has at most one active call: starting
+    a second one while the first is active answers `409`.
+
+    Args:
+        team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
+            as in every example of the source document).
+        body (CallStartRequest): Start a call in a thread.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CallStartResponse | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    team_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: CallStartRequest,
+) -> CallStartResponse | ErrorResponse | None:
+    """Start a call in a thread
+
+     Starts a call in the thread `threadId`. A thread has at most one active call: starting
+    a second one while the first is active answers `409`.
+
+    Args:
+        team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
+            as in every example of the source document).
+        body (CallStartRequest): Start a call in a thread.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CallStartResponse | ErrorResponse
+    """
+
+    return sync_detailed(
+        team_id=team_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    team_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: CallStartRequest,
+) -> Response[CallStartResponse | ErrorResponse]:
+    """Start a call in a thread
+
+     Starts a call in the thread `threadId`. A thread has at most one active call: starting
+    a second one while the first is active answers `409`.
+
+    Args:
+        team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
+            as in every example of the source document).
+        body (CallStartRequest): Start a call in a thread.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CallStartResponse | ErrorResponse]
+    """
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    team_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: CallStartRequest,
+) -> CallStartResponse | ErrorResponse | None:
+    """Start a call in a thread
+
+     Starts a call in the thread `threadId`. A thread has at most one active call: starting
+    a second one while the first is active answers `409`.
+
+    Args:
+        team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
+            as in every example of the source document).
+        body (CallStartRequest): Start a call in a thread.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CallStartResponse | ErrorResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            team_id=team_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.call_recording_stop_response_data import CallRecordingStopResponseData
+
+
+T = TypeVar("T", bound="CallRecordingStopResponse")
+
+
+@_attrs_define
+class CallRecordingStopResponse:
+    """A recording stopped.
+
+    Attributes:
+        code (Literal[200]):
+        message (Literal['OK']):
+        data (CallRecordingStopResponseData):
+    """
+
+    code: Literal[200]
+    message: Literal["OK"]
+    data: CallRecordingStopResponseData
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        code = self.code
+
+        message = self.message
+
+        data = self.data.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "code": code,
+                "message": message,
+                "data": data,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.call_recording_stop_response_data import CallRecordingStopResponseData  # noqa: PLC0415
+
+        d = dict(src_dict)
+        code = cast(Literal[200], d.pop("code"))
+        if code != 200:
+            raise ValueError(f"code must match const 200, got '{code}'")
+
+        message = cast(Literal["OK"], d.pop("message"))
+        if message != "OK":
+            raise ValueError(f"message must match const 'OK', got '{message}'")
+
+        data = CallRecordingStopResponseData.from_dict(d.pop("data"))
+
+        call_recording_stop_response = cls(
+            code=code,
+            message=message,
+            data=data,
+        )
+
+        call_recording_stop_response.additional_properties = d
+        return call_recording_stop_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

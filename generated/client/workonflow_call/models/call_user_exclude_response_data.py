@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="CallUserExcludeResponseData")
+
+
+@_attrs_define
+class CallUserExcludeResponseData:
+    """
+    Attributes:
+        excluded_users_count (int): How many of the named users the operation changed; zero is a valid answer. The
+            source document types the counts as strings but shows numbers: they are integers.
+    """
+
+    excluded_users_count: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        excluded_users_count = self.excluded_users_count
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "excludedUsersCount": excluded_users_count,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        excluded_users_count = d.pop("excludedUsersCount")
+
+        call_user_exclude_response_data = cls(
+            excluded_users_count=excluded_users_count,
+        )
+
+        call_user_exclude_response_data.additional_properties = d
+        return call_user_exclude_response_data
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,14 @@
+from typing import Literal
+
+Direction = Literal["incoming", "outgoing"]
+
+DIRECTION_VALUES: set[Direction] = {
+    "incoming",
+    "outgoing",
+}
+
+
+def check_direction(value: str) -> Direction:
+    if value in DIRECTION_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {DIRECTION_VALUES!r}")

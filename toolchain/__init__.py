@@ -1,0 +1,1 @@
+"""The code behind the nox sessions of the Workonflow Call API toolchain."""
