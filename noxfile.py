@@ -70,6 +70,25 @@ def lint(session: nox.Session) -> None:
     )
 
 
+@nox.session(default=False)
+def generate(session: nox.Session) -> None:
+    """Regenerate generated/ (typed client and pydantic models) from openapi.yaml.
+
+    Writes into a temporary folder and replaces generated/ only when every step succeeded;
+    on failure generated/ is left untouched and the failing step is named. `nox -R -s generate`
+    skips the installs for a fast rerun.
+    """
+    install_groups(session, "generate")
+    session.run("python", "-m", "toolchain.generate", *session.posargs)
+
+
+@nox.session(default=False)
+def check(session: nox.Session) -> None:
+    """Fail, listing the stale files and their diff, when generated/ is not what openapi.yaml gives."""
+    install_groups(session, "generate")
+    session.run("python", "-m", "toolchain.generate", "--check", *session.posargs)
+
+
 def install_project(session: nox.Session, *groups: str) -> None:
     """Install the groups, this project and the generated packages (when generated)."""
     install_groups(session, *groups)
