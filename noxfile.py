@@ -121,6 +121,19 @@ def serve(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz a server against openapi.yaml: `nox -s fuzz -- [--url URL --team ID --token T]`.
+
+    Without `--url` it starts the reference server (free loopback port, throwaway state),
+    fuzzes it and stops it. `--budget SECONDS` (default 60) and `--seed N` (printed by every
+    run) are passed on; see `python -m fuzzing --help`. Exits 0 only when no violation was
+    found; writes reports/fuzz-junit.xml and reports/fuzz-result.json.
+    """
+    install_project(session, "server", "fuzz")
+    session.run("python", "-m", "fuzzing", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks of bench/ and print their figures: `nox -s bench -- [PART ...]`.
 

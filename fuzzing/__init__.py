@@ -1,0 +1,11 @@
+"""Contract fuzzing of the Workonflow Call API: `nox -s fuzz` (or `python -m fuzzing`).
+
+schemathesis (configured by `schemathesis.toml`) generates requests from `openapi.yaml` in all
+its phases and runs all its checks, plus the contract's own checks of `fuzzing.checks`.
+
+- `fuzzing.cli`: the command line, the exit status.
+- `fuzzing.target`: starting the reference server, the first contact with a target.
+- `fuzzing.runner`: one run of schemathesis's engine, folded into a `RunResult`.
+- `fuzzing.report`: progress line, summary tables, curl reproductions, JUnit XML, JSON.
+- `fuzzing.checks` / `fuzzing.rules`: the custom checks and the rules behind them.
+"""

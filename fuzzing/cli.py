@@ -1,0 +1,135 @@
+"""`python -m fuzzing`: hold a server to openapi.yaml; exit 0 only when no violation was found.
+
+Without `--url` the reference server is started on a free loopback port with throwaway state,
+fuzzed and stopped. With `--url` any implementation is fuzzed over HTTP.
+
+Exit status: 0 no violation; 1 violations (or errors while testing); 2 the target cannot be
+used (unreachable, token refused) or bad options; 3 the fuzzer stalled past its time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fuzzing.runner import DEFAULT_CONFIG, DEFAULT_SPEC, ROOT, ConfigurationError, Options
+from fuzzing.target import DEMO_TEAM, DEMO_TOKEN, ReferenceServer, TargetError, first_contact
+
+#: Seconds of fuzzing when `--budget` is not given: with the start of the reference server the
+#: whole run stays under two minutes on two cores.
+DEFAULT_BUDGET = 60
+#: The run is stopped when it outlives its budget by this much (schemathesis can stall).
+STALL_MARGIN = 60
+
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_UNUSABLE, EXIT_STALLED = 0, 1, 2, 3
+
+
+def _object_id(text: str) -> str:
+    if len(text) != 24 or any(c not in "0123456789abcdef" for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not 24 lowercase hexadecimal characters")
+    return text
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1 second")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s fuzz --",
+        description="Fuzz a Call API implementation against openapi.yaml with schemathesis "
+        "(all built-in checks, all phases, plus the contract's own checks).",
+    )
+    parser.add_argument(
+        "--url", help="base URL of the server to fuzz (default: start the reference server)"
+    )
+    parser.add_argument(
+        "--team", type=_object_id, default=DEMO_TEAM,
+        help="team id the token is valid for (default: the demo team %(default)s)",
+    )
+    parser.add_argument(
+        "--token", default=DEMO_TOKEN, help="bearer token (default: the demo token %(default)s)"
+    )
+    parser.add_argument(
+        "--budget", type=_positive, default=DEFAULT_BUDGET,
+        help="seconds of fuzzing; the phases repeat until it is spent (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=None,
+        help="random seed; the same seed and budget replay the same run (default: random)",
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, default=ROOT / "reports",
+        help="where the JUnit XML and JSON results go (default: reports/)",
+    )
+    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=argparse.SUPPRESS)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    return parser
+
+
+def _fuzz(options: Options, args: argparse.Namespace) -> int:
+    from fuzzing import report, runner
+
+    first_contact(options.url, options.team, options.token)
+    print(f"fuzz: {options.url} team {options.team}, budget {options.budget} s, "
+          f"seed {options.seed}", flush=True)
+    progress = None if args.quiet else report.Progress()
+    try:
+        result = runner.run(
+            options, progress=progress, hard_timeout=options.budget + STALL_MARGIN
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    print(report.summary(result))
+    junit, data = report.write_reports(result, args.report_dir)
+    print(f"Reports: {junit}, {data}")
+    if result.stop_reason == "server_unavailable":
+        print(f"fuzz: {options.url} stopped answering during the run", file=sys.stderr)
+    return EXIT_CLEAN if result.ok else EXIT_VIOLATIONS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    for path in (args.spec, args.config):
+        if not path.is_file():
+            print(f"fuzz: {path} does not exist", file=sys.stderr)
+            return EXIT_UNUSABLE
+    try:
+        if args.url:
+            if not args.url.startswith(("http://", "https://")):
+                raise TargetError(f"--url {args.url!r} is not an http(s) URL")
+            options = Options(args.url, args.team, args.token, args.budget, seed, args.spec,
+                              args.config)
+            return _fuzz(options, args)
+        with ReferenceServer() as server:
+            options = Options(server.url, args.team, args.token, args.budget, seed, args.spec,
+                              args.config)
+            return _fuzz(options, args)
+    except (TargetError, ConfigurationError) as error:
+        print(f"fuzz: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        print("fuzz: interrupted", file=sys.stderr)
+        return 130

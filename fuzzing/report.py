@@ -1,0 +1,165 @@
+"""What a person and a CI system read: progress, summary tables, failures, JUnit XML, JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import TextIO
+from xml.etree import ElementTree
+
+from fuzzing.runner import RunResult
+
+JUNIT_NAME = "fuzz-junit.xml"
+JSON_NAME = "fuzz-result.json"
+
+
+class Progress:
+    """One live line: elapsed time, phase, cases, violations.
+
+    On a terminal the line is redrawn in place; elsewhere (CI logs) a line is printed every
+    `interval` seconds, so a log stays short.
+    """
+
+    def __init__(self, stream: TextIO = sys.stderr, interval: float = 10.0) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.interval = interval
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, result: RunResult, phase: str) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < self.interval:
+            return
+        self.last = now
+        line = (
+            f"fuzz {result.elapsed:5.1f}/{result.budget} s  {phase:<10}  "
+            f"{result.cases:6d} cases  {len(result.violations):3d} violations"
+        )
+        if self.tty:
+            self.stream.write("\r" + line)
+            self.shown = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(
+                str(c).rjust(w) if str(c).isdigit() else str(c).ljust(w)
+                for c, w in zip(row, widths, strict=True)
+            )
+        )
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def summary(result: RunResult) -> str:
+    """The summary: per check, per operation, then each violation with its reproduction."""
+    per_check: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_operation: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    failing_checks: dict[str, set[str]] = defaultdict(set)
+    failing_operations: dict[str, set[str]] = defaultdict(set)
+    for (operation, check), (passed, failed) in result.tally.items():
+        per_check[check][0] += passed
+        per_check[check][1] += failed
+        per_operation[operation][0] += passed
+        per_operation[operation][1] += failed
+    for violation in result.violations:
+        failing_checks[violation.check].add(violation.operation)
+        failing_operations[violation.operation].add(violation.check)
+
+    out = ["", "Checks"]
+    out.append(
+        _table(
+            ["check", "passed", "failed", "operations failing"],
+            [
+                [check, str(p), str(f), str(len(failing_checks[check])) if f else "-"]
+                for check, (p, f) in sorted(per_check.items())
+            ],
+        )
+    )
+    out += ["", "Operations"]
+    out.append(
+        _table(
+            ["operation", "passed", "failed", "checks failing"],
+            [
+                [op, str(p), str(f), ", ".join(sorted(failing_operations[op])) or "-"]
+                for op, (p, f) in sorted(per_operation.items())
+            ],
+        )
+    )
+    if result.violations:
+        out += ["", f"Violations ({len(result.violations)})"]
+        for number, violation in enumerate(result.violations, 1):
+            out.append(f"{number}. [{violation.check}] {violation.operation}: {violation.reason}")
+            for step in violation.steps:
+                out.append(f"   after: {step}")
+            out.append(f"   {violation.curl}")
+    if result.errors:
+        out += ["", f"Errors ({len(result.errors)})"]
+        out += [f"- {error}" for error in result.errors]
+    verdict = "no violation" if result.ok else (
+        f"{len(result.violations)} violation(s), {len(result.errors)} error(s)"
+    )
+    out += [
+        "",
+        f"{result.cases} cases in {result.elapsed:.1f} s against {result.url}: {verdict}.",
+        f"Seed {result.seed}: rerun with --seed {result.seed} --budget {result.budget}.",
+    ]
+    if result.violations:
+        out.append("The curl commands read the token from $FUZZ_TOKEN.")
+    return "\n".join(out)
+
+
+def write_junit(result: RunResult, path: Path) -> None:
+    """JUnit XML: a test case per operation and check, failed when a violation was found."""
+    by_key = defaultdict(list)
+    for violation in result.violations:
+        by_key[(violation.operation, violation.check)].append(violation)
+    keys = sorted(set(result.tally) | set(by_key))
+    suite = ElementTree.Element(
+        "testsuite",
+        name="fuzz",
+        tests=str(len(keys) + len(result.errors)),
+        failures=str(sum(1 for key in keys if by_key.get(key))),
+        errors=str(len(result.errors)),
+        time=f"{result.elapsed:.3f}",
+    )
+    properties = ElementTree.SubElement(suite, "properties")
+    for name, value in (("seed", result.seed), ("url", result.url), ("cases", result.cases)):
+        ElementTree.SubElement(properties, "property", name=name, value=str(value))
+    for operation, check in keys:
+        case = ElementTree.SubElement(suite, "testcase", classname=operation, name=check)
+        for violation in by_key.get((operation, check), []):
+            failure = ElementTree.SubElement(case, "failure", message=violation.reason)
+            failure.text = "\n".join([*violation.steps, violation.curl])
+    for number, error in enumerate(result.errors, 1):
+        case = ElementTree.SubElement(suite, "testcase", classname="fuzz", name=f"error {number}")
+        ElementTree.SubElement(case, "error", message=error)
+    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
+    tree.getroot().append(suite)
+    ElementTree.indent(tree)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_reports(result: RunResult, directory: Path) -> tuple[Path, Path]:
+    """Write the JUnit XML and the JSON result into `directory`; return both paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    junit, data = directory / JUNIT_NAME, directory / JSON_NAME
+    write_junit(result, junit)
+    data.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+    return junit, data

@@ -1,0 +1,290 @@
+"""Run schemathesis against one server and collect what it found.
+
+`run()` loads `openapi.yaml` with the settings of `schemathesis.toml`, adds what belongs to this
+run (base URL, team, token, seed, time budget), drives schemathesis's engine through all its
+phases and folds the engine's events into a `RunResult`: cases sent, checks passed and failed
+per operation, and one `Violation` per distinct failure with a `curl` command that reproduces
+it. Rendering that result is `fuzzing.report`'s job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPEC = ROOT / "openapi.yaml"
+DEFAULT_CONFIG = ROOT / "schemathesis.toml"
+
+#: Environment variables that `schemathesis.toml` reads the team and token from.
+TEAM_VARIABLE = "FUZZ_TEAM"
+TOKEN_VARIABLE = "FUZZ_TOKEN"
+
+_FILTERED_AUTH = re.compile(r"-H 'Authorization: \[Filtered\]'")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one fuzzing run targets and how long it may take."""
+
+    url: str
+    team: str
+    token: str
+    budget: int
+    seed: int
+    spec: Path = DEFAULT_SPEC
+    config: Path = DEFAULT_CONFIG
+
+
+@dataclass
+class Violation:
+    """One distinct failure: which check, on which operation, why, and how to reproduce it."""
+
+    check: str
+    operation: str
+    reason: str
+    curl: str
+    steps: list[str] = field(default_factory=list)
+    phase: str = ""
+    first_seen: float = 0.0  # seconds after the run started
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "operation": self.operation,
+            "reason": self.reason,
+            "curl": self.curl,
+            "steps": self.steps,
+            "phase": self.phase,
+            "first_seen": round(self.first_seen, 3),
+        }
+
+
+@dataclass
+class RunResult:
+    """Everything a run found, ready to be rendered."""
+
+    seed: int
+    url: str
+    budget: int
+    cases: int = 0
+    elapsed: float = 0.0
+    phases: dict[str, str] = field(default_factory=dict)
+    # (operation, check) -> [passed, failed]
+    tally: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stop_reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and not self.errors
+
+    def checks_failed(self) -> set[str]:
+        return {v.check for v in self.violations}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "seed": self.seed,
+            "url": self.url,
+            "budget": self.budget,
+            "cases": self.cases,
+            "elapsed": round(self.elapsed, 3),
+            "stop_reason": self.stop_reason,
+            "phases": self.phases,
+            "tally": [
+                {"operation": op, "check": check, "passed": passed, "failed": failed}
+                for (op, check), (passed, failed) in sorted(self.tally.items())
+            ],
+            "violations": [v.as_dict() for v in self.violations],
+            "errors": self.errors,
+        }
+
+
+class ConfigurationError(Exception):
+    """`schemathesis.toml` or the spec cannot be used; the message says why."""
+
+
+def load_schema(options: Options) -> Any:
+    """The spec loaded with `schemathesis.toml` plus this run's URL, team, token, seed, budget."""
+    import schemathesis
+    from schemathesis.config import ConfigError
+
+    import fuzzing.checks  # noqa: F401  (registers the custom checks)
+
+    try:
+        raw = tomllib.loads(options.config.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read {options.config}: {exc}") from None
+    raw.pop("hooks", None)  # already imported above
+    raw["base-url"] = options.url.rstrip("/")
+    raw["seed"] = options.seed
+    raw["max-time"] = options.budget
+    os.environ[TEAM_VARIABLE] = options.team
+    os.environ[TOKEN_VARIABLE] = options.token
+    try:
+        config = schemathesis.Config.from_dict(raw, base_dir=str(options.config.parent))
+        return schemathesis.openapi.from_path(options.spec, config=config)
+    except (ConfigError, OSError) as exc:
+        raise ConfigurationError(f"cannot load {options.spec} with {options.config}: {exc}") from None
+
+
+def _reproduce_with_env_token(curl: str) -> str:
+    """Put the token back into a sanitised curl command as `$FUZZ_TOKEN`, never in clear."""
+    return _FILTERED_AUTH.sub(f'-H "Authorization: Bearer ${TOKEN_VARIABLE}"', curl)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+class _Collector:
+    """Folds engine events into a `RunResult`."""
+
+    def __init__(self, result: RunResult, started: float) -> None:
+        self.result = result
+        self.started = started
+        self.seen: set[tuple[str, str, str]] = set()
+        self.case_ids: set[str] = set()
+
+    def scenario(self, event: Any) -> None:
+        from schemathesis.engine import Status
+
+        recorder = event.recorder
+        for case_id, interaction in recorder.interactions.items():
+            if interaction.response is not None:
+                self.case_ids.add(case_id)
+        self.result.cases = len(self.case_ids)
+        for case_id, nodes in recorder.checks.items():
+            node = recorder.cases.get(case_id)
+            operation = node.value.operation.label if node is not None else event.label or "?"
+            for check in nodes:
+                counts = self.result.tally.setdefault((operation, check.name), [0, 0])
+                if check.status == Status.SUCCESS:
+                    counts[0] += 1
+                    continue
+                if check.status != Status.FAILURE or check.failure_info is None:
+                    continue
+                counts[1] += 1
+                self._violation(operation, check, event)
+
+    def _violation(self, operation: str, check: Any, event: Any) -> None:
+        failure = check.failure_info.failure
+        detail = _first_line(failure.message) if check.name in _CUSTOM else ""
+        reason = detail or _first_line(failure.title) or _first_line(str(failure))
+        key = (check.name, operation, failure.title or reason)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        steps = [
+            _reproduce_with_env_token(step.curl)
+            for step in (check.failure_info.steps or [])
+            if getattr(step, "curl", None)
+        ]
+        self.result.violations.append(
+            Violation(
+                check=check.name,
+                operation=operation,
+                reason=reason,
+                curl=_reproduce_with_env_token(check.failure_info.code_sample),
+                steps=steps[:-1] if len(steps) > 1 else [],
+                phase=str(getattr(event.phase, "value", event.phase)),
+                first_seen=time.monotonic() - self.started,
+            )
+        )
+
+
+_CUSTOM = {
+    "envelope_code_matches_status",
+    "counts_within_named_users",
+    "call_durations_consistent",
+    "other_team_token_refused",
+    "thread_state_rules",
+}
+
+
+def run(
+    options: Options,
+    *,
+    progress: Callable[[RunResult, str], None] | None = None,
+    hard_timeout: float | None = None,
+) -> RunResult:
+    """Fuzz `options.url` for at most `options.budget` seconds and return what was found.
+
+    `progress(result, phase)` is called after every scenario. `hard_timeout` (seconds) bounds
+    the whole run: past it the engine is told to stop, and if it does not within 15 s more, the
+    process exits with status 3 (schemathesis can stall while generating data).
+    """
+    from schemathesis.engine import events, from_schema
+
+    schema = load_schema(options)
+    result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
+    started = time.monotonic()
+    collector = _Collector(result, started)
+    stream = from_schema(schema).execute()
+    watchdog = _Watchdog(hard_timeout, stream) if hard_timeout else None
+    phase = "loading"
+    try:
+        for event in stream:
+            if isinstance(event, events.PhaseStarted):
+                phase = str(event.phase.name.value)
+            elif isinstance(event, events.PhaseFinished):
+                result.phases[str(event.phase.name.value)] = str(event.status.value)
+            elif isinstance(event, events.ScenarioFinished):
+                collector.scenario(event)
+                result.elapsed = time.monotonic() - started
+                if progress is not None:
+                    progress(result, phase)
+            elif isinstance(event, events.NonFatalError):
+                result.errors.append(f"{event.label}: {_first_line(event.info.format())}")
+            elif isinstance(event, events.FatalError):
+                result.errors.append(f"fatal: {event.exception}")
+            elif isinstance(event, events.EngineFinished):
+                result.stop_reason = str(getattr(event.stop_reason, "value", event.stop_reason))
+    finally:
+        stream.stop()
+        stream.generator.close()
+        if watchdog is not None:
+            watchdog.cancel()
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+class _Watchdog:
+    """Stops the engine past a deadline; ends the process if the engine does not stop."""
+
+    GRACE_SECONDS = 15.0
+
+    def __init__(self, seconds: float, stream: Any) -> None:
+        self.stream = stream
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, args=(seconds,), daemon=True)
+        self.thread.start()
+
+    def _watch(self, seconds: float) -> None:
+        if self.done.wait(seconds):
+            return
+        print(f"\nfuzz: still running after {seconds:.0f} s; stopping it", file=sys.stderr)
+        try:
+            self.stream.stop()
+        except Exception:  # noqa: BLE001  (best effort; the exit below is the real bound)
+            pass
+        if self.done.wait(self.GRACE_SECONDS):
+            return
+        print("fuzz: the fuzzer did not stop; exiting", file=sys.stderr, flush=True)
+        os._exit(3)
+
+    def cancel(self) -> None:
+        self.done.set()
