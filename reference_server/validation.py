@@ -126,9 +126,19 @@ def _invalid(errors: FieldErrors) -> InvalidBody:
 
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as error:
         raise _invalid(_field_errors(error.errors(include_url=False))) from None
+    _refuse_nulls(data)
+    return validated
+
+
+def _refuse_nulls(data: dict[str, Any]) -> None:
+    """No field of the contract is nullable, even where a model makes an optional one so."""
+    nulls = [{"field": key, "message": "must not be null"} for key, value in data.items()
+             if value is None]
+    if nulls:
+        raise _invalid(nulls)
 
 
 # -- the request bodies of the operations -----------------------------------------------------
@@ -163,6 +173,7 @@ def users_request(data: dict[str, Any]) -> dict[str, Any]:
         model = UsersRequest.model_validate(data).root
     except ValidationError as error:
         raise _invalid(_users_errors(data, error.errors(include_url=False))) from None
+    _refuse_nulls(data)
     user_ids = _plain(getattr(model, "userIds", None))
     duplicates = _duplicates(user_ids) if user_ids else []
     if duplicates:

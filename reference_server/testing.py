@@ -1,0 +1,140 @@
+"""Run the reference server for tests: in a background thread, or as a separate process.
+
+    with serve_in_thread(create_app()) as base_url:
+        ...  # http://127.0.0.1:<free port>
+
+    with ServerProcess(["--memory"]) as server:
+        ...  # server.base_url; server.kill() sends SIGKILL
+
+Both listen on 127.0.0.1 on a free port and stop by themselves when the block ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_LISTENING = re.compile(r"reference server on (http://\S+)")
+
+
+@contextmanager
+def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
+    """Serve the ASGI app with uvicorn in a daemon thread; yield its base URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(512)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, http="httptools", loop="asyncio", lifespan="off", log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the reference server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()
+
+
+class ServerProcess:
+    """`python -m reference_server ARGS --host 127.0.0.1 --port 0` as a child process.
+
+    Its output goes to a temporary file (`output()`), so that a chatty server never blocks
+    on a full pipe. Leaving the `with` block terminates it (SIGTERM, then SIGKILL).
+    """
+
+    def __init__(self, args: Sequence[str] = (), *, env: dict[str, str] | None = None,
+                 timeout: float = 20.0) -> None:
+        self.args = list(args)
+        self.env = env
+        self.timeout = timeout
+        self.base_url = ""
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix="reference-server-", suffix=".log")
+
+    def start(self) -> ServerProcess:
+        environment = dict(os.environ if self.env is None else self.env)
+        source = str(Path(__file__).resolve().parent.parent)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [source, environment.get("PYTHONPATH")])
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "reference_server", "--host", "127.0.0.1", "--port", "0",
+             *self.args],
+            stdout=self._log, stderr=subprocess.STDOUT, env=environment,
+        )
+        deadline = time.monotonic() + self.timeout
+        while True:
+            match = _LISTENING.search(self.output())
+            if match:
+                self.base_url = match.group(1)
+                if self._accepts():
+                    return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the reference server exited:\n{self.output()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the reference server did not start:\n{self.output()}")
+            time.sleep(0.02)
+
+    def _accepts(self) -> bool:
+        host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
+        try:
+            with socket.create_connection((host, int(port)), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def output(self) -> str:
+        return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(self.timeout)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Ask the server to stop; SIGKILL it if it does not within the timeout."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(self.timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._log.close()
