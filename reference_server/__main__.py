@@ -50,30 +50,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--database", default=DEFAULT_DATABASE,
+        "--database",
+        default=DEFAULT_DATABASE,
         help="SQLite file that keeps the state across restarts (%(default)s)",
     )
     where.add_argument(
         "--memory", action="store_true", help="keep the state in memory only (a throwaway run)"
     )
     parser.add_argument(
-        "--token", action="append", default=[], metavar="TOKEN=TEAM",
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN=TEAM",
         help=f"a bearer token and the team id it is valid for; repeatable. Also from "
         f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: dev-token for the demo team",
     )
     parser.add_argument(
-        "--public-url", default=None,
+        "--public-url",
+        default=None,
         help="address that fileUrl and streamUrl start with (default: the address a request "
         "came in on)",
     )
     parser.add_argument(
-        "--synchronous", choices=["NORMAL", "FULL"], default="NORMAL", type=str.upper,
+        "--synchronous",
+        choices=["NORMAL", "FULL"],
+        default="NORMAL",
+        type=str.upper,
         help="SQLite synchronous mode: NORMAL survives a killed process, FULL also a power "
         "loss, at an fsync per request (%(default)s)",
     )
-    parser.add_argument(
-        "--quiet", action="store_true", help="do not log a line per request"
-    )
+    parser.add_argument("--quiet", action="store_true", help="do not log a line per request")
     return parser
 
 
@@ -103,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     database = ":memory:" if args.memory else args.database
     try:
         app = create_app(
-            database, tokens, base_url=args.public_url, synchronous=args.synchronous,
+            database,
+            tokens,
+            base_url=args.public_url,
+            synchronous=args.synchronous,
             access_log=access_log,
         )
     except (OSError, ValueError, RuntimeError) as error:

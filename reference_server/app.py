@@ -36,8 +36,14 @@ _OK_BODY = b'{"code":200,"message":"OK"}'
 class _Refusal(Exception):
     """A request refused with the error envelope."""
 
-    def __init__(self, status: int, message: str,
-                 errors: list[dict[str, str]] | None = None, *, allow: bytes = b"POST") -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: list[dict[str, str]] | None = None,
+        *,
+        allow: bytes = b"POST",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -60,56 +66,65 @@ def _media_url(base: str, kind: str, media_id: str) -> str:
 
 OPERATIONS: dict[bytes, Operation] = {
     b"call/start": Operation(
-        "callStart", "CallStartRequest",
+        "callStart",
+        "CallStartRequest",
         lambda s, team, b, base: s.call_start(team, b["threadId"], b["direction"]),
     ),
     b"call/end": Operation(
         "callEnd", "ThreadRequest", lambda s, team, b, base: s.call_end(team, b["threadId"])
     ),
     b"call.user/invite": Operation(
-        "callUserInvite", "UsersRequest",
+        "callUserInvite",
+        "UsersRequest",
         lambda s, team, b, base: s.call_user_invite(team, b["threadId"], b["userIds"]),
     ),
     b"call.user/exclude": Operation(
-        "callUserExclude", "UsersRequest",
+        "callUserExclude",
+        "UsersRequest",
         lambda s, team, b, base: s.call_user_exclude(team, b["threadId"], b["userIds"]),
     ),
     b"call/pause": Operation(
-        "callPause", "UsersRequest",
+        "callPause",
+        "UsersRequest",
         lambda s, team, b, base: s.call_pause(team, b["threadId"], b["userIds"]),
     ),
     b"call/unpause": Operation(
-        "callUnpause", "UsersRequest",
+        "callUnpause",
+        "UsersRequest",
         lambda s, team, b, base: s.call_unpause(team, b["threadId"], b["userIds"]),
     ),
     b"call.audio/play": Operation(
-        "callAudioPlay", "CallAudioPlayRequest",
+        "callAudioPlay",
+        "CallAudioPlayRequest",
         lambda s, team, b, base: s.call_audio_play(team, b["threadId"], b["fileUrl"]),
     ),
     b"call.audio/stop": Operation(
-        "callAudioStop", "ThreadRequest",
+        "callAudioStop",
+        "ThreadRequest",
         lambda s, team, b, base: s.call_audio_stop(team, b["threadId"]),
     ),
     b"call.recording/start": Operation(
-        "callRecordingStart", "ThreadRequest",
+        "callRecordingStart",
+        "ThreadRequest",
         lambda s, team, b, base: s.call_recording_start(team, b["threadId"]),
     ),
     b"call.recording/stop": Operation(
-        "callRecordingStop", "ThreadRequest",
+        "callRecordingStop",
+        "ThreadRequest",
         lambda s, team, b, base: {
-            "fileUrl": _media_url(
-                base, "recordings", s.call_recording_stop(team, b["threadId"])
-            )
+            "fileUrl": _media_url(base, "recordings", s.call_recording_stop(team, b["threadId"]))
         },
     ),
     b"call.stream/start": Operation(
-        "callStreamStart", "ThreadRequest",
+        "callStreamStart",
+        "ThreadRequest",
         lambda s, team, b, base: {
             "streamUrl": _media_url(base, "streams", s.call_stream_start(team, b["threadId"]))
         },
     ),
     b"call.stream/stop": Operation(
-        "callStreamStop", "ThreadRequest",
+        "callStreamStop",
+        "ThreadRequest",
         lambda s, team, b, base: s.call_stream_stop(team, b["threadId"]),
     ),
 }
@@ -125,9 +140,11 @@ def envelope(status: int, message: str, errors: list[dict[str, str]] | None = No
 def _ok(data: dict[str, Any] | None) -> bytes:
     if data is None:
         return _OK_BODY
-    return b'{"code":200,"message":"OK","data":' + json.dumps(
-        data, separators=(",", ":")
-    ).encode() + b"}"
+    return (
+        b'{"code":200,"message":"OK","data":'
+        + json.dumps(data, separators=(",", ":")).encode()
+        + b"}"
+    )
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -167,7 +184,11 @@ class App:
             client = scope.get("client")
             peer = f"{client[0]}:{client[1]}" if client else "-"
             self.access_log.info(
-                '%s "%s %s" %d %.2fms', peer, scope["method"], scope["path"], status,
+                '%s "%s %s" %d %.2fms',
+                peer,
+                scope["method"],
+                scope["path"],
+                status,
                 (time.perf_counter() - started) * 1000,
             )
         elif kind == "lifespan":
@@ -193,8 +214,9 @@ class App:
             body = envelope(status, refusal.message, refusal.errors)
             extra = ((b"allow", refusal.allow),) if status == 405 else ()
         except Exception:  # noqa: BLE001 - a bug must still answer with the envelope
-            self.error_log.error("%s %s failed:\n%s", scope["method"], scope["path"],
-                                 traceback.format_exc())
+            self.error_log.error(
+                "%s %s failed:\n%s", scope["method"], scope["path"], traceback.format_exc()
+            )
             status, body, extra = 500, envelope(500, "Internal server error"), ()
         content_type = extra[0] if extra and extra[0][0] == b"content-type" else _JSON
         headers = [content_type, (b"content-length", str(len(body)).encode())]
@@ -203,12 +225,13 @@ class App:
         await send({"type": "http.response.body", "body": body})
         return status
 
-    async def _handle(self, scope: Scope, receive: Receive
-                      ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
+    async def _handle(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?", 1)[0]
         slash = raw_path.find(b"/", 1)
-        operation = OPERATIONS.get(raw_path[slash + 1:]) if slash > 0 else None
+        operation = OPERATIONS.get(raw_path[slash + 1 :]) if slash > 0 else None
         method = scope["method"]
         if operation is None:
             return self._other_path(raw_path, method, scope)
@@ -236,7 +259,8 @@ class App:
         team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
         if not _OBJECT_ID.fullmatch(team_id):
             raise _Refusal(
-                400, "Invalid teamId in the path",
+                400,
+                "Invalid teamId in the path",
                 [{"field": "teamId", "message": validation.OBJECT_ID_MESSAGE}],
             )
         # 3. ... and the token's team: 403 otherwise.
@@ -291,8 +315,9 @@ class App:
             host = f"[{host}]"
         return f"{scope.get('scheme', 'http')}://{host}:{port}"
 
-    def _other_path(self, raw_path: bytes, method: str, scope: Scope
-                    ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
+    def _other_path(
+        self, raw_path: bytes, method: str, scope: Scope
+    ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
         media = _MEDIA_PATH.fullmatch(raw_path)
         if media is None:
             path = unquote(raw_path.decode("latin-1"), errors="replace")
@@ -337,9 +362,7 @@ def check_tokens(tokens: Mapping[str, str]) -> None:
         raise ValueError("at least one token is needed")
     for token, team in tokens.items():
         if not token or not token.isascii() or not token.isprintable() or " " in token:
-            raise ValueError(
-                f"invalid token {token!r}: it must be printable ASCII, without spaces"
-            )
+            raise ValueError(f"invalid token {token!r}: it must be printable ASCII, without spaces")
         if not _OBJECT_ID.fullmatch(team):
             raise ValueError(
                 f"invalid team id {team!r} for token {token!r}: "

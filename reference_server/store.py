@@ -104,8 +104,15 @@ class _ActiveCall:
     )
 
     def __init__(self, row: tuple[Any, ...]) -> None:
-        (self.id, self.direction, self.started_at, self.answered_at, self.audio_id,
-         self.recording_id, self.stream_id) = row
+        (
+            self.id,
+            self.direction,
+            self.started_at,
+            self.answered_at,
+            self.audio_id,
+            self.recording_id,
+            self.stream_id,
+        ) = row
 
 
 def _whole_seconds(seconds: float) -> int:
@@ -148,8 +155,9 @@ class Store:
 
     # -- transactions ---------------------------------------------------------------------
 
-    def _transaction(self, team_id: str, thread_id: str, action: Callable[..., Any],
-                     *args: Any) -> Any:
+    def _transaction(
+        self, team_id: str, thread_id: str, action: Callable[..., Any], *args: Any
+    ) -> Any:
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
@@ -174,8 +182,14 @@ class Store:
     def call_start(self, team_id: str, thread_id: str, direction: str) -> dict[str, Any]:
         return self._transaction(team_id, thread_id, self._call_start, direction)
 
-    def _call_start(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                    call: _ActiveCall | None, direction: str) -> dict[str, Any]:
+    def _call_start(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        direction: str,
+    ) -> dict[str, Any]:
         if call is not None:
             raise Conflict(f"A call is already active in thread {thread_id}")
         db.execute(
@@ -187,8 +201,9 @@ class Store:
     def call_end(self, team_id: str, thread_id: str) -> dict[str, Any]:
         return self._transaction(team_id, thread_id, self._call_end)
 
-    def _call_end(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                  call: _ActiveCall | None) -> dict[str, Any]:
+    def _call_end(
+        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
+    ) -> dict[str, Any]:
         call = self._need_call(call, thread_id)
         now = max(self.clock(), call.started_at)
         call_duration = _whole_seconds(now - call.started_at)
@@ -221,12 +236,19 @@ class Store:
         if call.stream_id is not None:
             db.execute("UPDATE streams SET stopped_at = ? WHERE id = ?", (now, call.stream_id))
 
-    def call_user_invite(self, team_id: str, thread_id: str,
-                         user_ids: Sequence[str]) -> dict[str, Any]:
+    def call_user_invite(
+        self, team_id: str, thread_id: str, user_ids: Sequence[str]
+    ) -> dict[str, Any]:
         return self._transaction(team_id, thread_id, self._invite, user_ids)
 
-    def _invite(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                call: _ActiveCall | None, user_ids: Sequence[str]) -> dict[str, Any]:
+    def _invite(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        user_ids: Sequence[str],
+    ) -> dict[str, Any]:
         call = self._need_call(call, thread_id)
         count = db.executemany(
             "INSERT OR IGNORE INTO participants (call_id, user_id) VALUES (?, ?)",
@@ -236,12 +258,19 @@ class Store:
             db.execute("UPDATE calls SET answered_at = ? WHERE id = ?", (self.clock(), call.id))
         return {"invitedUsersCount": count}
 
-    def call_user_exclude(self, team_id: str, thread_id: str,
-                          user_ids: Sequence[str]) -> dict[str, Any]:
+    def call_user_exclude(
+        self, team_id: str, thread_id: str, user_ids: Sequence[str]
+    ) -> dict[str, Any]:
         return self._transaction(team_id, thread_id, self._exclude, user_ids)
 
-    def _exclude(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                 call: _ActiveCall | None, user_ids: Sequence[str]) -> dict[str, Any]:
+    def _exclude(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        user_ids: Sequence[str],
+    ) -> dict[str, Any]:
         call = self._need_call(call, thread_id)
         count = db.executemany(
             "DELETE FROM participants WHERE call_id = ? AND user_id = ?",
@@ -252,13 +281,18 @@ class Store:
     def call_pause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> dict[str, Any]:
         return self._transaction(team_id, thread_id, self._set_paused, user_ids, 1)
 
-    def call_unpause(self, team_id: str, thread_id: str,
-                     user_ids: Sequence[str]) -> dict[str, Any]:
+    def call_unpause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> dict[str, Any]:
         return self._transaction(team_id, thread_id, self._set_paused, user_ids, 0)
 
-    def _set_paused(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                    call: _ActiveCall | None, user_ids: Sequence[str],
-                    paused: int) -> dict[str, Any]:
+    def _set_paused(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        user_ids: Sequence[str],
+        paused: int,
+    ) -> dict[str, Any]:
         call = self._need_call(call, thread_id)
         count = db.executemany(
             "UPDATE participants SET paused = ? WHERE call_id = ? AND user_id = ? AND paused != ?",
@@ -269,8 +303,14 @@ class Store:
     def call_audio_play(self, team_id: str, thread_id: str, file_url: str) -> None:
         return self._transaction(team_id, thread_id, self._audio_play, file_url)
 
-    def _audio_play(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                    call: _ActiveCall | None, file_url: str) -> None:
+    def _audio_play(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        file_url: str,
+    ) -> None:
         call = self._need_call(call, thread_id)
         now = self.clock()
         if call.audio_id is not None:  # a new file replaces the one playing
@@ -284,8 +324,9 @@ class Store:
     def call_audio_stop(self, team_id: str, thread_id: str) -> None:
         return self._transaction(team_id, thread_id, self._audio_stop)
 
-    def _audio_stop(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                    call: _ActiveCall | None) -> None:
+    def _audio_stop(
+        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
+    ) -> None:
         if call is None or call.audio_id is None:
             raise Conflict(f"No audio is playing in thread {thread_id}")
         db.execute(
@@ -296,8 +337,9 @@ class Store:
     def call_recording_start(self, team_id: str, thread_id: str) -> None:
         return self._transaction(team_id, thread_id, self._recording_start)
 
-    def _recording_start(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                         call: _ActiveCall | None) -> None:
+    def _recording_start(
+        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
+    ) -> None:
         call = self._need_call(call, thread_id)
         if call.recording_id is not None:
             raise Conflict(f"The call in thread {thread_id} is already being recorded")
@@ -312,8 +354,9 @@ class Store:
         """Stop the recording; answer its id."""
         return self._transaction(team_id, thread_id, self._recording_stop)
 
-    def _recording_stop(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                        call: _ActiveCall | None) -> str:
+    def _recording_stop(
+        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
+    ) -> str:
         if call is None or call.recording_id is None:
             raise Conflict(f"The call in thread {thread_id} is not being recorded")
         db.execute(
@@ -326,8 +369,9 @@ class Store:
         """Start a stream; answer its id."""
         return self._transaction(team_id, thread_id, self._stream_start)
 
-    def _stream_start(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                      call: _ActiveCall | None) -> str:
+    def _stream_start(
+        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
+    ) -> str:
         call = self._need_call(call, thread_id)
         if call.stream_id is not None:
             raise Conflict(f"The call in thread {thread_id} is already being streamed")
@@ -342,13 +386,12 @@ class Store:
     def call_stream_stop(self, team_id: str, thread_id: str) -> None:
         return self._transaction(team_id, thread_id, self._stream_stop)
 
-    def _stream_stop(self, db: sqlite3.Connection, team_id: str, thread_id: str,
-                     call: _ActiveCall | None) -> None:
+    def _stream_stop(
+        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
+    ) -> None:
         if call is None or call.stream_id is None:
             raise Conflict(f"The call in thread {thread_id} is not being streamed")
-        db.execute(
-            "UPDATE streams SET stopped_at = ? WHERE id = ?", (self.clock(), call.stream_id)
-        )
+        db.execute("UPDATE streams SET stopped_at = ? WHERE id = ?", (self.clock(), call.stream_id))
         db.execute("UPDATE calls SET stream_id = NULL WHERE id = ?", (call.id,))
 
     # -- reads ----------------------------------------------------------------------------

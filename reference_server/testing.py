@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 _LISTENING = re.compile(r"reference server on (http://\S+)")
 
@@ -39,7 +39,11 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
     sock.listen(512)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, http="httptools", loop="asyncio", lifespan="off", log_level="warning",
+        app,
+        http="httptools",
+        loop="asyncio",
+        lifespan="off",
+        log_level="warning",
         access_log=False,
     )
     server = uvicorn.Server(config)
@@ -68,25 +72,39 @@ class ServerProcess:
     on a full pipe. Leaving the `with` block terminates it (SIGTERM, then SIGKILL).
     """
 
-    def __init__(self, args: Sequence[str] = (), *, env: dict[str, str] | None = None,
-                 timeout: float = 20.0) -> None:
+    def __init__(
+        self, args: Sequence[str] = (), *, env: dict[str, str] | None = None, timeout: float = 20.0
+    ) -> None:
         self.args = list(args)
         self.env = env
         self.timeout = timeout
         self.base_url = ""
         self.process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="reference-server-", suffix=".log")
+        # Closed in __exit__: the file outlives this method on purpose.
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="reference-server-", suffix=".log"
+        )
 
-    def start(self) -> ServerProcess:
+    def start(self) -> Self:
         environment = dict(os.environ if self.env is None else self.env)
         source = str(Path(__file__).resolve().parent.parent)
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, [source, environment.get("PYTHONPATH")])
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "reference_server", "--host", "127.0.0.1", "--port", "0",
-             *self.args],
-            stdout=self._log, stderr=subprocess.STDOUT, env=environment,
+            [
+                sys.executable,
+                "-m",
+                "reference_server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                *self.args,
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=environment,
         )
         deadline = time.monotonic() + self.timeout
         while True:
@@ -132,7 +150,7 @@ class ServerProcess:
                 self.process.wait(self.timeout)
         return self.process.returncode
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

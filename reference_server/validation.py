@@ -135,8 +135,11 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 
 def _refuse_nulls(data: dict[str, Any]) -> None:
     """No field of the contract is nullable, even where a model makes an optional one so."""
-    nulls = [{"field": key, "message": "must not be null"} for key, value in data.items()
-             if value is None]
+    nulls = [
+        {"field": key, "message": "must not be null"}
+        for key, value in data.items()
+        if value is None
+    ]
     if nulls:
         raise _invalid(nulls)
 

@@ -18,16 +18,16 @@ import pytest
 pytest.importorskip("workonflow_call", reason="the generated client is not installed")
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
-from workonflow_call import AuthenticatedClient, Client  # noqa: E402
-from workonflow_call.api.call import call_end, call_pause, call_start, call_unpause  # noqa: E402
-from workonflow_call.api.call_audio import call_audio_play, call_audio_stop  # noqa: E402
-from workonflow_call.api.call_recording import (  # noqa: E402
+from workonflow_call import AuthenticatedClient, Client
+from workonflow_call.api.call import call_end, call_pause, call_start, call_unpause
+from workonflow_call.api.call_audio import call_audio_play, call_audio_stop
+from workonflow_call.api.call_recording import (
     call_recording_start,
     call_recording_stop,
 )
-from workonflow_call.api.call_stream import call_stream_start, call_stream_stop  # noqa: E402
-from workonflow_call.api.call_user import call_user_exclude, call_user_invite  # noqa: E402
-from workonflow_call.models import (  # noqa: E402
+from workonflow_call.api.call_stream import call_stream_start, call_stream_stop
+from workonflow_call.api.call_user import call_user_exclude, call_user_invite
+from workonflow_call.models import (
     CallAudioPlayRequest,
     CallStartRequest,
     SingleUserRequest,
@@ -35,8 +35,8 @@ from workonflow_call.models import (  # noqa: E402
     UserListRequest,
 )
 
-from reference_server import create_app  # noqa: E402
-from reference_server.testing import serve_in_thread  # noqa: E402
+from reference_server import create_app
+from reference_server.testing import serve_in_thread
 
 SpecSchemas = Any  # the `schemas` fixture of conftest.py
 
@@ -109,24 +109,42 @@ class Api:
     def new_thread() -> str:
         return f"5b0525134c03190015{next(_THREAD_NUMBERS):06x}"
 
-    def call(self, method: str, body: dict[str, Any], *, team: str = TEAM,
-             client: Client | AuthenticatedClient | None = None) -> dict[str, Any]:
+    def call(
+        self,
+        method: str,
+        body: dict[str, Any],
+        *,
+        team: str = TEAM,
+        client: Client | AuthenticatedClient | None = None,
+    ) -> dict[str, Any]:
         """Call the operation through the generated client; answer the checked JSON."""
         module, build = ENDPOINTS[method]
         response = module.sync_detailed(team, client=client or self.client, body=build(body))
         return self.check(method, response.status_code, response.headers, response.content)
 
-    def raw(self, method: str, content: bytes | None = None, *, team: str = TEAM,
-            headers: dict[str, str] | None = None, http_method: str = "POST",
-            token: str | None = "dev-token") -> httpx.Response:
+    def raw(
+        self,
+        method: str,
+        content: bytes | None = None,
+        *,
+        team: str = TEAM,
+        headers: dict[str, str] | None = None,
+        http_method: str = "POST",
+        token: str | None = "dev-token",
+    ) -> httpx.Response:
         """Send exactly these bytes, which the generated client would refuse to build."""
         sent = {"Content-Type": "application/json"}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         sent.update(headers or {})
         sent = {k: v for k, v in sent.items() if v is not None}
-        return httpx.request(http_method, f"{self.base_url}/{team}/{method}", content=content,
-                             headers=sent, timeout=10)
+        return httpx.request(
+            http_method,
+            f"{self.base_url}/{team}/{method}",
+            content=content,
+            headers=sent,
+            timeout=10,
+        )
 
     def raw_json(self, method: str, body: Any, **kwargs: Any) -> dict[str, Any]:
         response = self.raw(method, json.dumps(body).encode(), **kwargs)
@@ -144,8 +162,16 @@ class Api:
         where = (
             pointer("components", "responses", name, "content", "application/json", "schema")
             if name
-            else pointer("paths", f"/{{teamId}}/{method}", "post", "responses", str(int(status)),
-                         "content", "application/json", "schema")
+            else pointer(
+                "paths",
+                f"/{{teamId}}/{method}",
+                "post",
+                "responses",
+                str(int(status)),
+                "content",
+                "application/json",
+                "schema",
+            )
         )
         assert "application/json" in response["content"]
         self.schemas.validator(where).validate(answer)
@@ -226,9 +252,10 @@ def test_a_call_from_start_to_end(api: Api) -> None:
 
     play = {"threadId": thread, "fileUrl": "https://example.com/audio/hold.MP3?v=2"}
     assert api.call("call.audio/play", play) == {"code": 200, "message": "OK"}
-    assert api.call("call.audio/play", {**play, "fileUrl": "http://example.com:8000/a.wav"})[
-        "code"
-    ] == 200  # a new file replaces the one playing
+    assert (
+        api.call("call.audio/play", {**play, "fileUrl": "http://example.com:8000/a.wav"})["code"]
+        == 200
+    )  # a new file replaces the one playing
     assert api.call("call.audio/stop", {"threadId": thread}) == {"code": 200, "message": "OK"}
     assert api.call("call.audio/stop", {"threadId": thread})["code"] == 409
 
@@ -279,7 +306,10 @@ def test_a_call_nobody_joined_is_unanswered(api: Api) -> None:
     thread = api.start()
     api.clock.now += 7.99
     assert api.call("call/end", {"threadId": thread})["data"] == {
-        "callDuration": 7, "dialogDuration": 0, "result": "unanswered", "direction": "outgoing",
+        "callDuration": 7,
+        "dialogDuration": 0,
+        "result": "unanswered",
+        "direction": "outgoing",
     }
 
 
@@ -300,12 +330,10 @@ def test_one_active_call_per_thread(api: Api) -> None:
     # Another thread, or the same thread id in another team, is another call.
     api.start()
     other = AuthenticatedClient(base_url=api.base_url, token="other-token")
-    assert api.call("call/start", {"threadId": thread}, team=OTHER_TEAM, client=other)[
-        "code"
-    ] == 200
-    assert api.call("call/end", {"threadId": thread}, team=OTHER_TEAM, client=other)[
-        "code"
-    ] == 200
+    assert (
+        api.call("call/start", {"threadId": thread}, team=OTHER_TEAM, client=other)["code"] == 200
+    )
+    assert api.call("call/end", {"threadId": thread}, team=OTHER_TEAM, client=other)["code"] == 200
     assert api.call("call/end", {"threadId": thread})["code"] == 200
 
 
@@ -332,33 +360,72 @@ BAD_BODIES = [
     ("call/start", {"threadId": THREAD, "direction": "sideways"}, "direction", None),
     ("call/start", {"threadId": THREAD, "direction": None}, "direction", None),
     ("call/start", {"threadid": THREAD}, "threadid", "is not a field of this request"),
-    ("call/end", {"threadId": THREAD, "direction": "incoming"}, "direction",
-     "is not a field of this request"),
+    (
+        "call/end",
+        {"threadId": THREAD, "direction": "incoming"},
+        "direction",
+        "is not a field of this request",
+    ),
     ("call.user/invite", {"threadId": THREAD}, "userId", "userId or userIds is required"),
-    ("call.user/invite", {"threadId": THREAD, "userid": USERS[0]}, "userid",
-     "is not a field of this request"),
+    (
+        "call.user/invite",
+        {"threadId": THREAD, "userid": USERS[0]},
+        "userid",
+        "is not a field of this request",
+    ),
     ("call.user/invite", {"threadId": THREAD, "userIds": []}, "userIds", None),
     ("call.user/invite", {"threadId": THREAD, "userIds": USERS[0]}, "userIds", None),
-    ("call.user/invite", {"threadId": THREAD, "userIds": [USERS[0], "x"]}, "userIds.1",
-     ID_MESSAGE),
-    ("call/pause", {"threadId": THREAD, "userIds": [USERS[0], USERS[1], USERS[0]]},
-     "userIds.2", "repeats userIds.0"),
+    ("call.user/invite", {"threadId": THREAD, "userIds": [USERS[0], "x"]}, "userIds.1", ID_MESSAGE),
+    (
+        "call/pause",
+        {"threadId": THREAD, "userIds": [USERS[0], USERS[1], USERS[0]]},
+        "userIds.2",
+        "repeats userIds.0",
+    ),
     ("call/unpause", {"threadId": THREAD, "userIds": [USERS[0]] * 101}, "userIds", None),
-    ("call.user/exclude", {"threadId": THREAD, "userId": "nope", "userIds": [USERS[0]]},
-     "userId", ID_MESSAGE),
-    ("call.user/exclude", {"threadId": THREAD, "userId": USERS[0], "userIds": [USERS[1]] * 2},
-     "userIds.1", "repeats userIds.0"),
+    (
+        "call.user/exclude",
+        {"threadId": THREAD, "userId": "nope", "userIds": [USERS[0]]},
+        "userId",
+        ID_MESSAGE,
+    ),
+    (
+        "call.user/exclude",
+        {"threadId": THREAD, "userId": USERS[0], "userIds": [USERS[1]] * 2},
+        "userIds.1",
+        "repeats userIds.0",
+    ),
     ("call.audio/play", {"threadId": THREAD}, "fileUrl", "is required"),
-    ("call.audio/play", {"threadId": THREAD, "fileUrl": "https://example.com/a.ogg"},
-     "fileUrl", None),
-    ("call.audio/play", {"threadId": THREAD, "fileUrl": "ftp://example.com/a.mp3"},
-     "fileUrl", None),
-    ("call.audio/play", {"threadId": THREAD, "fileUrl": "https://x/" + "a" * 2040 + ".mp3"},
-     "fileUrl", None),
-    ("call.recording/stop", {"threadId": THREAD, "fileUrl": "https://x.io/a.mp3"}, "fileUrl",
-     "is not a field of this request"),
-    ("call.stream/start", {"threadId": THREAD, "streamUrl": "https://x.io/a.mp3"},
-     "streamUrl", "is not a field of this request"),
+    (
+        "call.audio/play",
+        {"threadId": THREAD, "fileUrl": "https://example.com/a.ogg"},
+        "fileUrl",
+        None,
+    ),
+    (
+        "call.audio/play",
+        {"threadId": THREAD, "fileUrl": "ftp://example.com/a.mp3"},
+        "fileUrl",
+        None,
+    ),
+    (
+        "call.audio/play",
+        {"threadId": THREAD, "fileUrl": "https://x/" + "a" * 2040 + ".mp3"},
+        "fileUrl",
+        None,
+    ),
+    (
+        "call.recording/stop",
+        {"threadId": THREAD, "fileUrl": "https://x.io/a.mp3"},
+        "fileUrl",
+        "is not a field of this request",
+    ),
+    (
+        "call.stream/start",
+        {"threadId": THREAD, "streamUrl": "https://x.io/a.mp3"},
+        "streamUrl",
+        "is not a field of this request",
+    ),
 ]
 
 
@@ -424,11 +491,15 @@ def test_a_streamed_body_over_64_kib_answers_413(api: Api) -> None:
         yield b'"}'
 
     response = httpx.post(
-        f"{api.base_url}/{TEAM}/call/start", content=chunks(), timeout=10,
+        f"{api.base_url}/{TEAM}/call/start",
+        content=chunks(),
+        timeout=10,
         headers={"Authorization": "Bearer dev-token", "Content-Type": "application/json"},
     )
-    assert api.check("call/start", response.status_code, response.headers,
-                     response.content)["code"] == 413
+    assert (
+        api.check("call/start", response.status_code, response.headers, response.content)["code"]
+        == 413
+    )
 
 
 def test_a_body_of_exactly_64_kib_is_read(api: Api) -> None:
@@ -445,19 +516,30 @@ def _status_headers_content(response: httpx.Response) -> tuple[int, Any, bytes]:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "application/jsonp", "multipart/form-data",
-     None],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/jsonp",
+        "multipart/form-data",
+        None,
+    ],
 )
 def test_a_body_that_is_not_json_answers_415(api: Api, content_type: str | None) -> None:
-    response = api.raw("call/start", b'{"threadId": "5b0525134c0319001573485e"}',
-                       headers={"Content-Type": content_type})
+    response = api.raw(
+        "call/start",
+        b'{"threadId": "5b0525134c0319001573485e"}',
+        headers={"Content-Type": content_type},
+    )
     assert api.check("call/start", *_status_headers_content(response))["code"] == 415
 
 
 def test_json_with_a_charset_parameter_is_json(api: Api) -> None:
     thread = api.new_thread()
-    response = api.raw("call/start", json.dumps({"threadId": thread}).encode(),
-                       headers={"Content-Type": "Application/JSON; charset=utf-8"})
+    response = api.raw(
+        "call/start",
+        json.dumps({"threadId": thread}).encode(),
+        headers={"Content-Type": "Application/JSON; charset=utf-8"},
+    )
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
 
@@ -466,28 +548,42 @@ def test_json_with_a_charset_parameter_is_json(api: Api) -> None:
 
 @pytest.mark.parametrize("method", list(ENDPOINTS))
 @pytest.mark.parametrize("http_method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
-def test_other_http_methods_answer_405_with_allow(api: Api, method: str, http_method: str
-                                                  ) -> None:
+def test_other_http_methods_answer_405_with_allow(api: Api, method: str, http_method: str) -> None:
     response = api.raw(method, None, http_method=http_method, token=None)
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert response.headers["content-type"] == "application/json"
     if http_method != "HEAD":
         assert response.json() == {
-            "code": 405, "message": f"Method {http_method} is not allowed: use POST"
+            "code": 405,
+            "message": f"Method {http_method} is not allowed: use POST",
         }
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/favicon.ico", f"/{TEAM}", f"/{TEAM}/", f"/{TEAM}/call/stop", f"/{TEAM}/call/start/",
-     f"/{TEAM}/call.user/invite/extra", f"/{TEAM}/call/start/{THREAD}", "/call/start",
-     f"/{TEAM}/call%2Fstart", "/recordings/0123.wav", f"/streams/{TEAM}.wav"],
+    [
+        "/",
+        "/favicon.ico",
+        f"/{TEAM}",
+        f"/{TEAM}/",
+        f"/{TEAM}/call/stop",
+        f"/{TEAM}/call/start/",
+        f"/{TEAM}/call.user/invite/extra",
+        f"/{TEAM}/call/start/{THREAD}",
+        "/call/start",
+        f"/{TEAM}/call%2Fstart",
+        "/recordings/0123.wav",
+        f"/streams/{TEAM}.wav",
+    ],
 )
 @pytest.mark.parametrize("http_method", ["POST", "GET"])
 def test_unknown_paths_answer_404(api: Api, path: str, http_method: str) -> None:
     response = httpx.request(
-        http_method, api.base_url + path, timeout=10, content=b"{}",
+        http_method,
+        api.base_url + path,
+        timeout=10,
+        content=b"{}",
         headers={"Authorization": "Bearer dev-token", "Content-Type": "application/json"},
     )
     assert response.status_code == 404
@@ -530,24 +626,41 @@ def test_security_of_every_operation(api: Api, method: str) -> None:
 
 @pytest.mark.parametrize(
     "authorization",
-    ["", "Bearer", "dev-token", "Token dev-token", "Bearer dev-token x",
-     "Bearer DEV-TOKEN", "Bearer dev-tokenx"],
+    [
+        "",
+        "Bearer",
+        "dev-token",
+        "Token dev-token",
+        "Bearer dev-token x",
+        "Bearer DEV-TOKEN",
+        "Bearer dev-tokenx",
+    ],
 )
 def test_malformed_authorization_answers_401(api: Api, authorization: str) -> None:
-    response = api.raw("call/start", b"{}", token=None,
-                       headers={"Authorization": authorization})
+    response = api.raw("call/start", b"{}", token=None, headers={"Authorization": authorization})
     assert api.check("call/start", *_status_headers_content(response))["code"] == 401
 
 
 def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
-    response = api.raw("call/start", json.dumps({"threadId": api.new_thread()}).encode(),
-                       token=None, headers={"Authorization": "bEaReR   dev-token"})
+    response = api.raw(
+        "call/start",
+        json.dumps({"threadId": api.new_thread()}).encode(),
+        token=None,
+        headers={"Authorization": "bEaReR   dev-token"},
+    )
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
 
 @pytest.mark.parametrize(
-    "team", ["333CCC134C0319001573485E", "333ccc", "333ccc134c0319001573485e0", "not-an-id",
-             "%20", "333ccc134c0319001573485g"],
+    "team",
+    [
+        "333CCC134C0319001573485E",
+        "333ccc",
+        "333ccc134c0319001573485e0",
+        "not-an-id",
+        "%20",
+        "333ccc134c0319001573485g",
+    ],
 )
 def test_an_invalid_team_id_answers_401_without_token_then_400(api: Api, team: str) -> None:
     body = json.dumps({"threadId": THREAD}).encode()
@@ -561,20 +674,26 @@ def test_an_invalid_team_id_answers_401_without_token_then_400(api: Api, team: s
 
 def test_an_escaped_team_id_is_read_unescaped(api: Api) -> None:
     escaped = "".join(f"%{ord(ch):02x}" for ch in TEAM)
-    response = api.raw("call/start", json.dumps({"threadId": api.new_thread()}).encode(),
-                       team=escaped)
+    response = api.raw(
+        "call/start", json.dumps({"threadId": api.new_thread()}).encode(), team=escaped
+    )
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
 
 def test_authentication_comes_before_the_body(api: Api) -> None:
     """An anonymous caller learns nothing: 401 even for a body that would be 415, 413 or 400."""
-    for content, content_type in ((b"x" * 70_000, "text/plain"), (b"x" * 70_000, None),
-                                  (b"{", "application/json")):
-        response = api.raw("call/start", content, token=None,
-                           headers={"Content-Type": content_type})
+    for content, content_type in (
+        (b"x" * 70_000, "text/plain"),
+        (b"x" * 70_000, None),
+        (b"{", "application/json"),
+    ):
+        response = api.raw(
+            "call/start", content, token=None, headers={"Content-Type": content_type}
+        )
         assert response.status_code == 401
-        response = api.raw("call/start", content, token="other-token",
-                           headers={"Content-Type": content_type})
+        response = api.raw(
+            "call/start", content, token="other-token", headers={"Content-Type": content_type}
+        )
         assert response.status_code == 403
 
 
@@ -589,8 +708,9 @@ def test_file_urls_start_with_the_configured_base_url(schemas: SpecSchemas) -> N
             thread = api.start()
             api.call("call.recording/start", {"threadId": thread})
             file_url = api.call("call.recording/stop", {"threadId": thread})["data"]["fileUrl"]
-            assert re.fullmatch(r"https://calls\.example\.com/sandbox/recordings/[0-9a-f]{32}\.wav",
-                                file_url)
+            assert re.fullmatch(
+                r"https://calls\.example\.com/sandbox/recordings/[0-9a-f]{32}\.wav", file_url
+            )
     finally:
         app.close()
 
