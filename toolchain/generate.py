@@ -129,6 +129,32 @@ def generate_client(info: SpecInfo, dest: Path, *, overrides: bool) -> None:
     run("openapi-python-client", command, cwd=dest.parent)
 
 
+def ruff_tables() -> str:
+    """overrides/ruff.toml as [tool.ruff] tables, for the pyproject.toml of a generated project.
+
+    Ruff run anywhere in the checkout then reads, for generated code, the configuration the code
+    was formatted with, not the checkout's own (whose rule set may differ).
+    """
+    lines = ["[tool.ruff]"]
+    for line in (OVERRIDES / "ruff.toml").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            line = f"[tool.ruff.{stripped[1:-1]}]"
+        lines.append(line)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def add_ruff_tables(pyproject: Path) -> None:
+    text = pyproject.read_text(encoding="utf-8")
+    if "[tool.ruff" in text:
+        raise GenerationError(f"{pyproject} already has a [tool.ruff] table")
+    pyproject.write_text(text.rstrip("\n") + "\n\n" + ruff_tables(), encoding="utf-8")
+
+
 def models_pyproject(info: SpecInfo) -> str:
     config = (OVERRIDES / "models" / "datamodel-codegen.toml").read_text(encoding="utf-8")
     return (
@@ -190,6 +216,30 @@ def generate_models(info: SpecInfo, dest: Path, *, overrides: bool) -> None:
     run("datamodel-codegen", command, cwd=dest)
 
 
+def header_line(path: Path, version: str) -> str | None:
+    """The header line for a file of this kind, or None when the format has no comments."""
+    text = header_text(version)
+    if path.suffix == ".md":
+        return f"<!-- {text} -->"
+    if path.suffix in {".py", ".toml", ".cfg", ".txt", ".typed"} or path.name == ".gitignore":
+        return f"# {text}"
+    return None
+
+
+def stamp_headers(dest: Path, version: str) -> None:
+    """Start every generated file with the header, unless its template already wrote it."""
+    for path in sorted(dest.rglob("*")):
+        if not path.is_file():
+            continue
+        line = header_line(path, version)
+        if line is None:
+            raise GenerationError(f"no header format for {path.relative_to(dest)}")
+        content = path.read_text(encoding="utf-8")
+        if content.startswith(line + "\n"):
+            continue
+        path.write_text(f"{line}\n{content}" if content else f"{line}\n", encoding="utf-8")
+
+
 def format_tree(dest: Path) -> None:
     """Fix and format all generated Python code with the pinned ruff and its one config."""
     config = str(OVERRIDES / "ruff.toml")
@@ -212,6 +262,10 @@ def build(spec: Path, dest: Path, *, overrides: bool = True) -> None:
     dest.mkdir(parents=True)
     generate_client(info, dest / CLIENT_DIR, overrides=overrides)
     generate_models(info, dest / MODELS_DIR, overrides=overrides)
+    for project in (CLIENT_DIR, MODELS_DIR):
+        if overrides:
+            add_ruff_tables(dest / project / "pyproject.toml")
+    stamp_headers(dest, info.version)
     format_tree(dest)
     clean_tree(dest)
 

@@ -1,3 +1,4 @@
+# Generated from openapi.yaml version 1.0.0. Do not edit.
 import ssl
 from typing import Any, Self
 

@@ -1,1 +1,764 @@
-"""Contains methods for accessing the API"""
+# Generated from openapi.yaml version 1.0.0. Do not edit.
+"""The API bound to a server, a token and a team: `CallApi` (blocking) and `AsyncCallApi`."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ..client import AuthenticatedClient
+from ..models import (
+    CallAudioPlayRequest,
+    CallEndResponse,
+    CallPauseResponse,
+    CallRecordingStopResponse,
+    CallStartRequest,
+    CallStartResponse,
+    CallStreamStartResponse,
+    CallUnpauseResponse,
+    CallUserExcludeResponse,
+    CallUserInviteResponse,
+    Direction,
+    OkResponse,
+    SingleUserRequest,
+    ThreadRequest,
+    UserListRequest,
+)
+from ..types import UNSET, Unset
+from .call import call_end, call_pause, call_start, call_unpause
+from .call_audio import call_audio_play, call_audio_stop
+from .call_recording import call_recording_start, call_recording_stop
+from .call_stream import call_stream_start, call_stream_stop
+from .call_user import call_user_exclude, call_user_invite
+
+
+class CallOperations:
+    """The `call` operations."""
+
+    def __init__(self, api: CallApi) -> None:
+        self._api = api
+
+    def start(
+        self,
+        *,
+        thread_id: str,
+        direction: Direction | Unset = UNSET,
+    ) -> CallStartResponse:
+        """Start a call in a thread (`POST /{team_id}/call/start`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = CallStartRequest(
+            thread_id=thread_id,
+            direction=direction,
+        )
+        return call_start.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def end(
+        self,
+        *,
+        thread_id: str,
+    ) -> CallEndResponse:
+        """End the call in a thread (`POST /{team_id}/call/end`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return call_end.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def pause(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallPauseResponse:
+        """Put users of the call on pause (`POST /{team_id}/call/pause`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("pause() needs one of: user_id, user_ids")
+        return call_pause.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def unpause(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallUnpauseResponse:
+        """Take users of the call off pause (`POST /{team_id}/call/unpause`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("unpause() needs one of: user_id, user_ids")
+        return call_unpause.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class CallUserOperations:
+    """The `call_user` operations."""
+
+    def __init__(self, api: CallApi) -> None:
+        self._api = api
+
+    def invite(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallUserInviteResponse:
+        """Invite users into the call (`POST /{team_id}/call.user/invite`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("invite() needs one of: user_id, user_ids")
+        return call_user_invite.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def exclude(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallUserExcludeResponse:
+        """Exclude users from the call (`POST /{team_id}/call.user/exclude`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("exclude() needs one of: user_id, user_ids")
+        return call_user_exclude.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class CallAudioOperations:
+    """The `call_audio` operations."""
+
+    def __init__(self, api: CallApi) -> None:
+        self._api = api
+
+    def play(
+        self,
+        *,
+        thread_id: str,
+        file_url: str,
+    ) -> OkResponse:
+        """Play an audio file into the call (`POST /{team_id}/call.audio/play`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = CallAudioPlayRequest(
+            thread_id=thread_id,
+            file_url=file_url,
+        )
+        return call_audio_play.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def stop(
+        self,
+        *,
+        thread_id: str,
+    ) -> OkResponse:
+        """Stop the audio playing in the call (`POST /{team_id}/call.audio/stop`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return call_audio_stop.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class CallRecordingOperations:
+    """The `call_recording` operations."""
+
+    def __init__(self, api: CallApi) -> None:
+        self._api = api
+
+    def start(
+        self,
+        *,
+        thread_id: str,
+    ) -> OkResponse:
+        """Start recording the call (`POST /{team_id}/call.recording/start`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return call_recording_start.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def stop(
+        self,
+        *,
+        thread_id: str,
+    ) -> CallRecordingStopResponse:
+        """Stop recording the call (`POST /{team_id}/call.recording/stop`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return call_recording_stop.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class CallStreamOperations:
+    """The `call_stream` operations."""
+
+    def __init__(self, api: CallApi) -> None:
+        self._api = api
+
+    def start(
+        self,
+        *,
+        thread_id: str,
+    ) -> CallStreamStartResponse:
+        """Start streaming the call (`POST /{team_id}/call.stream/start`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return call_stream_start.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    def stop(
+        self,
+        *,
+        thread_id: str,
+    ) -> OkResponse:
+        """Stop streaming the call (`POST /{team_id}/call.stream/stop`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return call_stream_stop.sync(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class CallApi:
+    """Workonflow Call API, bound to a base URL, a bearer token and a team.
+
+    `api.call.start(thread_id=...)` sends the request and returns the success model; any
+    error answer raises errors.CallApiError. Use it as a context manager, or call
+    `close()`, to release the connection pool.
+
+    Args:
+        base_url: the server, e.g. `https://api.workonflow.com`.
+        token: the bearer token.
+        team_id: the team whose path every request uses.
+        timeout: seconds (or an httpx.Timeout) a request may take.
+        httpx_args: more arguments for the underlying httpx.Client
+            (e.g. `transport`, `event_hooks`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        team_id: str,
+        *,
+        timeout: float | httpx.Timeout = 10.0,
+        httpx_args: dict[str, Any] | None = None,
+    ) -> None:
+        self.team_id = team_id
+        self.client = AuthenticatedClient(
+            base_url=base_url,
+            token=token,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            httpx_args=dict(httpx_args or {}),
+        )
+        self.call = CallOperations(self)
+        self.call_user = CallUserOperations(self)
+        self.call_audio = CallAudioOperations(self)
+        self.call_recording = CallRecordingOperations(self)
+        self.call_stream = CallStreamOperations(self)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.get_httpx_client().close()
+
+    def __enter__(self) -> CallApi:
+        self.client.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.client.__exit__(exc_type, exc, traceback)
+
+
+class AsyncCallOperations:
+    """The `call` operations (asyncio)."""
+
+    def __init__(self, api: AsyncCallApi) -> None:
+        self._api = api
+
+    async def start(
+        self,
+        *,
+        thread_id: str,
+        direction: Direction | Unset = UNSET,
+    ) -> CallStartResponse:
+        """Start a call in a thread (`POST /{team_id}/call/start`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = CallStartRequest(
+            thread_id=thread_id,
+            direction=direction,
+        )
+        return await call_start.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def end(
+        self,
+        *,
+        thread_id: str,
+    ) -> CallEndResponse:
+        """End the call in a thread (`POST /{team_id}/call/end`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return await call_end.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def pause(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallPauseResponse:
+        """Put users of the call on pause (`POST /{team_id}/call/pause`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("pause() needs one of: user_id, user_ids")
+        return await call_pause.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def unpause(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallUnpauseResponse:
+        """Take users of the call off pause (`POST /{team_id}/call/unpause`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("unpause() needs one of: user_id, user_ids")
+        return await call_unpause.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class AsyncCallUserOperations:
+    """The `call_user` operations (asyncio)."""
+
+    def __init__(self, api: AsyncCallApi) -> None:
+        self._api = api
+
+    async def invite(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallUserInviteResponse:
+        """Invite users into the call (`POST /{team_id}/call.user/invite`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("invite() needs one of: user_id, user_ids")
+        return await call_user_invite.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def exclude(
+        self,
+        *,
+        thread_id: str,
+        user_id: str | Unset = UNSET,
+        user_ids: list[str] | Unset = UNSET,
+    ) -> CallUserExcludeResponse:
+        """Exclude users from the call (`POST /{team_id}/call.user/exclude`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body: SingleUserRequest | UserListRequest
+        if not isinstance(user_id, Unset):
+            body = SingleUserRequest(
+                thread_id=thread_id,
+                user_id=user_id,
+                user_ids=user_ids,
+            )
+        elif not isinstance(user_ids, Unset):
+            body = UserListRequest(
+                thread_id=thread_id,
+                user_ids=user_ids,
+            )
+        else:
+            raise TypeError("exclude() needs one of: user_id, user_ids")
+        return await call_user_exclude.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class AsyncCallAudioOperations:
+    """The `call_audio` operations (asyncio)."""
+
+    def __init__(self, api: AsyncCallApi) -> None:
+        self._api = api
+
+    async def play(
+        self,
+        *,
+        thread_id: str,
+        file_url: str,
+    ) -> OkResponse:
+        """Play an audio file into the call (`POST /{team_id}/call.audio/play`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = CallAudioPlayRequest(
+            thread_id=thread_id,
+            file_url=file_url,
+        )
+        return await call_audio_play.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def stop(
+        self,
+        *,
+        thread_id: str,
+    ) -> OkResponse:
+        """Stop the audio playing in the call (`POST /{team_id}/call.audio/stop`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return await call_audio_stop.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class AsyncCallRecordingOperations:
+    """The `call_recording` operations (asyncio)."""
+
+    def __init__(self, api: AsyncCallApi) -> None:
+        self._api = api
+
+    async def start(
+        self,
+        *,
+        thread_id: str,
+    ) -> OkResponse:
+        """Start recording the call (`POST /{team_id}/call.recording/start`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return await call_recording_start.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def stop(
+        self,
+        *,
+        thread_id: str,
+    ) -> CallRecordingStopResponse:
+        """Stop recording the call (`POST /{team_id}/call.recording/stop`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return await call_recording_stop.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class AsyncCallStreamOperations:
+    """The `call_stream` operations (asyncio)."""
+
+    def __init__(self, api: AsyncCallApi) -> None:
+        self._api = api
+
+    async def start(
+        self,
+        *,
+        thread_id: str,
+    ) -> CallStreamStartResponse:
+        """Start streaming the call (`POST /{team_id}/call.stream/start`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return await call_stream_start.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+    async def stop(
+        self,
+        *,
+        thread_id: str,
+    ) -> OkResponse:
+        """Stop streaming the call (`POST /{team_id}/call.stream/stop`).
+
+        Raises errors.CallApiError when the server answers with an error.
+        """
+        body = ThreadRequest(
+            thread_id=thread_id,
+        )
+        return await call_stream_stop.asyncio(
+            team_id=self._api.team_id,
+            client=self._api.client,
+            body=body,
+        )
+
+
+class AsyncCallApi:
+    """Workonflow Call API (asyncio), bound to a base URL, a bearer token and a team.
+
+    `api.call.start(thread_id=...)` sends the request and returns the success model; any
+    error answer raises errors.CallApiError. Use it as a context manager, or call
+    `aclose()`, to release the connection pool.
+
+    Args:
+        base_url: the server, e.g. `https://api.workonflow.com`.
+        token: the bearer token.
+        team_id: the team whose path every request uses.
+        timeout: seconds (or an httpx.Timeout) a request may take.
+        httpx_args: more arguments for the underlying httpx.AsyncClient
+            (e.g. `transport`, `event_hooks`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        team_id: str,
+        *,
+        timeout: float | httpx.Timeout = 10.0,
+        httpx_args: dict[str, Any] | None = None,
+    ) -> None:
+        self.team_id = team_id
+        self.client = AuthenticatedClient(
+            base_url=base_url,
+            token=token,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            httpx_args=dict(httpx_args or {}),
+        )
+        self.call = AsyncCallOperations(self)
+        self.call_user = AsyncCallUserOperations(self)
+        self.call_audio = AsyncCallAudioOperations(self)
+        self.call_recording = AsyncCallRecordingOperations(self)
+        self.call_stream = AsyncCallStreamOperations(self)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self.client.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> AsyncCallApi:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.client.__aexit__(exc_type, exc, traceback)
+
+
+__all__ = [
+    "AsyncCallApi",
+    "CallApi",
+]

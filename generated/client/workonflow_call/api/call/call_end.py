@@ -1,3 +1,4 @@
+# Generated from openapi.yaml version 1.0.0. Do not edit.
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -129,15 +130,33 @@ def sync_detailed(
     return _build_response(client=client, response=response)
 
 
+def _parse_success(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CallEndResponse:
+    if not (response.status_code == 200):
+        raise errors.CallApiError.from_response(response.status_code, response.content)
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise errors.CallApiError(
+            response.status_code,
+            f"The answer does not match the API description: {exc!r}",
+            content=response.content,
+        ) from exc
+    if not isinstance(parsed, CallEndResponse):
+        raise errors.CallApiError.from_response(response.status_code, response.content)
+    return parsed
+
+
 def sync(
     team_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: ThreadRequest,
-) -> CallEndResponse | ErrorResponse | None:
+) -> CallEndResponse:
     """End the call in a thread
 
-     Ends the active call of the thread and reports its durations and result. Ending a call
+    Ends the active call of the thread and reports its durations and result. Ending a call
     also stops its audio, its recording and its stream. Without an active call: `409`.
 
     `callDuration`, `dialogDuration` and `result` are computed by the server; the source
@@ -150,18 +169,23 @@ def sync(
         body (ThreadRequest): The thread whose call the operation acts on.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.CallApiError: The server answered with an error envelope or an unexpected status.
+        httpx.HTTPError: The request failed (connection, timeout).
 
     Returns:
-        CallEndResponse | ErrorResponse
+        CallEndResponse
     """
 
-    return sync_detailed(
+    kwargs = _get_kwargs(
         team_id=team_id,
-        client=client,
         body=body,
-    ).parsed
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _parse_success(client=client, response=response)
 
 
 async def asyncio_detailed(
@@ -207,10 +231,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ThreadRequest,
-) -> CallEndResponse | ErrorResponse | None:
+) -> CallEndResponse:
     """End the call in a thread
 
-     Ends the active call of the thread and reports its durations and result. Ending a call
+    Ends the active call of the thread and reports its durations and result. Ending a call
     also stops its audio, its recording and its stream. Without an active call: `409`.
 
     `callDuration`, `dialogDuration` and `result` are computed by the server; the source
@@ -223,17 +247,18 @@ async def asyncio(
         body (ThreadRequest): The thread whose call the operation acts on.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.CallApiError: The server answered with an error envelope or an unexpected status.
+        httpx.HTTPError: The request failed (connection, timeout).
 
     Returns:
-        CallEndResponse | ErrorResponse
+        CallEndResponse
     """
 
-    return (
-        await asyncio_detailed(
-            team_id=team_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        team_id=team_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _parse_success(client=client, response=response)

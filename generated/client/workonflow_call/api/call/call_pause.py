@@ -1,3 +1,4 @@
+# Generated from openapi.yaml version 1.0.0. Do not edit.
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -132,15 +133,33 @@ def sync_detailed(
     return _build_response(client=client, response=response)
 
 
+def _parse_success(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CallPauseResponse:
+    if not (response.status_code == 200):
+        raise errors.CallApiError.from_response(response.status_code, response.content)
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise errors.CallApiError(
+            response.status_code,
+            f"The answer does not match the API description: {exc!r}",
+            content=response.content,
+        ) from exc
+    if not isinstance(parsed, CallPauseResponse):
+        raise errors.CallApiError.from_response(response.status_code, response.content)
+    return parsed
+
+
 def sync(
     team_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: SingleUserRequest | UserListRequest,
-) -> CallPauseResponse | ErrorResponse | None:
+) -> CallPauseResponse:
     """Put users of the call on pause
 
-     Puts one user (`userId`) or several (`userIds`) of the active call on pause. One of the
+    Puts one user (`userId`) or several (`userIds`) of the active call on pause. One of the
     two must be given; when both are, `userIds` is ignored. The answer counts the named
     users who were in the call and not yet paused. Without an active call: `409`.
 
@@ -152,18 +171,23 @@ def sync(
             a body with neither is invalid.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.CallApiError: The server answered with an error envelope or an unexpected status.
+        httpx.HTTPError: The request failed (connection, timeout).
 
     Returns:
-        CallPauseResponse | ErrorResponse
+        CallPauseResponse
     """
 
-    return sync_detailed(
+    kwargs = _get_kwargs(
         team_id=team_id,
-        client=client,
         body=body,
-    ).parsed
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _parse_success(client=client, response=response)
 
 
 async def asyncio_detailed(
@@ -208,10 +232,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SingleUserRequest | UserListRequest,
-) -> CallPauseResponse | ErrorResponse | None:
+) -> CallPauseResponse:
     """Put users of the call on pause
 
-     Puts one user (`userId`) or several (`userIds`) of the active call on pause. One of the
+    Puts one user (`userId`) or several (`userIds`) of the active call on pause. One of the
     two must be given; when both are, `userIds` is ignored. The answer counts the named
     users who were in the call and not yet paused. Without an active call: `409`.
 
@@ -223,17 +247,18 @@ async def asyncio(
             a body with neither is invalid.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.CallApiError: The server answered with an error envelope or an unexpected status.
+        httpx.HTTPError: The request failed (connection, timeout).
 
     Returns:
-        CallPauseResponse | ErrorResponse
+        CallPauseResponse
     """
 
-    return (
-        await asyncio_detailed(
-            team_id=team_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        team_id=team_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _parse_success(client=client, response=response)

@@ -1,3 +1,4 @@
+# Generated from openapi.yaml version 1.0.0. Do not edit.
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -128,15 +129,33 @@ def sync_detailed(
     return _build_response(client=client, response=response)
 
 
+def _parse_success(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CallStreamStartResponse:
+    if not (response.status_code == 200):
+        raise errors.CallApiError.from_response(response.status_code, response.content)
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise errors.CallApiError(
+            response.status_code,
+            f"The answer does not match the API description: {exc!r}",
+            content=response.content,
+        ) from exc
+    if not isinstance(parsed, CallStreamStartResponse):
+        raise errors.CallApiError.from_response(response.status_code, response.content)
+    return parsed
+
+
 def sync(
     team_id: str,
     *,
     client: AuthenticatedClient | Client,
     body: ThreadRequest,
-) -> CallStreamStartResponse | ErrorResponse | None:
+) -> CallStreamStartResponse:
     """Start streaming the call
 
-     Starts streaming the conversation of the thread's active call and answers the URL of
+    Starts streaming the conversation of the thread's active call and answers the URL of
     the stream. Without an active call, or when the call is already streamed: `409`.
 
     The source document lists `streamUrl` among the parameters of this operation; it is
@@ -148,18 +167,23 @@ def sync(
         body (ThreadRequest): The thread whose call the operation acts on.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.CallApiError: The server answered with an error envelope or an unexpected status.
+        httpx.HTTPError: The request failed (connection, timeout).
 
     Returns:
-        CallStreamStartResponse | ErrorResponse
+        CallStreamStartResponse
     """
 
-    return sync_detailed(
+    kwargs = _get_kwargs(
         team_id=team_id,
-        client=client,
         body=body,
-    ).parsed
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _parse_success(client=client, response=response)
 
 
 async def asyncio_detailed(
@@ -204,10 +228,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ThreadRequest,
-) -> CallStreamStartResponse | ErrorResponse | None:
+) -> CallStreamStartResponse:
     """Start streaming the call
 
-     Starts streaming the conversation of the thread's active call and answers the URL of
+    Starts streaming the conversation of the thread's active call and answers the URL of
     the stream. Without an active call, or when the call is already streamed: `409`.
 
     The source document lists `streamUrl` among the parameters of this operation; it is
@@ -219,17 +243,18 @@ async def asyncio(
         body (ThreadRequest): The thread whose call the operation acts on.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.CallApiError: The server answered with an error envelope or an unexpected status.
+        httpx.HTTPError: The request failed (connection, timeout).
 
     Returns:
-        CallStreamStartResponse | ErrorResponse
+        CallStreamStartResponse
     """
 
-    return (
-        await asyncio_detailed(
-            team_id=team_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        team_id=team_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _parse_success(client=client, response=response)
