@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from .app import DEFAULT_TOKENS, check_tokens, create_app
 
@@ -83,6 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Stops gracefully on SIGINT or SIGTERM, then exits 0 (uvicorn re-raises the signal)."""
+
+        stopped_by = ""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.stopped_by = signal.Signals(sig).name
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True  # a second Ctrl-C: do not wait for open connections
+            self.should_exit = True
+
+    return Server
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -115,11 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             synchronous=args.synchronous,
             access_log=access_log,
         )
-    except (OSError, ValueError, RuntimeError) as error:
+    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         parser.error(f"cannot open the database {database}: {error}")
     try:
         sock = _listen(args.host, args.port)
-    except OSError as error:
+    except (OSError, OverflowError) as error:
         app.close()
         parser.error(f"cannot listen on {args.host}:{args.port}: {error}")
 
@@ -140,9 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_header=False,
         date_header=False,
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])  # handles SIGINT and SIGTERM: finishes requests, then stops
-    print("stopped")
+    server = _server_class()(config)
+    try:
+        server.run(sockets=[sock])  # handles SIGINT and SIGTERM: finishes requests, then stops
+    finally:
+        app.close()
+    print(f"stopped ({server.stopped_by})" if server.stopped_by else "stopped")
     return 0
 
 
