@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 
@@ -48,6 +49,18 @@ IGNORED_NAMES = {".ruff_cache", "__pycache__", ".mypy_cache", ".pytest_cache"}
 
 class GenerationError(Exception):
     """A step of the generation failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where the generators' configuration lives, and whether to use the override templates.
+
+    Without templates (`templates=False`) the generators use their default templates; the
+    configuration files, the ruff pass and the file headers still apply.
+    """
+
+    overrides: Path = OVERRIDES
+    templates: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,30 +126,34 @@ def run(step: str, command: Sequence[str], *, cwd: Path) -> None:
         raise GenerationError(f"{step} failed (exit {result.returncode}):\n{output}")
 
 
-def generate_client(info: SpecInfo, dest: Path, *, overrides: bool) -> None:
+def generate_client(info: SpecInfo, dest: Path, config: Config) -> None:
     command = [
         tool("openapi-python-client"),
         "generate",
-        "--path", str(info.path),
-        "--config", str(OVERRIDES / "client" / "config.yaml"),
-        "--meta", "uv",
-        "--output-path", str(dest),
+        "--path",
+        str(info.path),
+        "--config",
+        str(config.overrides / "client" / "config.yaml"),
+        "--meta",
+        "uv",
+        "--output-path",
+        str(dest),
         "--fail-on-warning",
     ]
-    templates = OVERRIDES / "client" / "templates"
-    if overrides and any(templates.iterdir()):
+    templates = config.overrides / "client" / "templates"
+    if config.templates and templates.is_dir():
         command += ["--custom-template-path", str(templates)]
     run("openapi-python-client", command, cwd=dest.parent)
 
 
-def ruff_tables() -> str:
+def ruff_tables(config: Config) -> str:
     """overrides/ruff.toml as [tool.ruff] tables, for the pyproject.toml of a generated project.
 
     Ruff run anywhere in the checkout then reads, for generated code, the configuration the code
     was formatted with, not the checkout's own (whose rule set may differ).
     """
     lines = ["[tool.ruff]"]
-    for line in (OVERRIDES / "ruff.toml").read_text(encoding="utf-8").splitlines():
+    for line in (config.overrides / "ruff.toml").read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
             continue
@@ -148,15 +165,15 @@ def ruff_tables() -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_ruff_tables(pyproject: Path) -> None:
+def add_ruff_tables(pyproject: Path, config: Config) -> None:
     text = pyproject.read_text(encoding="utf-8")
     if "[tool.ruff" in text:
         raise GenerationError(f"{pyproject} already has a [tool.ruff] table")
-    pyproject.write_text(text.rstrip("\n") + "\n\n" + ruff_tables(), encoding="utf-8")
+    pyproject.write_text(text.rstrip("\n") + "\n\n" + ruff_tables(config), encoding="utf-8")
 
 
-def models_pyproject(info: SpecInfo) -> str:
-    config = (OVERRIDES / "models" / "datamodel-codegen.toml").read_text(encoding="utf-8")
+def models_pyproject(info: SpecInfo, config: Config) -> str:
+    options = (config.overrides / "models" / "datamodel-codegen.toml").read_text(encoding="utf-8")
     return (
         f"# {header_text(info.version)}\n"
         "[project]\n"
@@ -178,7 +195,7 @@ def models_pyproject(info: SpecInfo) -> str:
         "\n"
         "[tool.setuptools.package-data]\n"
         f'{MODELS_PACKAGE} = ["py.typed"]\n'
-        "\n" + config
+        "\n" + options
     )
 
 
@@ -197,21 +214,24 @@ def models_readme(info: SpecInfo) -> str:
     )
 
 
-def generate_models(info: SpecInfo, dest: Path, *, overrides: bool) -> None:
+def generate_models(info: SpecInfo, dest: Path, config: Config) -> None:
     package = dest / MODELS_PACKAGE
     package.mkdir(parents=True)
     # The generator reads its options from the nearest pyproject.toml of its output.
-    (dest / "pyproject.toml").write_text(models_pyproject(info), encoding="utf-8")
+    (dest / "pyproject.toml").write_text(models_pyproject(info, config), encoding="utf-8")
     (dest / "README.md").write_text(models_readme(info), encoding="utf-8")
     (package / "py.typed").write_text("", encoding="utf-8")
     command = [
         tool("datamodel-codegen"),
-        "--input", str(info.path),
-        "--output", str(package / "__init__.py"),
-        "--custom-file-header", f"# {header_text(info.version)}",
+        "--input",
+        str(info.path),
+        "--output",
+        str(package / "__init__.py"),
+        "--custom-file-header",
+        f"# {header_text(info.version)}",
     ]
-    templates = OVERRIDES / "models" / "templates"
-    if overrides and any(templates.iterdir()):
+    templates = config.overrides / "models" / "templates"
+    if config.templates and templates.is_dir():
         command += ["--custom-template-dir", str(templates)]
     run("datamodel-codegen", command, cwd=dest)
 
@@ -240,12 +260,14 @@ def stamp_headers(dest: Path, version: str) -> None:
         path.write_text(f"{line}\n{content}" if content else f"{line}\n", encoding="utf-8")
 
 
-def format_tree(dest: Path) -> None:
+def format_tree(dest: Path, config: Config) -> None:
     """Fix and format all generated Python code with the pinned ruff and its one config."""
-    config = str(OVERRIDES / "ruff.toml")
+    ruff_config = str(config.overrides / "ruff.toml")
     ruff = tool("ruff")
-    run("ruff check", [ruff, "check", "--fix", "--no-cache", "--config", config, "."], cwd=dest)
-    run("ruff format", [ruff, "format", "--no-cache", "--config", config, "."], cwd=dest)
+    run(
+        "ruff check", [ruff, "check", "--fix", "--no-cache", "--config", ruff_config, "."], cwd=dest
+    )
+    run("ruff format", [ruff, "format", "--no-cache", "--config", ruff_config, "."], cwd=dest)
 
 
 def clean_tree(dest: Path) -> None:
@@ -254,32 +276,32 @@ def clean_tree(dest: Path) -> None:
             shutil.rmtree(path)
 
 
-def build(spec: Path, dest: Path, *, overrides: bool = True) -> None:
+def build(spec: Path, dest: Path, config: Config | None = None) -> None:
     """Generate the whole tree into `dest`, a folder that must not exist yet."""
+    config = config or Config()
     info = read_spec(spec)
     if dest.exists():
         raise GenerationError(f"{dest} already exists")
     dest.mkdir(parents=True)
-    generate_client(info, dest / CLIENT_DIR, overrides=overrides)
-    generate_models(info, dest / MODELS_DIR, overrides=overrides)
-    for project in (CLIENT_DIR, MODELS_DIR):
-        if overrides:
-            add_ruff_tables(dest / project / "pyproject.toml")
+    generate_client(info, dest / CLIENT_DIR, config)
+    generate_models(info, dest / MODELS_DIR, config)
+    if config.templates:
+        for project in (CLIENT_DIR, MODELS_DIR):
+            add_ruff_tables(dest / project / "pyproject.toml", config)
     stamp_headers(dest, info.version)
-    format_tree(dest)
+    format_tree(dest, config)
     clean_tree(dest)
 
 
-def regenerate(spec: Path = SPEC, target: Path = GENERATED, *, overrides: bool = True) -> None:
+def regenerate(spec: Path = SPEC, target: Path = GENERATED, config: Config | None = None) -> None:
     """Rebuild `target` from `spec`; `target` changes only when every step succeeded."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        build(spec.resolve(), work / "new", overrides=overrides)
+        build(spec.resolve(), work / "new", config)
         if target.exists():
-            old = work / "old"
-            os.replace(target, old)
+            os.replace(target, work / "old")
         os.replace(work / "new", target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -312,13 +334,21 @@ def compare_trees(expected: Path, actual: Path) -> list[tuple[str, str]]:
     return stale
 
 
-def check(spec: Path = SPEC, target: Path = GENERATED, *, out: object = sys.stdout) -> int:
+def check(
+    spec: Path = SPEC,
+    target: Path = GENERATED,
+    config: Config | None = None,
+    *,
+    out: TextIO | None = None,
+) -> int:
     """Regenerate into a temporary folder and report how `target` differs; 0 when up to date."""
-    with tempfile.TemporaryDirectory(prefix=".generated-check-", dir=target.resolve().parent) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix=".generated-check-", dir=target.resolve().parent
+    ) as tmp:
         fresh = Path(tmp) / "generated"
-        build(spec.resolve(), fresh)
+        build(spec.resolve(), fresh, config)
         stale = compare_trees(fresh, target)
-        write = out.write  # type: ignore[attr-defined]
+        write = (out or sys.stdout).write
         if not stale:
             write(f"{target.name}/ is up to date with {spec.name}\n")
             return 0
@@ -333,23 +363,36 @@ def check(spec: Path = SPEC, target: Path = GENERATED, *, out: object = sys.stdo
                 new = (fresh / name).read_text(encoding="utf-8").splitlines(keepends=True)
             except UnicodeDecodeError:
                 continue
-            write("".join(difflib.unified_diff(
-                old, new, f"{target.name}/{name} (committed)", f"{target.name}/{name} (fresh)"
-            )))
+            write(
+                "".join(
+                    difflib.unified_diff(
+                        old,
+                        new,
+                        f"{target.name}/{name} (committed)",
+                        f"{target.name}/{name} (fresh)",
+                    )
+                )
+            )
         write("Run `nox -s generate` and commit the result.\n")
         return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m toolchain.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m toolchain.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--spec", type=Path, default=SPEC, help="the OpenAPI document")
     parser.add_argument("--output", type=Path, default=GENERATED, help="the tree to regenerate")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="compare instead of writing")
     mode.add_argument("--into", type=Path, help="write a fresh tree into this new folder")
-    parser.add_argument("--no-overrides", action="store_true",
-                        help="use the generators' default templates (with --into)")
+    parser.add_argument(
+        "--no-overrides",
+        action="store_true",
+        help="use the generators' default templates (with --into)",
+    )
     args = parser.parse_args(argv)
     if args.no_overrides and args.into is None:
         parser.error("--no-overrides needs --into: generated/ is always built with overrides/")
@@ -357,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check:
             return check(args.spec, args.output)
         if args.into is not None:
-            build(args.spec.resolve(), args.into.resolve(), overrides=not args.no_overrides)
+            build(args.spec.resolve(), args.into.resolve(), Config(templates=not args.no_overrides))
             print(f"wrote {args.into}")
             return 0
         regenerate(args.spec, args.output)
