@@ -134,6 +134,53 @@ def fuzz(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """Write dist/: bundled spec (YAML, JSON), reference docs, TypeScript types and clients.
+
+    `dist/` is replaced only when every step worked; `dist/manifest.json` lists each file with
+    its sha256 and the spec version. Needs Node.js (Redocly, openapi-typescript) and Java
+    (openapi-generator). Pass `--out DIR` after `--` to write elsewhere.
+    """
+    if shutil.which("java") is None:
+        session.error(
+            "This session needs Java 11 or newer for openapi-generator "
+            "(Debian: apt-get install -y openjdk-17-jre-headless): install it, then run again."
+        )
+    # toolchain/ runs from the work tree (`python -m` from the project root): no install needed.
+    install_groups(session, "publish")
+    npm_tools(session)
+    session.run("python", "-m", "toolchain.publish", *session.posargs)
+
+
+@nox.session(default=False)
+def breaking(session: nox.Session) -> None:
+    """Fail on a breaking spec change without a major version bump: `nox -s breaking -- [--base GIT_REF]`.
+
+    Compares openapi.yaml with its version at GIT_REF (default: the last release tag `v*`,
+    else HEAD~1) using Optic offline, prints every change as BREAKING or compatible with its
+    operation and field, and requires a new major `info.version` for a breaking change, and a
+    CHANGELOG.md section for a new version.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="nox -s breaking --", add_help=False)
+    parser.add_argument("--base", metavar="GIT_REF")
+    try:
+        args, unknown = parser.parse_known_args(session.posargs)
+    except SystemExit:
+        unknown = ["?"]
+    if unknown or (args.base is not None and not args.base.strip()):
+        session.error(f"{parser.format_usage().strip()}; got {' '.join(session.posargs)!r}")
+    # toolchain/ runs from the work tree (`python -m` from the project root): no install needed.
+    install_groups(session, "publish")
+    npm_tools(session)
+    base = ["--base", args.base] if args.base else []
+    session.run(
+        "python", "-m", "toolchain.breaking", *base, "--changelog", str(ROOT / "CHANGELOG.md")
+    )
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks of bench/ and print their figures: `nox -s bench -- [PART ...]`.
 
