@@ -43,8 +43,13 @@ CLIENT_PACKAGE = "workonflow_call"
 MODELS_PROJECT = "workonflow-call-models"
 MODELS_PACKAGE = "workonflow_call_models"
 
-# Files a tool may leave behind that are not part of the generated tree.
-IGNORED_NAMES = {".ruff_cache", "__pycache__", ".mypy_cache", ".pytest_cache"}
+# Folders a tool or an editable install may leave behind that are not part of the generated tree.
+IGNORED_NAMES = {".ruff_cache", "__pycache__", ".mypy_cache", ".pytest_cache", "build", "dist"}
+IGNORED_SUFFIXES = (".egg-info",)
+
+
+def ignored(relative: Path) -> bool:
+    return any(part in IGNORED_NAMES or part.endswith(IGNORED_SUFFIXES) for part in relative.parts)
 
 
 class GenerationError(Exception):
@@ -314,7 +319,7 @@ def tree_files(root: Path) -> dict[str, bytes]:
         return files
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if any(part in IGNORED_NAMES for part in relative.parts) or not path.is_file():
+        if ignored(relative) or not path.is_file():
             continue
         files[relative.as_posix()] = path.read_bytes()
     return files
