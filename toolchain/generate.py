@@ -52,6 +52,10 @@ def ignored(relative: Path) -> bool:
     return any(part in IGNORED_NAMES or part.endswith(IGNORED_SUFFIXES) for part in relative.parts)
 
 
+# Names the model override templates use; the generator only imports what its own templates use.
+MODEL_TEMPLATE_IMPORTS = ("typing.TypeAlias", "pydantic.ConfigDict", "pydantic.field_validator")
+
+
 class GenerationError(Exception):
     """A step of the generation failed; the message says which and why."""
 
@@ -238,6 +242,7 @@ def generate_models(info: SpecInfo, dest: Path, config: Config) -> None:
     templates = config.overrides / "models" / "templates"
     if config.templates and templates.is_dir():
         command += ["--custom-template-dir", str(templates)]
+        command += ["--additional-imports", ",".join(MODEL_TEMPLATE_IMPORTS)]
     run("datamodel-codegen", command, cwd=dest)
 
 

@@ -1,0 +1,131 @@
+"""Golden tests of the override templates.
+
+Generating with and without overrides/ must differ in exactly the files the overrides are for:
+a new file, a file that stops differing (an override no longer applied) or one that starts
+differing (an upstream template change leaking into a file we do not override) fails here.
+A second test pins the upstream templates each override replaces, so that a generator upgrade
+that changes one of them is merged into the override instead of silently lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip(
+    "openapi_python_client", reason="the generate dependency group is not installed"
+)
+pytest.importorskip(
+    "datamodel_code_generator", reason="the generate dependency group is not installed"
+)
+
+from toolchain import generate
+from toolchain.generate import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi.yaml"
+OVERRIDES = ROOT / "overrides"
+
+ENDPOINT_MODULES = [
+    "call/call_end.py",
+    "call/call_pause.py",
+    "call/call_start.py",
+    "call/call_unpause.py",
+    "call_audio/call_audio_play.py",
+    "call_audio/call_audio_stop.py",
+    "call_recording/call_recording_start.py",
+    "call_recording/call_recording_stop.py",
+    "call_stream/call_stream_start.py",
+    "call_stream/call_stream_stop.py",
+    "call_user/call_user_exclude.py",
+    "call_user/call_user_invite.py",
+]
+
+# Each file, and the override that makes it differ.
+OVERRIDDEN = {
+    "client/README.md": "client/templates/README.md.jinja",
+    "client/pyproject.toml": "client/templates/pyproject_ruff.toml.jinja (+ ruff.toml tables)",
+    "client/workonflow_call/__init__.py": "client/templates/package_init.py.jinja",
+    "client/workonflow_call/api/__init__.py": "client/templates/api_init.py.jinja",
+    "client/workonflow_call/errors.py": "client/templates/errors.py.jinja",
+    **{
+        f"client/workonflow_call/api/{module}": "client/templates/endpoint_module.py.jinja"
+        for module in ENDPOINT_MODULES
+    },
+    "models/pyproject.toml": "ruff.toml tables",
+    "models/workonflow_call_models/__init__.py": "models/templates/pydantic_v2/*.jinja2",
+}
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("golden")
+    with_overrides, without = base / "with", base / "without"
+    generate.build(SPEC, with_overrides)
+    generate.build(SPEC, without, Config(templates=False))
+    return with_overrides, without
+
+
+def test_exactly_the_overridden_files_differ(trees: tuple[Path, Path]) -> None:
+    with_overrides, without = trees
+    differences = generate.compare_trees(without, with_overrides)
+    assert [status for _, status in differences] == ["differs"] * len(differences), differences
+    assert sorted(name for name, _ in differences) == sorted(OVERRIDDEN)
+
+
+def test_the_defaults_still_produce_the_behaviour_the_overrides_change(
+    trees: tuple[Path, Path],
+) -> None:
+    with_overrides, without = trees
+    plain = (without / "client/workonflow_call/api/call/call_start.py").read_text()
+    custom = (with_overrides / "client/workonflow_call/api/call/call_start.py").read_text()
+    assert "-> CallStartResponse | ErrorResponse | None:" in plain
+    assert "-> CallStartResponse:" in custom and "errors.CallApiError" in custom
+    plain_models = (without / "models/workonflow_call_models/__init__.py").read_text()
+    custom_models = (with_overrides / "models/workonflow_call_models/__init__.py").read_text()
+    assert "class ObjectId(RootModel[str])" in plain_models
+    assert "ObjectId: TypeAlias = Annotated[" in custom_models
+    assert "_items_are_unique" not in plain_models
+    assert "_userIds_items_are_unique" in custom_models
+
+
+def upstream_records() -> list[tuple[str, str, str]]:
+    records = []
+    for line in (OVERRIDES / "upstream-templates.sha256").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            digest, override, upstream = line.split()
+            records.append((digest, override, upstream))
+    return records
+
+
+def test_every_override_template_is_recorded() -> None:
+    templates = sorted(
+        path.relative_to(OVERRIDES).as_posix()
+        for path in OVERRIDES.glob("*/templates/**/*")
+        if path.is_file()
+    )
+    assert templates == sorted(override for _, override, _ in upstream_records())
+
+
+@pytest.mark.parametrize(
+    ("digest", "override", "upstream"), upstream_records(), ids=lambda value: str(value)[:40]
+)
+def test_upstream_template_is_the_one_the_override_was_written_against(
+    digest: str, override: str, upstream: str
+) -> None:
+    package, relative = upstream.split(":", 1)
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.origin is not None
+    path = Path(spec.origin).parent / relative
+    assert path.is_file(), f"{upstream} no longer exists: is {override} still used?"
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert actual == digest, (
+        f"{upstream} changed upstream: merge the change into overrides/{override}, "
+        "then record the new checksum in overrides/upstream-templates.sha256"
+    )
+    assert (OVERRIDES / override).read_text().startswith("{#- Override of"), (
+        f"overrides/{override} must start with a comment saying why it exists"
+    )
