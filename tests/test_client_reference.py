@@ -1,0 +1,69 @@
+"""The generated client against the reference server: in process (ASGI) and over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+pytest.importorskip("workonflow_call", reason="the generated client is not installed")
+reference_server = pytest.importorskip("reference_server")
+testing = pytest.importorskip("reference_server.testing")
+
+from workonflow_call import AsyncCallApi, CallApi, CallApiError
+
+TEAM = "333ccc134c0319001573485e"
+TOKEN = "dev-token"
+THREAD = "5b0525134c0319001573485e"
+USERS = ["5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"]
+BASE_URL = "http://call-api.test"
+
+
+def test_async_client_against_the_reference_server_in_process() -> None:
+    app = reference_server.create_app(database=":memory:", tokens={TOKEN: TEAM})
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with AsyncCallApi(BASE_URL, TOKEN, TEAM, httpx_args={"transport": transport}) as api:
+            assert (await api.call.start(thread_id=THREAD)).data.direction == "outgoing"
+            invited = await api.call_user.invite(thread_id=THREAD, user_ids=USERS)
+            assert invited.data.invited_users_count == 2
+            paused = await api.call.pause(thread_id=THREAD, user_id=USERS[0])
+            assert paused.data.paused_users_count == 1
+            with pytest.raises(CallApiError) as failure:
+                await api.call.start(thread_id=THREAD)
+            assert (failure.value.status, failure.value.code) == (409, 409)
+            assert THREAD in failure.value.message
+            ended = await api.call.end(thread_id=THREAD)
+            assert 0 <= ended.data.dialog_duration <= ended.data.call_duration
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        close = getattr(app, "close", None)
+        if close is not None:
+            close()
+
+
+def test_sync_client_against_the_reference_server_over_http() -> None:
+    app = reference_server.create_app(database=":memory:", tokens={TOKEN: TEAM})
+    with testing.serve_in_thread(app) as base_url, CallApi(base_url, TOKEN, TEAM) as api:
+        with pytest.raises(CallApiError) as failure:
+            api.call.end(thread_id=THREAD)
+        assert (failure.value.status, failure.value.code) == (409, 409)
+        assert THREAD in failure.value.message
+        with pytest.raises(CallApiError) as failure:
+            api.call.start(thread_id="5B0525134C0319001573485E")  # upper case: not an id
+        assert failure.value.status == 400
+        assert [detail.field for detail in failure.value.errors] == ["threadId"]
+        api.call.start(thread_id=THREAD)
+        recording = api.call_recording.start(thread_id=THREAD)
+        assert recording.message == "OK"
+        assert api.call_recording.stop(thread_id=THREAD).data.file_url.startswith("http")
+        assert api.call.end(thread_id=THREAD).data.result
+        wrong = CallApi(base_url, "no-such-token", TEAM)
+        with pytest.raises(CallApiError) as failure:
+            wrong.call.start(thread_id=THREAD)
+        assert failure.value.status == 401
+        wrong.close()
