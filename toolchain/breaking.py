@@ -121,26 +121,33 @@ def major(version: str) -> int:
 # --- git ---------------------------------------------------------------------------------------
 
 
-def git(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
 
 
-def default_base() -> str | None:
+def repository_of(spec: Path) -> Path:
+    found = git(spec.resolve().parent, "rev-parse", "--show-toplevel")
+    if found.returncode != 0:
+        raise GateError(f"{spec} is not in a git repository: give the base with --base-spec FILE")
+    return Path(found.stdout.strip())
+
+
+def default_base(repo: Path) -> str | None:
     """The last release tag reachable from HEAD, else HEAD~1, else None (a single commit)."""
-    tag = git("describe", "--tags", "--abbrev=0", "--match", RELEASE_TAG_PATTERN, "HEAD")
+    tag = git(repo, "describe", "--tags", "--abbrev=0", "--match", RELEASE_TAG_PATTERN, "HEAD")
     if tag.returncode == 0 and tag.stdout.strip():
         return tag.stdout.strip()
-    if git("rev-parse", "--verify", "--quiet", "HEAD~1^{commit}").returncode == 0:
+    if git(repo, "rev-parse", "--verify", "--quiet", "HEAD~1^{commit}").returncode == 0:
         return "HEAD~1"
     return None
 
 
-def spec_at(ref: str, spec: Path, into: Path) -> Path | None:
+def spec_at(repo: Path, ref: str, spec: Path, into: Path) -> Path | None:
     """Write the spec as it was at `ref` into `into`; None when it did not exist there."""
-    if git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    if git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise GateError(f"--base {ref}: no such git commit, branch or tag")
-    relative = spec.resolve().relative_to(ROOT).as_posix()
-    shown = git("show", f"{ref}:{relative}")
+    relative = spec.resolve().relative_to(repo.resolve()).as_posix()
+    shown = git(repo, "show", f"{ref}:{relative}")
     if shown.returncode != 0:
         return None
     target = into / f"base-{relative.replace('/', '_')}"
@@ -320,7 +327,14 @@ def _owner(changes: list[Change], result: dict) -> Change | None:
 def compare(base: Path, head: Path, npm_dir: Path = NPM_DIR) -> Report:
     base_doc, head_doc = load_spec(base), load_spec(head)
     base_version, head_version = spec_version(base_doc, base), spec_version(head_doc, head)
-    optic = run_optic(base, head, npm_dir)
+    # Optic waives its breaking-change rules when info.version has a new major; this gate
+    # applies that rule itself, after listing every change for what it is. So Optic sees the
+    # head under the base's version.
+    with tempfile.TemporaryDirectory(prefix="breaking-head-") as tmp:
+        judged = Path(tmp) / "head.json"
+        head_doc.setdefault("info", {})["version"] = base_version
+        judged.write_text(json.dumps(head_doc, default=str), encoding="utf-8")
+        optic = run_optic(base, judged, npm_dir)
     return Report(base_version, head_version, changes_from(optic), optic.get("checks", {}))
 
 
@@ -368,8 +382,10 @@ def gate(report: Report, changelog: Path | None = None) -> tuple[bool, list[str]
         if problems:
             ok = False
             lines += [f"FAIL: {p}" for p in problems]
-    if ok:
-        lines.append("OK: no breaking change without a major version bump")
+    if ok and breaking:
+        lines.append(f"OK: the breaking change(s) come with the new major version {report.head_version}")
+    elif ok:
+        lines.append("OK: no breaking change")
     return ok, lines
 
 
@@ -412,11 +428,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.base_spec is not None:
                 base, label = args.base_spec, str(args.base_spec)
             else:
-                ref = args.base or default_base()
+                repo = repository_of(args.spec)
+                ref = args.base or default_base(repo)
                 if ref is None:
                     print("Nothing to compare: the repository has one commit and no release tag.")
                     return 0
-                base = spec_at(ref, args.spec, Path(tmp))
+                base = spec_at(repo, ref, args.spec, Path(tmp))
                 if base is None:
                     print(f"Nothing to compare: {args.spec.name} does not exist at {ref}.")
                     return 0

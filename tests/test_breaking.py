@@ -1,0 +1,123 @@
+"""The breaking-change gate on spec pairs with known answers (tests/specs/) and in git."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolchain import breaking
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "tests" / "specs"
+BASE = SPECS / "base.yaml"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not (ROOT / "npm" / "node_modules" / "@useoptic").is_dir(),
+    reason="needs Node.js and the npm tools (npm ci --prefix npm)",
+)
+
+# pair -> (breaking?, gate passes?, the operation, the words the change's line must carry)
+KNOWN = {
+    "removed-response-field": (True, False, "POST /{teamId}/call/end", "data.dialogDuration removed"),
+    "retyped-response-field": (True, False, "POST /{teamId}/call/end", "data.callDuration changed"),
+    "new-required-request-field": (
+        True, False, "POST /{teamId}/call.audio/play", "request body application/json field volume added",
+    ),
+    "new-optional-request-field": (
+        False, True, "POST /{teamId}/call.audio/play", "request body application/json field volume added",
+    ),
+    "new-response-field": (False, True, "POST /{teamId}/call/end", "data.result added"),
+    "removed-response-field-major": (True, True, "POST /{teamId}/call/end", "data.dialogDuration removed"),
+}
+
+
+def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "toolchain.breaking", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+@pytest.mark.parametrize("pair", sorted(KNOWN))
+def test_known_pair(pair: str) -> None:
+    is_breaking, passes, operation, words = KNOWN[pair]
+    report = breaking.compare(BASE, SPECS / f"{pair}.yaml")
+    assert len(report.changes) == 1, [c.line() for c in report.changes]
+    change = report.changes[0]
+    assert change.operation == operation
+    assert words in change.line()
+    assert change.breaking is is_breaking, change.line()
+    ok, lines = breaking.gate(report)
+    assert ok is passes, "\n".join(lines)
+
+
+def test_the_cli_prints_every_change_and_fails_without_a_major_bump() -> None:
+    done = gate_cli("--base-spec", str(BASE), "--spec", str(SPECS / "removed-response-field.yaml"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "BREAKING    POST /{teamId}/call/end: response 200 application/json field " \
+        "data.dialogDuration removed" in done.stdout
+    assert "info.version must go from 1.0.0 to 2.0.0" in done.stdout
+
+
+def test_identical_specs_pass() -> None:
+    report = breaking.compare(BASE, BASE)
+    assert report.changes == []
+    assert breaking.gate(report)[0]
+
+
+def test_changelog_must_describe_the_new_version(tmp_path: Path) -> None:
+    report = breaking.compare(BASE, SPECS / "removed-response-field-major.yaml")
+    log = tmp_path / "CHANGELOG.md"
+    log.write_text("# Changelog\n\n## 1.0.0\n\n- First.\n")
+    ok, lines = breaking.gate(report, log)
+    assert not ok and any("no section `## 2.0.0`" in line for line in lines)
+    log.write_text("# Changelog\n\n## 2.0.0 (2026-12-01)\n\n- Removed a field.\n\n## 1.0.0\n")
+    ok, lines = breaking.gate(report, log)
+    assert not ok and any("BREAKING" in line and "2.0.0" in line for line in lines)
+    log.write_text("# Changelog\n\n## 2.0.0 (2026-12-01)\n\n- **BREAKING** removed a field.\n")
+    assert breaking.gate(report, log)[0]
+
+
+def test_bad_input_is_named() -> None:
+    done = gate_cli("--base-spec", str(SPECS / "nope.yaml"), "--spec", str(BASE))
+    assert done.returncode == 2 and "nope.yaml: cannot read" in done.stderr
+    done = gate_cli("--base", "no-such-ref-anywhere")
+    assert done.returncode == 2 and "no such git commit" in done.stderr
+    done = gate_cli("--frobnicate")
+    assert done.returncode == 2 and "unrecognized arguments: --frobnicate" in done.stderr
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=repo, check=True, capture_output=True,
+    )
+
+
+def test_git_bases(tmp_path: Path) -> None:
+    """One commit: nothing to compare; then HEAD~1; then the last release tag wins."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    spec = repo / "openapi.yaml"
+    _git(repo, "init", "-q")
+    shutil.copy(BASE, spec)
+    _git(repo, "add", "openapi.yaml")
+    _git(repo, "commit", "-qm", "1.0.0")
+    done = gate_cli("--spec", str(spec))
+    assert done.returncode == 0 and "Nothing to compare" in done.stdout, done.stdout + done.stderr
+
+    _git(repo, "tag", "v1.0.0")
+    shutil.copy(SPECS / "new-response-field.yaml", spec)
+    _git(repo, "commit", "-qam", "1.1.0")
+    shutil.copy(SPECS / "removed-response-field.yaml", spec)  # work tree, at 1.0.0 again
+    done = gate_cli("--spec", str(spec))
+    assert "openapi.yaml at v1.0.0" in done.stdout
+    assert done.returncode == 1 and "data.dialogDuration removed" in done.stdout
+
+    done = gate_cli("--spec", str(spec), "--base", "HEAD")
+    assert "openapi.yaml at HEAD" in done.stdout
+    assert "data.result removed" in done.stdout and done.returncode == 1
