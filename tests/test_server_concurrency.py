@@ -1,0 +1,190 @@
+"""Concurrent clients never lose an update: on one thread, on many, and across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
+
+from reference_server import create_app
+from reference_server.testing import ServerProcess, serve_in_thread
+
+TEAM = "333ccc134c0319001573485e"
+AUTH = {"Authorization": "Bearer dev-token"}
+USERS = [f"5b4458eb1b2b33001b{n:06x}" for n in range(64)]
+_THREADS = itertools.count(1)
+
+
+def new_thread() -> str:
+    return f"7d0525134c03190015{next(_THREADS):06x}"
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # A separate process: a server thread would share the GIL with the clients and measure
+    # its switching rather than the server.
+    database = tmp_path_factory.mktemp("concurrency") / "calls.sqlite3"
+    with ServerProcess(["--database", str(database), "--quiet"]) as server:
+        yield server.base_url
+
+
+def test_concurrent_requests_in_process(tmp_path: Path) -> None:
+    """The ASGI app itself, served in this process, under concurrent load."""
+    app = create_app(tmp_path / "calls.sqlite3")
+    try:
+        with serve_in_thread(app) as url:
+
+            async def scenario() -> None:
+                clients = _clients(url)
+                try:
+                    await _one_thread_scenario(clients, seed=3)
+                finally:
+                    for client in clients:
+                        await client.aclose()
+
+            asyncio.run(scenario())
+    finally:
+        app.close()
+
+
+async def _post(client: httpx.AsyncClient, method: str, body: dict[str, Any]) -> httpx.Response:
+    return await client.post(f"/{TEAM}/{method}", json=body)
+
+
+def _clients(*base_urls: str, connections: int = 32) -> list[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return [
+        httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30, limits=limits)
+        for url in base_urls
+    ]
+
+
+async def _counts_of(
+    clients: list[httpx.AsyncClient], method: str, thread: str, batches: list[list[str]]
+) -> list[int]:
+    """Send every batch at once, spread over the clients; answer the counts."""
+    responses = await asyncio.gather(
+        *(
+            _post(clients[n % len(clients)], method, {"threadId": thread, "userIds": batch})
+            for n, batch in enumerate(batches)
+        )
+    )
+    assert {response.status_code for response in responses} == {200}
+    return [next(iter(response.json()["data"].values())) for response in responses]
+
+
+def _overlapping_batches(seed: int) -> list[list[str]]:
+    """Every user named in two different batches of four, in random order."""
+    rng = random.Random(seed)
+    names = USERS * 2
+    rng.shuffle(names)
+    batches: list[list[str]] = []
+    for name in names:
+        batch = next((b for b in batches if len(b) < 4 and name not in b), None)
+        if batch is None:
+            batch = []
+            batches.append(batch)
+        batch.append(name)
+    return batches
+
+
+async def _one_thread_scenario(clients: list[httpx.AsyncClient], seed: int) -> None:
+    thread = new_thread()
+    assert (await _post(clients[0], "call/start", {"threadId": thread})).status_code == 200
+    # Each user is named twice, concurrently: counted exactly once by each operation.
+    for method in ("call.user/invite", "call/pause", "call/unpause", "call.user/exclude"):
+        counts = await _counts_of(clients, method, thread, _overlapping_batches(seed))
+        assert sum(counts) == len(USERS), method
+    end = await _post(clients[0], "call/end", {"threadId": thread})
+    assert end.json()["data"]["result"] == "answered"
+
+
+def test_concurrent_updates_of_one_thread(base_url: str) -> None:
+    async def scenario() -> None:
+        clients = _clients(base_url)
+        try:
+            await _one_thread_scenario(clients, seed=1)
+        finally:
+            for client in clients:
+                await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_starts_and_ends_of_one_thread(base_url: str) -> None:
+    async def scenario() -> None:
+        (client,) = _clients(base_url)
+        async with client:
+            thread = new_thread()
+            starts = await asyncio.gather(
+                *(_post(client, "call/start", {"threadId": thread}) for _ in range(40))
+            )
+            assert sorted(r.status_code for r in starts) == [200] + [409] * 39
+            ends = await asyncio.gather(
+                *(_post(client, "call/end", {"threadId": thread}) for _ in range(40))
+            )
+            assert sorted(r.status_code for r in ends) == [200] + [409] * 39
+
+    asyncio.run(scenario())
+
+
+def test_many_threads_at_once(base_url: str) -> None:
+    async def one_call(client: httpx.AsyncClient) -> None:
+        thread = new_thread()
+        users = random.Random(thread).sample(USERS, 5)
+        steps = [
+            ("call/start", {}, None),
+            ("call.user/invite", {"userIds": users}, {"invitedUsersCount": 5}),
+            ("call/pause", {"userIds": users[:3]}, {"pausedUsersCount": 3}),
+            ("call/unpause", {"userIds": users}, {"unpausedUsersCount": 3}),
+            ("call.user/exclude", {"userIds": users[1:]}, {"excludedUsersCount": 4}),
+            ("call.recording/start", {}, None),
+            ("call.user/invite", {"userIds": users}, {"invitedUsersCount": 4}),
+        ]
+        for method, extra, data in steps:
+            response = await _post(client, method, {"threadId": thread, **extra})
+            assert response.status_code == 200, (method, response.text)
+            if data is not None:
+                assert response.json()["data"] == data, method
+        end = (await _post(client, "call/end", {"threadId": thread})).json()["data"]
+        assert end["result"] == "answered"
+        stop = await _post(client, "call.recording/stop", {"threadId": thread})
+        assert stop.status_code == 409
+
+    async def scenario() -> None:
+        (client,) = _clients(base_url, connections=20)
+        async with client:
+            await asyncio.gather(*(one_call(client) for _ in range(20)))
+
+    asyncio.run(scenario())
+
+
+def test_two_processes_on_one_database_never_lose_an_update(tmp_path: Path) -> None:
+    database = str(tmp_path / "shared.sqlite3")
+    with (
+        ServerProcess(["--database", database, "--quiet"]) as first,
+        ServerProcess(["--database", database, "--quiet"]) as second,
+    ):
+
+        async def scenario() -> None:
+            clients = _clients(first.base_url, second.base_url, connections=16)
+            try:
+                await _one_thread_scenario(clients, seed=2)
+                thread = new_thread()
+                starts = await asyncio.gather(
+                    *(_post(clients[n % 2], "call/start", {"threadId": thread}) for n in range(20))
+                )
+                assert sorted(r.status_code for r in starts) == [200] + [409] * 19
+            finally:
+                for client in clients:
+                    await client.aclose()
+
+        asyncio.run(scenario())
