@@ -1,0 +1,225 @@
+"""`python -m toolchain.publish` (the publish session): what dist/ holds, and that it works.
+
+Publishing runs once for this module, into a temporary folder. The generated TypeScript
+compiles with `tsc --strict`, the Go client builds where Go is installed, and the docs page,
+opened from disk in headless Chromium, renders all twelve operations (a screenshot is kept in
+reports/).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from toolchain.publish import remote_assets
+
+ROOT = Path(__file__).resolve().parent.parent
+NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
+REPORTS = ROOT / "reports"
+OPERATIONS = [
+    "call/start", "call/end", "call.user/invite", "call.user/exclude", "call/pause",
+    "call/unpause", "call.audio/play", "call.audio/stop", "call.recording/start",
+    "call.recording/stop", "call.stream/start", "call.stream/stop",
+]
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    # Let the page's scripts finish rendering before the DOM or the picture is taken.
+    "--run-all-compositor-stages-before-draw", "--virtual-time-budget=30000",
+]
+
+
+def _missing_tools() -> str | None:
+    if shutil.which("node") is None or not (NPM_BIN / "redocly").exists():
+        return "Node.js and the npm tools (npm ci --prefix npm)"
+    if shutil.which("java") is None:
+        return "Java (openapi-generator)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    missing = _missing_tools()
+    if missing:
+        pytest.skip(f"publishing needs {missing}")
+    out = tmp_path_factory.mktemp("publish") / "dist"
+    done = subprocess.run(
+        [sys.executable, "-m", "toolchain.publish", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def test_manifest_lists_every_file_with_its_sha256(dist: Path) -> None:
+    manifest = json.loads((dist / "manifest.json").read_text())
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    assert manifest["specVersion"] == spec["info"]["version"]
+    on_disk = {
+        p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()
+    } - {"manifest.json"}
+    assert {f["path"] for f in manifest["files"]} == on_disk
+    for entry in manifest["files"]:
+        assert hashlib.sha256((dist / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+    paths = {a["path"] for a in manifest["artifacts"]}
+    assert paths == {
+        "openapi.yaml", "openapi.json", "docs/index.html", "types/", "clients/typescript/",
+        "clients/go/",
+    }
+    assert set(manifest["tools"]) >= {"@redocly/cli", "openapi-typescript", "openapi-generator"}
+    for folder in ("types", "clients/typescript", "clients/go"):
+        assert (dist / folder / "README.md").read_text().startswith("# Workonflow Call API")
+
+
+def test_bundles_are_one_file_each_and_agree(dist: Path) -> None:
+    as_yaml = yaml.safe_load((dist / "openapi.yaml").read_text())
+    as_json = json.loads((dist / "openapi.json").read_text())
+    assert as_yaml == as_json
+    ops = [(path, method) for path, item in as_json["paths"].items() for method in item
+           if method in ("get", "put", "post", "delete", "patch")]
+    assert sorted(p.removeprefix("/{teamId}/") for p, _ in ops) == sorted(OPERATIONS)
+    refs = [line for line in (dist / "openapi.json").read_text().splitlines() if '"$ref"' in line]
+    assert refs and all('"#/' in line for line in refs), "a $ref points outside the bundle"
+
+
+def test_docs_load_nothing_from_the_network(dist: Path) -> None:
+    html = (dist / "docs" / "index.html").read_text(encoding="utf-8")
+    assert remote_assets(html) == []
+    assert "<script" in html and len(html) > 1_000_000, "the Redoc bundle is not inlined"
+    # The check itself recognises what it must refuse.
+    assert remote_assets('<script src="https://cdn.example/redoc.js"></script>')
+    assert remote_assets("<link rel=stylesheet href=//fonts.example/x.css>")
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: everything outside script and style elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: apt-get install -y chromium")
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    return found
+
+
+def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
+    chromium = _chromium()
+    page = (dist / "docs" / "index.html").as_uri()
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        flags = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,2200"]
+        dom = subprocess.run(
+            [*flags, "--dump-dom", page], capture_output=True, text=True, timeout=180, check=False
+        )
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        REPORTS.mkdir(exist_ok=True)
+        shot = REPORTS / "docs-chromium.png"
+        shot.unlink(missing_ok=True)
+        pic = subprocess.run(
+            [*flags, f"--screenshot={shot}", page], capture_output=True, text=True, timeout=180,
+            check=False,
+        )
+        assert pic.returncode == 0 and shot.stat().st_size > 10_000, pic.stderr[-2000:]
+    reader = _Text()
+    reader.feed(dom.stdout)
+    text = " ".join(" ".join(reader.parts).split())
+    assert "Workonflow Call API (1.0.0)" in text
+    missing = [op for op in OPERATIONS if f"post /{{teamid}}/{op}".lower() not in text.lower()]
+    assert not missing, f"operations not rendered: {missing}\n{text[:3000]}"
+
+
+def _tsc(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NPM_BIN / "tsc"), "-p", str(project)], capture_output=True, text=True, timeout=300,
+        check=False,
+    )
+
+
+USAGE = """
+import type { components, operations } from "{types}/schema";
+import { CallApi, Configuration, type CallEndResponse } from "{client}/src";
+
+type Start = components["schemas"]["CallStartRequest"];
+type EndAnswer = operations["callEnd"]["responses"][200]["content"]["application/json"];
+
+export async function demo(): Promise<number> {
+  const body: Start = { threadId: "5b0525134c0319001573485e", direction: "incoming" };
+  const api = new CallApi(new Configuration({
+    basePath: "http://127.0.0.1:8080",
+    accessToken: async () => "dev-token",
+  }));
+  await api.callStart({ teamId: "333ccc134c0319001573485e", callStartRequest: body });
+  const ended: CallEndResponse = await api.callEnd({
+    teamId: "333ccc134c0319001573485e", threadRequest: { threadId: body.threadId },
+  });
+  const typed: EndAnswer["data"]["callDuration"] = ended.data.callDuration;
+  return typed;
+}
+"""
+# Must not compile: a wrong direction, and a missing threadId.
+WRONG = """
+import type { components } from "{types}/schema";
+import type { ThreadRequest } from "{client}/src";
+export const a: components["schemas"]["CallStartRequest"] = { threadId: "x", direction: "sideways" };
+export const b: ThreadRequest = {};
+"""
+
+
+def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) -> None:
+    def project(name: str, source: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        code = source.replace("{types}", (dist / "types").as_posix()).replace(
+            "{client}", (dist / "clients" / "typescript").as_posix()
+        )
+        (folder / "usage.ts").write_text(code)
+        (folder / "tsconfig.json").write_text(json.dumps({
+            "compilerOptions": {
+                "strict": True, "noEmit": True, "target": "es2020", "module": "es2020",
+                "moduleResolution": "bundler", "lib": ["es2020", "dom"], "skipLibCheck": False,
+            },
+            "files": ["usage.ts"],
+        }))
+        return folder
+
+    good = _tsc(project("good", USAGE))
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = _tsc(project("bad", WRONG))
+    assert bad.returncode != 0
+    assert '"sideways"' in bad.stdout and "threadId" in bad.stdout, bad.stdout
+
+
+def test_go_client_builds(dist: Path) -> None:
+    if shutil.which("go") is None:
+        pytest.skip("Go is not installed on this machine: the Go client is generated, not built")
+    done = subprocess.run(
+        ["go", "build", "./..."], cwd=dist / "clients" / "go", capture_output=True, text=True,
+        timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
