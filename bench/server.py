@@ -1,0 +1,323 @@
+"""Throughput and latency of the reference server beside Prism's mock, and the client overhead.
+
+1. A fixed mixed scenario (start, invite, pause, unpause, exclude, end: six requests on a new
+   thread each time) from a load generator on loopback, against the reference server (SQLite
+   file, WAL, a commit per request) and against `prism mock openapi.yaml` (stateless, answers
+   from the examples), in alternating rounds. The generator is plain asyncio speaking
+   HTTP/1.1 keep-alive, so that a client library's cost does not cap what it measures.
+2. The generated client (`workonflow_call.CallApi`) against raw httpx, one call at a time on
+   the same reference server, the same scenario: the generated layer's per-call overhead.
+
+Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
+BENCH_CONNECTIONS (16), BENCH_CLIENT_SCENARIOS per client block (200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reference_server.testing import ServerProcess  # noqa: E402
+
+TEAM = "333ccc134c0319001573485e"
+TOKEN = "dev-token"
+USERS = ["5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"]
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+CLIENT_SCENARIOS = int(os.environ.get("BENCH_CLIENT_SCENARIOS", "200"))
+PRISM = ROOT / "npm" / "node_modules" / ".bin" / "prism"
+
+
+def scenario(thread: str) -> list[tuple[str, dict[str, object]]]:
+    """The fixed mixed scenario: six operations on one thread."""
+    a, b = USERS
+    return [
+        ("call/start", {"threadId": thread}),
+        ("call.user/invite", {"threadId": thread, "userIds": [a, b]}),
+        ("call/pause", {"threadId": thread, "userId": a}),
+        ("call/unpause", {"threadId": thread, "userId": a}),
+        ("call.user/exclude", {"threadId": thread, "userId": b}),
+        ("call/end", {"threadId": thread}),
+    ]
+
+
+def request_bytes(host: str, method: str, body: dict[str, object]) -> bytes:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    return (
+        f"POST /{TEAM}/{method} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
+
+
+# -- the load generator --------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = None
+    chunked = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _worker(number: int, host: str, port: int, deadline: float, load: Load) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    iteration = 0
+    try:
+        while time.perf_counter() < deadline:
+            iteration += 1
+            thread = f"{os.getpid() & 0xFFFF:04x}{number:06x}{time.time_ns() & 0xFFFF:04x}"
+            thread = f"{thread}{iteration:010x}"[-24:]
+            for method, body in scenario(thread):
+                message = request_bytes(host, method, body)
+                started = time.perf_counter()
+                writer.write(message)
+                status = await _read_response(reader)
+                load.latencies.append(time.perf_counter() - started)
+                load.statuses[status] = load.statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _load(host: str, port: int, seconds: float, connections: int) -> Load:
+    load = Load()
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_worker(n, host, port, started + seconds, load) for n in range(connections))
+    )
+    load.elapsed = time.perf_counter() - started
+    return load
+
+
+def run_load(base_url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    try:
+        import uvloop
+
+        return uvloop.run(_load(host, int(port), seconds, connections))
+    except ImportError:
+        return asyncio.run(_load(host, int(port), seconds, connections))
+
+
+# -- Prism ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Prism:
+    """`prism mock openapi.yaml` on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [
+                str(PRISM),
+                "mock",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                str(ROOT / "openapi.yaml"),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        body = {"threadId": "5b0525134c0319001573485e"}
+        while True:
+            try:
+                answer = httpx.post(
+                    f"{self.base_url}/{TEAM}/call/start",
+                    json=body,
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                    timeout=2,
+                )
+                if answer.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                self.log.seek(0)
+                raise RuntimeError(f"prism did not start:\n{self.log.read().decode()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
+# -- the generated client against raw httpx --------------------------------------------------
+
+
+def _raw_httpx_block(base_url: str, count: int, offset: int) -> float:
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    ) as client:
+        started = time.perf_counter()
+        for n in range(count):
+            for method, body in scenario(f"{offset + n:024x}"):
+                response = client.post(f"/{TEAM}/{method}", json=body)
+                if response.status_code != 200 or response.json()["code"] != 200:
+                    raise RuntimeError(f"{method}: {response.status_code} {response.text}")
+        return (time.perf_counter() - started) / (count * 6)
+
+
+def _generated_client_block(base_url: str, count: int, offset: int) -> float:
+    from workonflow_call import CallApi
+
+    a, b = USERS
+    with CallApi(base_url, token=TOKEN, team_id=TEAM) as api:
+        started = time.perf_counter()
+        for n in range(count):
+            thread = f"{offset + n:024x}"
+            api.call.start(thread_id=thread)
+            api.call_user.invite(thread_id=thread, user_ids=[a, b])
+            api.call.pause(thread_id=thread, user_id=a)
+            api.call.unpause(thread_id=thread, user_id=a)
+            api.call_user.exclude(thread_id=thread, user_id=b)
+            api.call.end(thread_id=thread)
+        return (time.perf_counter() - started) / (count * 6)
+
+
+def client_overhead(base_url: str) -> tuple[float, float]:
+    """Median seconds per call: raw httpx, generated client (alternating blocks)."""
+    raw: list[float] = []
+    generated: list[float] = []
+    offset = 1 << 80
+    blocks: list[tuple[list[float], Callable[[str, int, int], float]]] = [
+        (raw, _raw_httpx_block),
+        (generated, _generated_client_block),
+    ] * 3
+    _raw_httpx_block(base_url, 20, offset)  # warm up both paths and the server
+    _generated_client_block(base_url, 20, offset + 20)
+    offset += 40
+    for results, block in blocks:
+        results.append(block(base_url, CLIENT_SCENARIOS, offset))
+        offset += CLIENT_SCENARIOS
+    return statistics.median(raw), statistics.median(generated)
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def _summary(name: str, loads: list[Load]) -> tuple[float, str]:
+    latencies = Load(latencies=[x for load in loads for x in load.latencies])
+    statuses: dict[int, int] = {}
+    for load in loads:
+        for status, count in load.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    throughput = statistics.median(load.throughput for load in loads)
+    errors = sum(count for status, count in statuses.items() if status != 200)
+    line = (
+        f"{name:<22} {throughput:9.0f} req/s   p50 {latencies.percentile(0.5) * 1e3:6.2f} ms"
+        f"   p99 {latencies.percentile(0.99) * 1e3:6.2f} ms   "
+        f"non-200 {errors} of {len(latencies.latencies)}"
+    )
+    return throughput, line
+
+
+def main() -> int:
+    print(
+        f"scenario: start, invite, pause, unpause, exclude, end; {CONNECTIONS} connections, "
+        f"{ROUNDS} rounds of {SECONDS:g} s each, alternating; loopback, {os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        database = str(Path(folder) / "bench.sqlite3")
+        with ServerProcess(["--database", database]) as server:
+            prism = Prism() if PRISM.exists() else None
+            try:
+                ours: list[Load] = []
+                theirs: list[Load] = []
+                run_load(server.base_url, 1.0)  # warm-up
+                if prism:
+                    run_load(prism.base_url, 1.0)
+                for _ in range(ROUNDS):
+                    ours.append(run_load(server.base_url, SECONDS))
+                    if prism:
+                        theirs.append(run_load(prism.base_url, SECONDS))
+            finally:
+                if prism:
+                    prism.stop()
+            ours_rps, line = _summary("reference server", ours)
+            print(line)
+            if prism:
+                prism_rps, line = _summary("prism mock 5.14.2", theirs)
+                print(line)
+                print(f"throughput ratio (reference / prism): {ours_rps / prism_rps:.2f}x")
+            else:
+                print(f"prism mock: not installed ({PRISM}); run `nox -s bench` to install it")
+
+            raw, generated = client_overhead(server.base_url)
+            print(
+                f"per call, sequential: raw httpx {raw * 1e6:.0f} us, generated client "
+                f"{generated * 1e6:.0f} us; overhead {(generated - raw) * 1e6:.0f} us, "
+                f"ratio {generated / raw:.2f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
