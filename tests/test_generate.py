@@ -158,6 +158,8 @@ def test_a_spec_the_generator_rejects_leaves_the_tree_untouched(
     message = str(failure.value)
     assert message.startswith("openapi-python-client failed")
     assert "POST /{teamId}/call/start" in message  # the generator names the operation
+    line = SPEC.read_text().splitlines().index("  /{teamId}/call/start:") + 1
+    assert f"at {spec}:{line}: POST /{{teamId}}/call/start" in message
     assert "Could not find reference" in message
     assert tree_bytes(committed_copy) == before
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,7 +124,25 @@ def tool(name: str) -> str:
     return found
 
 
-def run(step: str, command: Sequence[str], *, cwd: Path) -> None:
+OPERATION = re.compile(r"\b(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) (/\S*)")
+
+
+def spec_locations(output: str, spec: Path) -> list[str]:
+    """`spec:line` of each operation the tool's output names, for the failure message."""
+    try:
+        lines = spec.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found: list[str] = []
+    for method, path in dict.fromkeys(OPERATION.findall(output)):
+        for number, line in enumerate(lines, start=1):
+            if line.strip() in (f"{path}:", f"'{path}':", f'"{path}":'):
+                found.append(f"{spec}:{number}: {method} {path}")
+                break
+    return found
+
+
+def run(step: str, command: Sequence[str], *, cwd: Path, spec: Path | None = None) -> None:
     """Run one tool; on failure raise GenerationError with its output."""
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV_PROMPT", None)
@@ -132,7 +151,9 @@ def run(step: str, command: Sequence[str], *, cwd: Path) -> None:
     )
     if result.returncode != 0:
         output = "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
-        raise GenerationError(f"{step} failed (exit {result.returncode}):\n{output}")
+        where = spec_locations(output, spec) if spec is not None else []
+        located = "".join(f"\n  at {location}" for location in where)
+        raise GenerationError(f"{step} failed (exit {result.returncode}):\n{output}{located}")
 
 
 def generate_client(info: SpecInfo, dest: Path, config: Config) -> None:
@@ -152,7 +173,7 @@ def generate_client(info: SpecInfo, dest: Path, config: Config) -> None:
     templates = config.overrides / "client" / "templates"
     if config.templates and templates.is_dir():
         command += ["--custom-template-path", str(templates)]
-    run("openapi-python-client", command, cwd=dest.parent)
+    run("openapi-python-client", command, cwd=dest.parent, spec=info.path)
 
 
 def ruff_tables(config: Config) -> str:
@@ -243,7 +264,7 @@ def generate_models(info: SpecInfo, dest: Path, config: Config) -> None:
     if config.templates and templates.is_dir():
         command += ["--custom-template-dir", str(templates)]
         command += ["--additional-imports", ",".join(MODEL_TEMPLATE_IMPORTS)]
-    run("datamodel-codegen", command, cwd=dest)
+    run("datamodel-codegen", command, cwd=dest, spec=info.path)
 
 
 def header_line(path: Path, version: str) -> str | None:
