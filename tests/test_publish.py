@@ -36,6 +36,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
     # Let the page's scripts finish rendering before the DOM or the picture is taken.
     "--run-all-compositor-stages-before-draw", "--virtual-time-budget=30000",
+    # No host resolves: the page must render from the file alone.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
 
 
@@ -99,6 +101,7 @@ def test_docs_load_nothing_from_the_network(dist: Path) -> None:
     # The check itself recognises what it must refuse.
     assert remote_assets('<script src="https://cdn.example/redoc.js"></script>')
     assert remote_assets("<link rel=stylesheet href=//fonts.example/x.css>")
+    assert remote_assets("<style>@import url('https://fonts.example/x.css');</style>")
 
 
 class _Text(HTMLParser):

@@ -57,9 +57,11 @@ GENERATOR_GLOBALS = "apiTests=false,modelTests=false"
 # Generator leftovers that do not belong in a published package.
 DROP = ("git_push.sh", ".travis.yml")
 
-# A <script src=...> or <link href=...> that loads from the network.
+# A <script src=...>, <link href=...> or CSS @import that loads from the network.
 REMOTE_ASSET = re.compile(
-    r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE
+    r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//"
+    r"|@import\s+(?:url\()?\s*[\"']?(?:https?:)?//",
+    re.IGNORECASE,
 )
 
 
@@ -149,7 +151,7 @@ def without_links(document: dict) -> dict:
 
 
 def remote_assets(html: str) -> list[str]:
-    """The script and stylesheet tags of a page that load from the network."""
+    """The script and stylesheet tags and CSS imports of a page that load from the network."""
     return [m.group(0) for m in REMOTE_ASSET.finditer(html)]
 
 
