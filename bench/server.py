@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reference_server.testing import ServerProcess  # noqa: E402
+from reference_server.testing import ServerProcess
 
 TEAM = "333ccc134c0319001573485e"
 TOKEN = "dev-token"
@@ -164,7 +164,7 @@ class Prism:
     def __init__(self) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
                 str(PRISM),
