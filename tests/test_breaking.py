@@ -22,23 +22,43 @@ pytestmark = pytest.mark.skipif(
 
 # pair -> (breaking?, gate passes?, the operation, the words the change's line must carry)
 KNOWN = {
-    "removed-response-field": (True, False, "POST /{teamId}/call/end", "data.dialogDuration removed"),
+    "removed-response-field": (
+        True,
+        False,
+        "POST /{teamId}/call/end",
+        "data.dialogDuration removed",
+    ),
     "retyped-response-field": (True, False, "POST /{teamId}/call/end", "data.callDuration changed"),
     "new-required-request-field": (
-        True, False, "POST /{teamId}/call.audio/play", "request body application/json field volume added",
+        True,
+        False,
+        "POST /{teamId}/call.audio/play",
+        "request body application/json field volume added",
     ),
     "new-optional-request-field": (
-        False, True, "POST /{teamId}/call.audio/play", "request body application/json field volume added",
+        False,
+        True,
+        "POST /{teamId}/call.audio/play",
+        "request body application/json field volume added",
     ),
     "new-response-field": (False, True, "POST /{teamId}/call/end", "data.result added"),
-    "removed-response-field-major": (True, True, "POST /{teamId}/call/end", "data.dialogDuration removed"),
+    "removed-response-field-major": (
+        True,
+        True,
+        "POST /{teamId}/call/end",
+        "data.dialogDuration removed",
+    ),
 }
 
 
 def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "toolchain.breaking", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -58,8 +78,10 @@ def test_known_pair(pair: str) -> None:
 def test_the_cli_prints_every_change_and_fails_without_a_major_bump() -> None:
     done = gate_cli("--base-spec", str(BASE), "--spec", str(SPECS / "removed-response-field.yaml"))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "BREAKING    POST /{teamId}/call/end: response 200 application/json field " \
+    assert (
+        "BREAKING    POST /{teamId}/call/end: response 200 application/json field "
         "data.dialogDuration removed" in done.stdout
+    )
     assert "info.version must go from 1.0.0 to 2.0.0" in done.stdout
 
 
@@ -94,7 +116,9 @@ def test_bad_input_is_named() -> None:
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=repo, check=True, capture_output=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
     )
 
 

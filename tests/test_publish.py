@@ -27,15 +27,30 @@ ROOT = Path(__file__).resolve().parent.parent
 NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
 REPORTS = ROOT / "reports"
 OPERATIONS = [
-    "call/start", "call/end", "call.user/invite", "call.user/exclude", "call/pause",
-    "call/unpause", "call.audio/play", "call.audio/stop", "call.recording/start",
-    "call.recording/stop", "call.stream/start", "call.stream/stop",
+    "call/start",
+    "call/end",
+    "call.user/invite",
+    "call.user/exclude",
+    "call/pause",
+    "call/unpause",
+    "call.audio/play",
+    "call.audio/stop",
+    "call.recording/start",
+    "call.recording/stop",
+    "call.stream/start",
+    "call.stream/stop",
 ]
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
     # Let the page's scripts finish rendering before the DOM or the picture is taken.
-    "--run-all-compositor-stages-before-draw", "--virtual-time-budget=30000",
+    "--run-all-compositor-stages-before-draw",
+    "--virtual-time-budget=30000",
     # No host resolves: the page must render from the file alone.
     "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
@@ -57,7 +72,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("publish") / "dist"
     done = subprocess.run(
         [sys.executable, "-m", "toolchain.publish", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return out
@@ -67,15 +86,19 @@ def test_manifest_lists_every_file_with_its_sha256(dist: Path) -> None:
     manifest = json.loads((dist / "manifest.json").read_text())
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     assert manifest["specVersion"] == spec["info"]["version"]
-    on_disk = {
-        p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()
-    } - {"manifest.json"}
+    on_disk = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()} - {
+        "manifest.json"
+    }
     assert {f["path"] for f in manifest["files"]} == on_disk
     for entry in manifest["files"]:
         assert hashlib.sha256((dist / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     paths = {a["path"] for a in manifest["artifacts"]}
     assert paths == {
-        "openapi.yaml", "openapi.json", "docs/index.html", "types/", "clients/typescript/",
+        "openapi.yaml",
+        "openapi.json",
+        "docs/index.html",
+        "types/",
+        "clients/typescript/",
         "clients/go/",
     }
     assert set(manifest["tools"]) >= {"@redocly/cli", "openapi-typescript", "openapi-generator"}
@@ -87,8 +110,12 @@ def test_bundles_are_one_file_each_and_agree(dist: Path) -> None:
     as_yaml = yaml.safe_load((dist / "openapi.yaml").read_text())
     as_json = json.loads((dist / "openapi.json").read_text())
     assert as_yaml == as_json
-    ops = [(path, method) for path, item in as_json["paths"].items() for method in item
-           if method in ("get", "put", "post", "delete", "patch")]
+    ops = [
+        (path, method)
+        for path, item in as_json["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "delete", "patch")
+    ]
     assert sorted(p.removeprefix("/{teamId}/") for p, _ in ops) == sorted(OPERATIONS)
     refs = [line for line in (dist / "openapi.json").read_text().splitlines() if '"$ref"' in line]
     assert refs and all('"#/' in line for line in refs), "a $ref points outside the bundle"
@@ -145,7 +172,10 @@ def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
         shot = REPORTS / "docs-chromium.png"
         shot.unlink(missing_ok=True)
         pic = subprocess.run(
-            [*flags, f"--screenshot={shot}", page], capture_output=True, text=True, timeout=180,
+            [*flags, f"--screenshot={shot}", page],
+            capture_output=True,
+            text=True,
+            timeout=180,
             check=False,
         )
         assert pic.returncode == 0 and shot.stat().st_size > 10_000, pic.stderr[-2000:]
@@ -159,7 +189,10 @@ def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
 
 def _tsc(project: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(NPM_BIN / "tsc"), "-p", str(project)], capture_output=True, text=True, timeout=300,
+        [str(NPM_BIN / "tsc"), "-p", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )
 
@@ -202,13 +235,22 @@ def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) 
             "{client}", (dist / "clients" / "typescript").as_posix()
         )
         (folder / "usage.ts").write_text(code)
-        (folder / "tsconfig.json").write_text(json.dumps({
-            "compilerOptions": {
-                "strict": True, "noEmit": True, "target": "es2020", "module": "es2020",
-                "moduleResolution": "bundler", "lib": ["es2020", "dom"], "skipLibCheck": False,
-            },
-            "files": ["usage.ts"],
-        }))
+        (folder / "tsconfig.json").write_text(
+            json.dumps(
+                {
+                    "compilerOptions": {
+                        "strict": True,
+                        "noEmit": True,
+                        "target": "es2020",
+                        "module": "es2020",
+                        "moduleResolution": "bundler",
+                        "lib": ["es2020", "dom"],
+                        "skipLibCheck": False,
+                    },
+                    "files": ["usage.ts"],
+                }
+            )
+        )
         return folder
 
     good = _tsc(project("good", USAGE))
@@ -222,7 +264,11 @@ def test_go_client_builds(dist: Path) -> None:
     if shutil.which("go") is None:
         pytest.skip("Go is not installed on this machine: the Go client is generated, not built")
     done = subprocess.run(
-        ["go", "build", "./..."], cwd=dist / "clients" / "go", capture_output=True, text=True,
-        timeout=600, check=False,
+        ["go", "build", "./..."],
+        cwd=dist / "clients" / "go",
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -315,9 +315,9 @@ def _owner(changes: list[Change], result: dict) -> Change | None:
             if path.startswith(change.json_path + "/") and f": {change.param}" in result["where"]:
                 return change
             continue
-        if path == change.json_path or path.startswith(change.json_path + "/"):
-            if best is None or len(change.json_path) > len(best.json_path):
-                best = change
+        inside = path == change.json_path or path.startswith(change.json_path + "/")
+        if inside and (best is None or len(change.json_path) > len(best.json_path)):
+            best = change
     return best
 
 
@@ -383,7 +383,9 @@ def gate(report: Report, changelog: Path | None = None) -> tuple[bool, list[str]
             ok = False
             lines += [f"FAIL: {p}" for p in problems]
     if ok and breaking:
-        lines.append(f"OK: the breaking change(s) come with the new major version {report.head_version}")
+        lines.append(
+            f"OK: the breaking change(s) come with the new major version {report.head_version}"
+        )
     elif ok:
         lines.append("OK: no breaking change")
     return ok, lines
