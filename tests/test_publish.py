@@ -272,3 +272,29 @@ def test_go_client_builds(dist: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_missing_tool_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolchain import publish
+
+    real = shutil.which
+    monkeypatch.setattr(publish.shutil, "which", lambda n: None if n == "java" else real(n))
+    with pytest.raises(publish.PublishError, match=r"needs Java 11 or newer \(java\)"):
+        publish.check_tools(publish.NPM_DIR)
+    with pytest.raises(publish.PublishError, match="no such spec file"):
+        publish.publish(Path("out"), ROOT / "no-such-spec.yaml")
+
+
+def test_generator_input_drops_links_and_nothing_else() -> None:
+    from toolchain.publish import without_links
+
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    stripped = without_links(spec)
+    assert "links" in spec["components"] and "links" not in stripped["components"]
+    assert "links" not in json.dumps(stripped["paths"])
+    for document in (spec, stripped):
+        document["components"].pop("links", None)
+        for item in document["paths"].values():
+            for response in item["post"]["responses"].values():
+                response.pop("links", None)
+    assert stripped == spec

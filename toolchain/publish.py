@@ -37,7 +37,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from string import Template
 
@@ -262,55 +263,44 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict:
             "openapi-generator": importlib.metadata.version("openapi-generator-cli"),
         }
 
-        docs = dist / "docs" / "index.html"
-        _run(
-            "redocly build-docs",
-            [
-                str(redocly),
-                "build-docs",
-                str(dist / "openapi.yaml"),
-                "--inlineBundle",
-                "-o",
-                str(docs),
-            ],
-        )
-        remote = remote_assets(docs.read_text(encoding="utf-8"))
-        if remote:
-            raise PublishError(f"docs/index.html loads from the network: {remote[:3]}")
-
-        types = dist / "types"
-        _run(
-            "openapi-typescript",
-            [str(openapi_ts), str(dist / "openapi.yaml"), "-o", str(types / "schema.d.ts")],
-        )
-
+        docs, types = dist / "docs" / "index.html", dist / "types"
+        ts_client, go_client = dist / "clients" / "typescript", dist / "clients" / "go"
         generator_spec = work / "generator-input.json"
         document = json.loads((dist / "openapi.json").read_text(encoding="utf-8"))
         generator_spec.write_text(json.dumps(without_links(document), indent=2), encoding="utf-8")
-        ts_client, go_client = dist / "clients" / "typescript", dist / "clients" / "go"
-        generate_client(
-            cli,
-            "typescript-fetch",
-            generator_spec,
-            ts_client,
-            {
-                "npmName": TS_NPM_NAME,
-                "npmVersion": version,
-                "supportsES6": "true",
-            },
-            ["--git-user-id", GIT_USER, "--git-repo-id", TS_REPO],
-        )
-        generate_client(
-            cli,
-            "go",
-            generator_spec,
-            go_client,
-            {
-                "packageName": GO_PACKAGE,
-                "packageVersion": version,
-            },
-            ["--git-user-id", GIT_USER, "--git-repo-id", GO_REPO],
-        )
+        bundle = str(dist / "openapi.yaml")
+        steps: list[Callable[[], object]] = [
+            lambda: _run(
+                "redocly build-docs",
+                [str(redocly), "build-docs", bundle, "--inlineBundle", "-o", str(docs)],
+            ),
+            lambda: _run(
+                "openapi-typescript", [str(openapi_ts), bundle, "-o", str(types / "schema.d.ts")]
+            ),
+            lambda: generate_client(
+                cli,
+                "typescript-fetch",
+                generator_spec,
+                ts_client,
+                {"npmName": TS_NPM_NAME, "npmVersion": version, "supportsES6": "true"},
+                ["--git-user-id", GIT_USER, "--git-repo-id", TS_REPO],
+            ),
+            lambda: generate_client(
+                cli,
+                "go",
+                generator_spec,
+                go_client,
+                {"packageName": GO_PACKAGE, "packageVersion": version},
+                ["--git-user-id", GIT_USER, "--git-repo-id", GO_REPO],
+            ),
+        ]
+        # The steps are independent processes, each writing its own folder.
+        with ThreadPoolExecutor(max_workers=max(1, min(len(steps), os.cpu_count() or 1))) as pool:
+            for future in [pool.submit(step) for step in steps]:
+                future.result()
+        remote = remote_assets(docs.read_text(encoding="utf-8"))
+        if remote:
+            raise PublishError(f"docs/index.html loads from the network: {remote[:3]}")
 
         values = {
             "version": version,
