@@ -4,9 +4,13 @@ The models (`workonflow_call_models`) are the single source of the request rules
 only turns a body into plain values, and a `ValidationError` into the `errors` list of the
 error envelope (`[{field, message}]`, the field as a dotted path such as `userIds.1`).
 
-Two rules are checked here because a pydantic model does not enforce them: `userIds` holds
-distinct ids (`uniqueItems`), and for `UsersRequest` (a union of `SingleUserRequest` and
-`UserListRequest`) the errors reported are those of the branch the body was meant for.
+Two rules get extra care here. `userIds` holds distinct ids (`uniqueItems`, which a pydantic
+model only enforces when its generator adds a validator): the server checks it too, and names
+each repeated item (`userIds.2`: repeats `userIds.0`). For `UsersRequest` (a union of
+`SingleUserRequest` and `UserListRequest`) the errors reported are those of the branch the
+body was meant for: `SingleUserRequest` when it has `userId`, `UserListRequest` otherwise.
+No field of the contract is nullable: an explicit `null` is refused even where a model
+makes an optional field so.
 """
 
 from __future__ import annotations
@@ -85,22 +89,29 @@ def _message(error: dict[str, Any], field: str) -> str:
     return str(error["msg"])
 
 
-def _field_errors(errors: list[dict[str, Any]], skip: int = 0) -> FieldErrors:
+def _field_errors(errors: list[dict[str, Any]], data: dict[str, Any], skip: int = 0) -> FieldErrors:
     result: FieldErrors = []
-    seen: set[tuple[str, str]] = set()
     for error in errors:
         field = _field(tuple(error["loc"])[skip:])
-        message = _message(error, field)
-        if (field, message) not in seen:
-            seen.add((field, message))
-            result.append({"field": field, "message": message})
+        user_ids = data.get("userIds")
+        if field == "userIds" and error["type"] == "value_error" and isinstance(user_ids, list):
+            # A model's own uniqueItems check names the list; name each repeated item instead.
+            found = _duplicates(user_ids)
+            if found:
+                result.extend(entry for entry in found if entry not in result)
+                continue
+        entry = {"field": field, "message": _message(error, field)}
+        if entry not in result:
+            result.append(entry)
     return result
 
 
-def _duplicates(user_ids: list[str]) -> FieldErrors:
-    first: dict[str, int] = {}
+def _duplicates(user_ids: list[Any]) -> FieldErrors:
+    first: dict[Any, int] = {}
     errors: FieldErrors = []
     for index, user in enumerate(user_ids):
+        if not isinstance(user, str):
+            continue
         if user in first:
             errors.append(
                 {"field": f"userIds.{index}", "message": f"repeats userIds.{first[user]}"}
@@ -118,7 +129,7 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     try:
         validated = model.model_validate(data)
     except ValidationError as error:
-        raise _invalid(_field_errors(error.errors(include_url=False))) from None
+        raise _invalid(_field_errors(error.errors(include_url=False), data)) from None
     _refuse_nulls(data)
     return validated
 
@@ -192,10 +203,10 @@ def _users_errors(data: dict[str, Any], errors: list[dict[str, Any]]) -> FieldEr
         name = str(loc[0]) if loc and loc[0] in _USERS_MEMBERS else ""
         by_branch.setdefault(name, []).append(error)
     if "" in by_branch or not by_branch:  # not a union error: report it as it is
-        return _field_errors(errors)
+        return _field_errors(errors, data)
     if branch:
         chosen = by_branch.get(branch) or next(iter(by_branch.values()))
-        return _field_errors(chosen, skip=1)
+        return _field_errors(chosen, data, skip=1)
     # Neither userId nor userIds: report that, then what else is wrong with the body.
     result = [{"field": "userId", "message": "userId or userIds is required"}]
     others = [
@@ -203,7 +214,7 @@ def _users_errors(data: dict[str, Any], errors: list[dict[str, Any]]) -> FieldEr
         for error in by_branch.get("UserListRequest", [])
         if not (error["type"] == "missing" and tuple(error["loc"])[1:] == ("userIds",))
     ]
-    return result + _field_errors(others, skip=1)
+    return result + _field_errors(others, data, skip=1)
 
 
 #: The validator of each request schema, by schema name.
