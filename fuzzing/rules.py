@@ -159,15 +159,19 @@ class ThreadStates:
 
     def observe(self, team_id: str, thread_id: str, method: str, status: int) -> str | None:
         """Judge the answer `status` to `method` on a thread, then record what it proves."""
-        if method not in ALL_METHODS or status not in (200, 409):
+        if method not in ALL_METHODS or not (200 <= status < 300 or status == 409):
             return None
+        status = 200 if status < 300 else status  # any success counts as one (201 is judged elsewhere)
         state = self.get(team_id, thread_id)
         before = state.describe()
         reason = self._violation(state, method, status)
-        self._apply(state, method, status)
         state.history.append(f"{method} {status}")
         if reason is None:
+            self._apply(state, method, status)
             return None
+        # After a violation the server's state is no longer known: start over, so that one
+        # fault is reported once and not again for every answer that follows it.
+        state.active = state.recording = state.streaming = state.audio = None
         return f"{method} answered {status} but {reason} (thread {thread_id}: {before})"
 
     @staticmethod

@@ -1,0 +1,102 @@
+"""Run `python -m fuzzing` against a faulty variant (or the reference server) in subprocesses.
+
+Used by tests/test_fuzz_faulty.py and bench/fuzz.py. Servers listen on 127.0.0.1 on a free
+port and are stopped when the block ends (or by themselves after `lifetime` seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+_LISTENING = re.compile(r" on (http://127\.0\.0\.1:\d+)")
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@contextmanager
+def serve(name: str, *, lifetime: float = 600.0, timeout: float = 20.0) -> Iterator[str]:
+    """Serve the faulty variant `name` in a child process; yield its base URL."""
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, str(HERE / "serve.py"), name, "--lifetime", str(lifetime)],
+            stdout=log, stderr=subprocess.STDOUT, env=_environment(),
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                match = _LISTENING.search(output)
+                if match:
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"faulty server {name} did not start:\n{output}")
+                time.sleep(0.05)
+            yield match.group(1)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout)
+
+
+@dataclass
+class FuzzRun:
+    """The outcome of one `python -m fuzzing` process."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    result: dict[str, Any] | None  # reports/fuzz-result.json, when it was written
+    seconds: float
+
+    def checks_failed(self) -> set[str]:
+        return {v["check"] for v in (self.result or {}).get("violations", [])}
+
+    def first_caught(self, check: str) -> float | None:
+        times = [
+            v["first_seen"] for v in (self.result or {}).get("violations", [])
+            if v["check"] == check
+        ]
+        return min(times) if times else None
+
+
+def fuzz(*args: str, timeout: float = 300.0) -> FuzzRun:
+    """Run `python -m fuzzing ARGS --quiet` with its reports in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="fuzz-reports-") as reports:
+        started = time.monotonic()
+        completed = subprocess.run(
+            [sys.executable, "-m", "fuzzing", *args, "--quiet", "--report-dir", reports],
+            capture_output=True, text=True, timeout=timeout, env=_environment(), cwd=ROOT,
+        )
+        seconds = time.monotonic() - started
+        path = Path(reports) / "fuzz-result.json"
+        result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return FuzzRun(completed.returncode, completed.stdout, completed.stderr, result, seconds)
+
+
+def fuzz_variant(name: str, *, budget: int, seed: int) -> FuzzRun:
+    """Serve the variant `name` and fuzz it with the demo team and token."""
+    with serve(name, lifetime=budget + 240) as url:
+        return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed))
