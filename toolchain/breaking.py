@@ -393,7 +393,7 @@ def gate(report: Report, changelog: Path | None = None) -> tuple[bool, list[str]
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="nox -s breaking --",
+        prog="python -m toolchain.breaking",
         description="Fail when the spec breaks clients without a new major info.version.",
     )
     source = parser.add_mutually_exclusive_group()
