@@ -2,8 +2,10 @@
 
 1. A fixed mixed scenario (start, invite, pause, unpause, exclude, end: six requests on a new
    thread each time) from a load generator on loopback, against the reference server (SQLite
-   file, WAL, a commit per request) and against `prism mock openapi.yaml` (stateless, answers
-   from the examples), in alternating rounds. The generator is plain asyncio speaking
+   file, WAL, a commit per request; once with the default synchronous=NORMAL, durable against
+   a killed process, once with FULL, an fsync per commit, durable against a power loss) and
+   against `prism mock openapi.yaml` (stateless, answers from the examples), in alternating
+   rounds. The generator is plain asyncio speaking
    HTTP/1.1 keep-alive, so that a client library's cost does not cap what it measures.
 2. The generated client (`workonflow_call.CallApi`) against raw httpx, one call at a time on
    the same reference server, the same scenario: the generated layer's per-call overhead.
@@ -286,27 +288,36 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as folder:
         database = str(Path(folder) / "bench.sqlite3")
-        with ServerProcess(["--database", database]) as server:
+        full = str(Path(folder) / "bench-full.sqlite3")
+        with (
+            ServerProcess(["--database", database]) as server,
+            ServerProcess(["--database", full, "--synchronous", "FULL"]) as server_full,
+        ):
             prism = Prism() if PRISM.exists() else None
+            targets = [("reference server", server.base_url)]
+            targets.append(("  synchronous=FULL", server_full.base_url))
+            if prism:
+                targets.append(("prism mock 5.14.2", prism.base_url))
+            loads: dict[str, list[Load]] = {name: [] for name, _ in targets}
             try:
-                ours: list[Load] = []
-                theirs: list[Load] = []
-                run_load(server.base_url, 1.0)  # warm-up
-                if prism:
-                    run_load(prism.base_url, 1.0)
+                for _, url in targets:
+                    run_load(url, 1.0)  # warm-up
                 for _ in range(ROUNDS):
-                    ours.append(run_load(server.base_url, SECONDS))
-                    if prism:
-                        theirs.append(run_load(prism.base_url, SECONDS))
+                    for name, url in targets:
+                        loads[name].append(run_load(url, SECONDS))
             finally:
                 if prism:
                     prism.stop()
-            ours_rps, line = _summary("reference server", ours)
-            print(line)
-            if prism:
-                prism_rps, line = _summary("prism mock 5.14.2", theirs)
+            rps = {}
+            for name, _ in targets:
+                rps[name], line = _summary(name, loads[name])
                 print(line)
-                print(f"throughput ratio (reference / prism): {ours_rps / prism_rps:.2f}x")
+            if prism:
+                print(
+                    "throughput ratio (reference / prism): "
+                    f"{rps['reference server'] / rps['prism mock 5.14.2']:.2f}x "
+                    f"(synchronous=FULL: {rps['  synchronous=FULL'] / rps['prism mock 5.14.2']:.2f}x)"
+                )
             else:
                 print(f"prism mock: not installed ({PRISM}); run `nox -s bench` to install it")
 
