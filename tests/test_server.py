@@ -729,3 +729,38 @@ def test_file_urls_start_with_the_configured_base_url(schemas: SpecSchemas) -> N
 def test_create_app_refuses_unusable_tokens(tokens: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         create_app(":memory:", tokens)
+
+
+# -- the generated client's friendly API, as a bot developer uses it -----------------------
+
+
+def test_a_bot_session_through_call_api(server: str) -> None:
+    from workonflow_call import CallApi, CallApiError
+
+    thread = Api.new_thread()
+    a, b = USERS[:2]
+    with CallApi(server, token="dev-token", team_id=TEAM) as api:
+        assert api.call.start(thread_id=thread).data.direction == "outgoing"
+        assert api.call_user.invite(thread_id=thread, user_ids=[a, b]).data.invited_users_count == 2
+        assert api.call.pause(thread_id=thread, user_id=a).data.paused_users_count == 1
+        api.call_recording.start(thread_id=thread)
+        file_url = api.call_recording.stop(thread_id=thread).data.file_url
+        assert httpx.get(file_url, timeout=10).content[:4] == b"RIFF"
+        ended = api.call.end(thread_id=thread)
+        assert ended.data.result == "answered"
+        assert 0 <= ended.data.dialog_duration <= ended.data.call_duration
+
+        with pytest.raises(CallApiError) as conflict:
+            api.call.end(thread_id=thread)
+        assert (conflict.value.status, conflict.value.code) == (409, 409)
+        assert thread in conflict.value.message
+
+        with pytest.raises(CallApiError) as invalid:
+            api.call.start(thread_id="not-a-thread")
+        assert invalid.value.status == 400
+        assert [(e.field, e.message) for e in invalid.value.errors] == [("threadId", ID_MESSAGE)]
+
+    with CallApi(server, token="other-token", team_id=TEAM) as intruder:
+        with pytest.raises(CallApiError) as forbidden:
+            intruder.call.start(thread_id=Api.new_thread())
+        assert forbidden.value.status == 403
