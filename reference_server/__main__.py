@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import TextIO
 
 from .app import DEFAULT_TOKENS, check_tokens, create_app
 
@@ -86,6 +88,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Lines:
+    """The access log: lines are written together, at most 50 ms after their request.
+
+    A write and a flush per request would cost about a sixth of the server's throughput.
+    """
+
+    DELAY = 0.05
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.pending: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.pending.append(line)
+        if len(self.pending) == 1:
+            asyncio.get_running_loop().call_later(self.DELAY, self.flush)
+
+    def flush(self) -> None:
+        if self.pending:
+            lines, self.pending = self.pending, []
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+
+
 def _server_class() -> type:
     import uvicorn
 
@@ -126,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    access_log = None if args.quiet else logging.getLogger("reference_server.access")
+    access_log = None if args.quiet else _Lines(sys.stdout)
     database = ":memory:" if args.memory else args.database
     try:
         app = create_app(
@@ -166,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.run(sockets=[sock])  # handles SIGINT and SIGTERM: finishes requests, then stops
     finally:
         app.close()
+        if access_log is not None:
+            access_log.flush()
     print(f"stopped ({server.stopped_by})" if server.stopped_by else "stopped")
     return 0
 

@@ -161,7 +161,7 @@ class App:
         tokens: Mapping[str, str],
         *,
         base_url: str | None = None,
-        access_log: logging.Logger | None = None,
+        access_log: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.tokens = dict(tokens)
@@ -183,14 +183,8 @@ class App:
             status = await self._http(scope, receive, send)
             client = scope.get("client")
             peer = f"{client[0]}:{client[1]}" if client else "-"
-            self.access_log.info(
-                '%s "%s %s" %d %.2fms',
-                peer,
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            elapsed = (time.perf_counter() - started) * 1000
+            self.access_log(f'{peer} "{scope["method"]} {scope["path"]}" {status} {elapsed:.2f}ms')
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:  # websocket: not part of this API
@@ -338,7 +332,7 @@ def create_app(
     *,
     base_url: str | None = None,
     synchronous: str = "NORMAL",
-    access_log: logging.Logger | None = None,
+    access_log: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> App:
     """The reference server as an ASGI application.
@@ -347,7 +341,7 @@ def create_app(
     `tokens` maps each bearer token to the one team id it is valid for (default: `dev-token`
     for the demo team `333ccc134c0319001573485e`). `base_url` is the address that `fileUrl`
     and `streamUrl` start with (default: the address the request came in on). `access_log`,
-    when given, gets one line per request. Call `app.close()` (or let the ASGI server run the
+    when given, is called with one line per request (e.g. `print`). Call `app.close()` (or let the ASGI server run the
     lifespan shutdown) to close the database.
     """
     tokens = DEFAULT_TOKENS if tokens is None else tokens
