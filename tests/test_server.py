@@ -450,6 +450,7 @@ def test_invalid_bodies_answer_400_naming_the_field(
         (b'{"threadId": NaN}', "NaN is not valid JSON"),
         (b"\xff\xfe{}", None),
         (b"[]", "must be a JSON object"),
+        (b'{"threadId": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", None),  # too deep
         (b"null", "must be a JSON object"),
         (b'"5b0525134c0319001573485e"', "must be a JSON object"),
     ],
