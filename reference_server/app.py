@@ -184,7 +184,9 @@ class App:
             client = scope.get("client")
             peer = f"{client[0]}:{client[1]}" if client else "-"
             elapsed = (time.perf_counter() - started) * 1000
-            self.access_log(f'{peer} "{scope["method"]} {scope["path"]}" {status} {elapsed:.2f}ms')
+            # The path as sent (still percent-encoded): a decoded %0A could forge a log line.
+            path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            self.access_log(f'{peer} "{scope["method"]} {path}" {status} {elapsed:.2f}ms')
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:  # websocket: not part of this API
