@@ -50,7 +50,7 @@ class CallStartRequest(BaseModel):
     """
     A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
     """
-    direction: Direction | None = Direction.outgoing
+    direction: Direction = Direction.outgoing
     """
     The direction of the call. Not in the source document: `outgoing` when left out.
     """
@@ -195,11 +195,11 @@ class CallAudioPlayRequest(BaseModel):
             examples=["https://url.to.your/audiofile.mp3"],
             max_length=2048,
             min_length=12,
-            pattern="^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/([^?#\\s]*/)?[^/?#\\s]+\\.([Mm][Pp]3|[Ww][Aa][Vv])(\\?[^#\\s]*)?$",
+            pattern='^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/([!-"$->@-~]*/)?[!-"$-.0->@-~]+\\.([Mm][Pp]3|[Ww][Aa][Vv])(\\?[!-"$-~]*)?$',
         ),
     ]
     """
-    The http(s) URL of the file to play; its path ends in `.mp3` or `.wav`, in any case. Not in the source document: at most 2048 characters.
+    The http(s) URL of the file to play; its path ends in `.mp3` or `.wav`, in any case. Not in the source document: at most 2048 characters, printable ASCII only (other characters are percent-encoded, as RFC 3986 asks). The pattern names its character ranges instead of using `\\s`, which regex engines read differently.
     """
 
 

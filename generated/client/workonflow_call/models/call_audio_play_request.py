@@ -17,7 +17,8 @@ class CallAudioPlayRequest:
         thread_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example
             of the source document).
         file_url (str): The http(s) URL of the file to play; its path ends in `.mp3` or `.wav`, in any case. Not in the
-            source document: at most 2048 characters.
+            source document: at most 2048 characters, printable ASCII only (other characters are percent-encoded, as RFC
+            3986 asks). The pattern names its character ranges instead of using `\\s`, which regex engines read differently.
     """
 
     thread_id: str
