@@ -55,6 +55,8 @@ class Violation:
     steps: list[str] = field(default_factory=list)
     phase: str = ""
     first_seen: float = 0.0  # seconds after the run started
+    status: int | None = None  # of the answer that failed the check
+    body: Any = None  # the JSON request body that failed the check
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,8 @@ class Violation:
             "steps": self.steps,
             "phase": self.phase,
             "first_seen": round(self.first_seen, 3),
+            "status": self.status,
+            "body": self.body,
         }
 
 
@@ -178,12 +182,24 @@ class _Collector:
                 if check.status != Status.FAILURE or check.failure_info is None:
                     continue
                 counts[1] += 1
-                self._violation(operation, check, event)
+                self._violation(recorder, case_id, operation, check, event)
 
-    def _violation(self, operation: str, check: Any, event: Any) -> None:
+    def _violation(self, recorder: Any, case_id: str, operation: str, check: Any, event: Any) -> None:
+        from fuzzing.checks import CUSTOM_CHECKS
+
         failure = check.failure_info.failure
-        detail = _first_line(failure.message) if check.name in _CUSTOM else ""
-        reason = detail or _first_line(failure.title) or _first_line(str(failure))
+        failing_id = failure.case_id or case_id
+        node = recorder.cases.get(failing_id)
+        interaction = recorder.interactions.get(failing_id)
+        status = interaction.response.status_code if interaction and interaction.response else None
+        if check.name in CUSTOM_CHECKS:
+            reason = _first_line(failure.message) or _first_line(str(failure))
+        else:
+            detail = _first_line(failure.message)
+            reason = _first_line(failure.title) + (f" (HTTP {status})" if status else "")
+            if detail:
+                reason += f": {detail}"
+        reason = reason if len(reason) <= 300 else reason[:297] + "..."
         key = (check.name, operation, failure.title or reason)
         if key in self.seen:
             return
@@ -193,6 +209,7 @@ class _Collector:
             for step in (check.failure_info.steps or [])
             if getattr(step, "curl", None)
         ]
+        body = node.value.body if node is not None else None
         self.result.violations.append(
             Violation(
                 check=check.name,
@@ -202,17 +219,10 @@ class _Collector:
                 steps=steps[:-1] if len(steps) > 1 else [],
                 phase=str(getattr(event.phase, "value", event.phase)),
                 first_seen=time.monotonic() - self.started,
+                status=status,
+                body=body if isinstance(body, (dict, list, str, int, float, bool)) else None,
             )
         )
-
-
-_CUSTOM = {
-    "envelope_code_matches_status",
-    "counts_within_named_users",
-    "call_durations_consistent",
-    "other_team_token_refused",
-    "thread_state_rules",
-}
 
 
 def run(

@@ -69,6 +69,7 @@ class FuzzRun:
     stdout: str
     stderr: str
     result: dict[str, Any] | None  # reports/fuzz-result.json, when it was written
+    junit: str | None  # reports/fuzz-junit.xml, when it was written
     seconds: float
 
     def checks_failed(self) -> set[str]:
@@ -93,7 +94,9 @@ def fuzz(*args: str, timeout: float = 300.0) -> FuzzRun:
         seconds = time.monotonic() - started
         path = Path(reports) / "fuzz-result.json"
         result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    return FuzzRun(completed.returncode, completed.stdout, completed.stderr, result, seconds)
+        junit_path = Path(reports) / "fuzz-junit.xml"
+        junit = junit_path.read_text(encoding="utf-8") if junit_path.exists() else None
+    return FuzzRun(completed.returncode, completed.stdout, completed.stderr, result, junit, seconds)
 
 
 def fuzz_variant(name: str, *, budget: int, seed: int) -> FuzzRun:

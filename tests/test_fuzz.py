@@ -1,0 +1,240 @@
+"""`python -m fuzzing` (behind `nox -s fuzz`) end to end: it catches each faulty variant with the
+check that guards the broken rule, gives no false alarm on the reference server, and fails
+clearly when the target cannot be used.
+
+The fuzzing runs are slow (a time budget each), so they all run once per module, two at a
+time, with small budgets and fixed seeds; the tests then read their results.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from conftest import ROOT
+from faulty.harness import FuzzRun, fuzz, fuzz_variant
+from faulty.variants import TEAM, VARIANTS
+from fuzzing.target import ReferenceServer
+
+SEED = 20261127
+BUDGET = 12
+#: Variants whose fault needs multi-step sequences of the stateful phase get a longer budget.
+BUDGETS = {"count_too_high": 30}
+CLEAN_BUDGET = 20
+REPLAY = "invite_after_end"
+
+
+def _fuzz_job(variant: str | None, budget: int) -> FuzzRun:
+    """Fuzz a faulty variant, or with `None` the reference server that the command starts."""
+    if variant is None:
+        return fuzz("--budget", str(budget), "--seed", str(SEED))
+    return fuzz_variant(variant, budget=budget, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, FuzzRun]:
+    jobs: dict[str, tuple[str | None, int]] = {
+        name: (name, BUDGETS.get(name, BUDGET)) for name in VARIANTS
+    }
+    jobs["reference"] = (None, CLEAN_BUDGET)
+    jobs["replay"] = (REPLAY, 4)
+    jobs["replay-again"] = (REPLAY, 4)
+    # Longest first, so that the two workers finish at about the same time.
+    order = sorted(jobs, key=lambda name: -jobs[name][1])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_fuzz_job, *jobs[name]) for name in order}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def describe(run: FuzzRun) -> str:
+    violations = (run.result or {}).get("violations", [])
+    lines = [f"exit {run.returncode}"] + [
+        f"{v['check']} {v['operation']}: {v['reason']}" for v in violations
+    ]
+    return "\n".join(lines) + ("\n" + run.stderr[-1500:] if run.stderr else "")
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_each_faulty_variant_is_caught_by_its_check(runs: dict[str, FuzzRun], name: str) -> None:
+    run = runs[name]
+    assert run.result is not None, describe(run)
+    assert run.returncode == 1, describe(run)
+    assert VARIANTS[name].caught_by in run.checks_failed(), (
+        f"{name} ({VARIANTS[name].fault}) was not caught by {VARIANTS[name].caught_by}:\n"
+        + describe(run)
+    )
+
+
+# The reference server reads the spec's `pattern`s with Python's `re`, whose `\s` differs from
+# ECMA-262's, the regex dialect of JSON Schema that schemathesis follows: U+001C..U+001F and
+# U+0085 are whitespace only for Python, U+FEFF only for ECMA-262. So a `fileUrl` holding one of
+# them is judged differently by the spec and the server (`[^?#\s]` in its pattern). This one
+# deviation is reported (and tested below) rather than hidden; any other violation fails.
+PYTHON_ONLY_SPACE = frozenset("\x1c\x1d\x1e\x1f\x85")
+ECMA_ONLY_SPACE = frozenset("\ufeff")
+
+
+def known_deviation(violation: dict[str, Any]) -> bool:
+    body = violation.get("body")
+    url = body.get("fileUrl") if isinstance(body, dict) else None
+    if violation["operation"] != "POST /{teamId}/call.audio/play" or not isinstance(url, str):
+        return False
+    if violation["check"] == "positive_data_acceptance":
+        return bool(PYTHON_ONLY_SPACE & set(url))
+    if violation["check"] == "negative_data_rejection":
+        return bool(ECMA_ONLY_SPACE & set(url))
+    return False
+
+
+def test_the_reference_server_gives_no_false_alarm(runs: dict[str, FuzzRun]) -> None:
+    run = runs["reference"]
+    assert run.result is not None, describe(run)
+    unknown = [v for v in run.result["violations"] if not known_deviation(v)]
+    assert not unknown and not run.result["errors"], describe(run)
+    assert run.returncode == (0 if run.result["ok"] else 1), describe(run)
+    assert run.result["cases"] > 100
+    # every phase ran, the stateful one included (it follows the spec's links)
+    assert {"examples", "coverage", "fuzzing", "stateful"} <= set(run.result["phases"])
+    checks = {row["check"] for row in run.result["tally"]}
+    assert {"thread_state_rules", "other_team_token_refused", "positive_data_acceptance",
+            "negative_data_rejection", "response_schema_conformance"} <= checks
+    assert f"Seed {SEED}: rerun with --seed {SEED}" in run.stdout
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="the reference server reads `\\s` in fileUrl's pattern as Python does, not as "
+    "ECMA-262 (JSON Schema) does",
+)
+def test_reference_server_reads_file_url_pattern_as_json_schema_does() -> None:
+    with ReferenceServer() as server:
+        answers = [
+            post(server.url, "call/start", {"threadId": "65f1c0ffee0000000000c003"}),
+            # U+0085 is no whitespace in ECMA-262: the pattern allows it, the URL is valid
+            post(server.url, "call.audio/play", {
+                "threadId": "65f1c0ffee0000000000c003", "fileUrl": "https://a.example/x\x85y.mp3",
+            }),
+            # U+FEFF is whitespace in ECMA-262: the pattern refuses it, the URL is invalid
+            post(server.url, "call.audio/play", {
+                "threadId": "65f1c0ffee0000000000c003", "fileUrl": "https://a.example/x\ufeffy.mp3",
+            }),
+        ]
+    assert answers == [200, 200, 400]
+
+
+def post(url: str, method: str, body: dict[str, Any]) -> int:
+    request = urllib.request.Request(
+        f"{url}/{TEAM}/{method}", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer dev-token", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_junit_report_of_a_clean_run(runs: dict[str, FuzzRun]) -> None:
+    run = runs["reference"]
+    assert run.junit is not None
+    suite = ElementTree.fromstring(run.junit).find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and suite.get("errors") == "0"
+    names = {(case.get("classname"), case.get("name")) for case in suite.iter("testcase")}
+    assert ("POST /{teamId}/call/start", "thread_state_rules") in names
+    assert len(names) == int(suite.get("tests", "0"))
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["seed"] == str(SEED)
+
+
+def test_a_violation_is_reported_with_check_operation_reason_and_curl(
+    runs: dict[str, FuzzRun],
+) -> None:
+    run = runs["invite_after_end"]
+    line = next(
+        (ln for ln in run.stdout.splitlines() if "[thread_state_rules]" in ln), None
+    )
+    assert line is not None, run.stdout
+    assert re.match(
+        r"\d+\. \[thread_state_rules\] POST /\{teamId\}/call\.user/invite: call\.user/invite "
+        r"answered 200 but the thread has no active call \(thread [0-9a-f]{24}: .*call/end 200",
+        line,
+    ), line
+    curl = run.stdout.splitlines()[run.stdout.splitlines().index(line) + 1].strip()
+    assert curl.startswith("curl -X POST -H \"Authorization: Bearer $FUZZ_TOKEN\"")
+    assert f"/{TEAM}/call.user/invite" in curl
+    assert "dev-token" not in run.stdout  # the token is never printed
+    suite = ElementTree.fromstring(run.junit or "").find("testsuite")
+    failed = {
+        case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
+    }
+    assert "thread_state_rules" in failed
+
+
+def test_the_same_seed_replays_the_same_run(runs: dict[str, FuzzRun]) -> None:
+    def first(run: FuzzRun) -> tuple[str, str, str]:
+        violation = run.result["violations"][0]
+        return violation["check"], violation["operation"], re.sub(r":\d+/", ":PORT/", violation["curl"])
+
+    assert runs["replay"].result and runs["replay-again"].result
+    assert first(runs["replay"]) == first(runs["replay-again"])
+
+
+# The target cannot be used: one clear line, exit status 2, no stack trace -----------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fuzzing", *args], capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+    )
+
+
+def test_unreachable_target() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        done = run_cli("--url", f"http://127.0.0.1:{port}", "--budget", "5")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"fuzz: cannot reach http://127.0.0.1:{port}: [Errno 111] Connection refused"
+    ]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_refused_token_and_wrong_team() -> None:
+    with ReferenceServer() as server:
+        token = run_cli("--url", server.url, "--token", "wrong-token")
+        team = run_cli("--url", server.url, "--team", "0" * 24)
+    assert token.returncode == 2 and team.returncode == 2
+    assert token.stderr.strip() == (
+        f"fuzz: {server.url} refused the token (401): pass the right one with --token"
+    )
+    assert team.stderr.strip() == (
+        f"fuzz: {server.url} refused the token for team {'0' * 24} (403): check --team and --token"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--team", "ABC"], "'ABC' is not 24 lowercase hexadecimal characters"),
+        (["--budget", "0"], "0 is not at least 1 second"),
+        (["--seed", "x"], "'x' is not an integer"),
+        (["--url", "ftp://example"], "--url 'ftp://example' is not an http(s) URL"),
+    ],
+)
+def test_bad_options(args: list[str], message: str) -> None:
+    done = run_cli(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
