@@ -42,6 +42,7 @@ class Options:
     seed: int
     spec: Path = DEFAULT_SPEC
     config: Path = DEFAULT_CONFIG
+    max_failures: int | None = None  # stop after this many failing checks (default: never)
 
 
 @dataclass
@@ -133,6 +134,8 @@ def load_schema(options: Options) -> Any:
     raw["base-url"] = options.url.rstrip("/")
     raw["seed"] = options.seed
     raw["max-time"] = options.budget
+    if options.max_failures is not None:
+        raw["max-failures"] = options.max_failures
     os.environ[TEAM_VARIABLE] = options.team
     os.environ[TOKEN_VARIABLE] = options.token
     try:
