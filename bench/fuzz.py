@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from faulty.harness import serve  # noqa: E402
-from faulty.variants import TEAM, TOKEN, VARIANTS  # noqa: E402
-from fuzzing import runner  # noqa: E402
-from fuzzing.cli import DEFAULT_BUDGET  # noqa: E402
-from fuzzing.target import ReferenceServer  # noqa: E402
+from faulty.harness import serve
+from faulty.variants import TEAM, TOKEN, VARIANTS
+
+from fuzzing import runner
+from fuzzing.cli import DEFAULT_BUDGET
+from fuzzing.target import ReferenceServer
 
 BUDGET = int(os.environ.get("BENCH_FUZZ_BUDGET", DEFAULT_BUDGET))
 SEEDS = list(range(1, int(os.environ.get("BENCH_FUZZ_SEEDS", "3")) + 1))
@@ -46,9 +47,11 @@ def options(url: str, budget: int, seed: int, **extra: Any) -> runner.Options:
 def cases_per_second() -> None:
     with ReferenceServer() as server:
         result = runner.run(options(server.url, BUDGET, SEEDS[0]))
-    print(f"reference server, default budget {BUDGET} s (seed {SEEDS[0]}): {result.cases} cases "
-          f"in {result.elapsed:.1f} s = {result.cases / result.elapsed:.1f} cases/s, "
-          f"{len(result.violations)} violation(s)")
+    print(
+        f"reference server, default budget {BUDGET} s (seed {SEEDS[0]}): {result.cases} cases "
+        f"in {result.elapsed:.1f} s = {result.cases / result.elapsed:.1f} cases/s, "
+        f"{len(result.violations)} violation(s)"
+    )
 
 
 def time_to_catch() -> None:
@@ -86,7 +89,8 @@ def overhead() -> None:
                         continue
                     request = interaction.request
                     headers = {
-                        k: v[0] for k, v in request.headers.items()
+                        k: v[0]
+                        for k, v in request.headers.items()
                         if k.lower() not in ("content-length", "host")
                     }
                     requests.append((request.method, request.uri, headers, request.body))
@@ -101,8 +105,12 @@ def overhead() -> None:
         replay_seconds = time.perf_counter() - started
     n = len(requests)
     print(f"\noverhead ({REPLAY_BUDGET} s run, seed {SEEDS[0]}, {n} requests)")
-    print(f"fuzzer (generate, send, check): {fuzz_seconds:6.2f} s  {1000 * fuzz_seconds / n:6.2f} ms/request")
-    print(f"plain httpx replay            : {replay_seconds:6.2f} s  {1000 * replay_seconds / n:6.2f} ms/request")
+    print(
+        f"fuzzer (generate, send, check): {fuzz_seconds:6.2f} s  {1000 * fuzz_seconds / n:6.2f} ms/request"
+    )
+    print(
+        f"plain httpx replay            : {replay_seconds:6.2f} s  {1000 * replay_seconds / n:6.2f} ms/request"
+    )
     print(f"fuzzer / replay               : {fuzz_seconds / replay_seconds:6.1f}x")
 
 

@@ -75,7 +75,9 @@ def counts_within_named_users(ctx: CheckContext, response: Response, case: Case)
 @schemathesis.check
 def call_durations_consistent(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """`call/end` answers whole seconds with `0 <= dialogDuration <= callDuration`."""
-    _fail(rules.durations_consistent(method_of(case), response.status_code, _json_or_none(response)))
+    _fail(
+        rules.durations_consistent(method_of(case), response.status_code, _json_or_none(response))
+    )
     return None
 
 

@@ -63,22 +63,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", help="base URL of the server to fuzz (default: start the reference server)"
     )
     parser.add_argument(
-        "--team", type=_object_id, default=DEMO_TEAM,
+        "--team",
+        type=_object_id,
+        default=DEMO_TEAM,
         help="team id the token is valid for (default: the demo team %(default)s)",
     )
     parser.add_argument(
         "--token", default=DEMO_TOKEN, help="bearer token (default: the demo token %(default)s)"
     )
     parser.add_argument(
-        "--budget", type=_positive, default=DEFAULT_BUDGET,
+        "--budget",
+        type=_positive,
+        default=DEFAULT_BUDGET,
         help="seconds of fuzzing; the phases repeat until it is spent (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=_seed, default=None,
+        "--seed",
+        type=_seed,
+        default=None,
         help="random seed; the same seed and budget replay the same run (default: random)",
     )
     parser.add_argument(
-        "--report-dir", type=Path, default=ROOT / "reports",
+        "--report-dir",
+        type=Path,
+        default=ROOT / "reports",
         help="where the JUnit XML and JSON results go (default: reports/)",
     )
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=argparse.SUPPRESS)
@@ -91,13 +99,13 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
     from fuzzing import report, runner
 
     first_contact(options.url, options.team, options.token)
-    print(f"fuzz: {options.url} team {options.team}, budget {options.budget} s, "
-          f"seed {options.seed}", flush=True)
+    print(
+        f"fuzz: {options.url} team {options.team}, budget {options.budget} s, seed {options.seed}",
+        flush=True,
+    )
     progress = None if args.quiet else report.Progress()
     try:
-        result = runner.run(
-            options, progress=progress, hard_timeout=options.budget + STALL_MARGIN
-        )
+        result = runner.run(options, progress=progress, hard_timeout=options.budget + STALL_MARGIN)
     finally:
         if progress is not None:
             progress.close()
@@ -120,12 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.url:
             if not args.url.startswith(("http://", "https://")):
                 raise TargetError(f"--url {args.url!r} is not an http(s) URL")
-            options = Options(args.url, args.team, args.token, args.budget, seed, args.spec,
-                              args.config)
+            options = Options(
+                args.url, args.team, args.token, args.budget, seed, args.spec, args.config
+            )
             return _fuzz(options, args)
         with ReferenceServer() as server:
-            options = Options(server.url, args.team, args.token, args.budget, seed, args.spec,
-                              args.config)
+            options = Options(
+                server.url, args.team, args.token, args.budget, seed, args.spec, args.config
+            )
             return _fuzz(options, args)
     except (TargetError, ConfigurationError) as error:
         print(f"fuzz: {error}", file=sys.stderr)

@@ -53,7 +53,9 @@ class Progress:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
@@ -111,8 +113,10 @@ def summary(result: RunResult) -> str:
     if result.errors:
         out += ["", f"Errors ({len(result.errors)})"]
         out += [f"- {error}" for error in result.errors]
-    verdict = "no violation" if result.ok else (
-        f"{len(result.violations)} violation(s), {len(result.errors)} error(s)"
+    verdict = (
+        "no violation"
+        if result.ok
+        else (f"{len(result.violations)} violation(s), {len(result.errors)} error(s)")
     )
     out += [
         "",

@@ -161,7 +161,9 @@ class ThreadStates:
         """Judge the answer `status` to `method` on a thread, then record what it proves."""
         if method not in ALL_METHODS or not (200 <= status < 300 or status == 409):
             return None
-        status = 200 if status < 300 else status  # any success counts as one (201 is judged elsewhere)
+        status = (
+            200 if status < 300 else status
+        )  # any success counts as one (201 is judged elsewhere)
         state = self.get(team_id, thread_id)
         before = state.describe()
         reason = self._violation(state, method, status)

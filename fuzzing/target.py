@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 DEMO_TEAM = "333ccc134c0319001573485e"
 DEMO_TOKEN = "dev-token"
@@ -38,20 +39,33 @@ class ReferenceServer:
         self.timeout = timeout
         self.url = ""
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="fuzz-reference-server-", suffix=".log")
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in __exit__)
+            prefix="fuzz-reference-server-", suffix=".log"
+        )
 
     def output(self) -> str:
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
 
-    def __enter__(self) -> ReferenceServer:
+    def __enter__(self) -> Self:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH")])
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "reference_server", "--host", "127.0.0.1", "--port", "0",
-             "--memory", "--quiet"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "reference_server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--memory",
+                "--quiet",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         deadline = time.monotonic() + self.timeout
         while True:
@@ -78,7 +92,9 @@ class ReferenceServer:
                 self.process.wait(self.timeout)
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
@@ -99,7 +115,7 @@ def first_contact(url: str, team: str, token: str, timeout: float = 10.0) -> int
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             status = answer.status
     except urllib.error.HTTPError as error:
         status = error.code
@@ -110,5 +126,7 @@ def first_contact(url: str, team: str, token: str, timeout: float = 10.0) -> int
     if status == 401:
         raise TargetError(f"{url} refused the token (401): pass the right one with --token")
     if status == 403:
-        raise TargetError(f"{url} refused the token for team {team} (403): check --team and --token")
+        raise TargetError(
+            f"{url} refused the token for team {team} (403): check --team and --token"
+        )
     return status

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from conftest import SPEC_PATH
 from schemathesis.checks import CHECKS
 
 from fuzzing import checks, rules
-from conftest import SPEC_PATH
 
 TEAM = "333ccc134c0319001573485e"
 THREAD = "5b0525134c0319001573485e"
@@ -29,8 +29,15 @@ def schema() -> Any:
 
 
 def exchange(
-    schema: Any, method: str, body: Any, status: int, answer: Any, *,
-    base: str = "http://127.0.0.1:9", team: str = TEAM, token: str | None = "dev-token",
+    schema: Any,
+    method: str,
+    body: Any,
+    status: int,
+    answer: Any,
+    *,
+    base: str = "http://127.0.0.1:9",
+    team: str = TEAM,
+    token: str | None = "dev-token",
     content_type: str = "application/json",
 ) -> tuple[Any, Any]:
     """A schemathesis Case and Response for `POST /{team}/{method}`, answered `status`."""
@@ -39,8 +46,12 @@ def exchange(
     request = requests.Request("POST", f"{base}/{team}/{method}", json=body, headers=headers)
     content = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
     response = schemathesis.Response(
-        status_code=status, headers={"content-type": [content_type]}, content=content,
-        request=request.prepare(), elapsed=0.01, verify=True,
+        status_code=status,
+        headers={"content-type": [content_type]},
+        content=content,
+        request=request.prepare(),
+        elapsed=0.01,
+        verify=True,
     )
     return case, response
 
@@ -65,12 +76,24 @@ def test_every_custom_check_is_registered_with_schemathesis() -> None:
     [
         (200, b'{"code": 200, "message": "OK"}', None),
         (409, b'{"code": 409, "message": "no call"}', None),
-        (409, b'{"code": 400, "message": "no call"}', "envelope `code` 400 differs from the HTTP status 409"),
+        (
+            409,
+            b'{"code": 400, "message": "no call"}',
+            "envelope `code` 400 differs from the HTTP status 409",
+        ),
         (400, b"Bad Request", "HTTP 400: the body is not JSON"),
         (200, b'{"message": "OK"}', "HTTP 200: the JSON body has no `code`"),
         (200, b"[200]", "HTTP 200: the JSON body has no `code`"),
-        (200, b'{"code": "200", "message": "OK"}', "HTTP 200: envelope `code` is '200', not an integer"),
-        (200, b'{"code": true, "message": "OK"}', "HTTP 200: envelope `code` is True, not an integer"),
+        (
+            200,
+            b'{"code": "200", "message": "OK"}',
+            "HTTP 200: envelope `code` is '200', not an integer",
+        ),
+        (
+            200,
+            b'{"code": true, "message": "OK"}',
+            "HTTP 200: envelope `code` is True, not an integer",
+        ),
     ],
 )
 def test_envelope_code_rule(status: int, content: bytes, expected: str | None) -> None:
@@ -82,8 +105,12 @@ def test_envelope_code_rule(status: int, content: bytes, expected: str | None) -
 
 
 def test_envelope_check_fails_on_a_lying_envelope(schema: Any) -> None:
-    case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, {"code": 400, "message": "x"})
-    with pytest.raises(AssertionError, match="envelope `code` 400 differs from the HTTP status 409"):
+    case, response = exchange(
+        schema, "call/end", {"threadId": THREAD}, 409, {"code": 400, "message": "x"}
+    )
+    with pytest.raises(
+        AssertionError, match="envelope `code` 400 differs from the HTTP status 409"
+    ):
         checks.envelope_code_matches_status(None, response, case)
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict())
     assert checks.envelope_code_matches_status(None, response, case) is None
@@ -97,9 +124,17 @@ def test_envelope_check_fails_on_a_lying_envelope(schema: Any) -> None:
     [
         ({"threadId": THREAD, "userId": USER_A}, 1, None),
         ({"threadId": THREAD, "userId": USER_A}, 0, None),
-        ({"threadId": THREAD, "userId": USER_A}, 2, "`pausedUsersCount` is 2, but the request named 1 user(s)"),
+        (
+            {"threadId": THREAD, "userId": USER_A},
+            2,
+            "`pausedUsersCount` is 2, but the request named 1 user(s)",
+        ),
         ({"threadId": THREAD, "userIds": [USER_A, USER_B]}, 2, None),
-        ({"threadId": THREAD, "userIds": [USER_A, USER_B]}, 3, "`pausedUsersCount` is 3, but the request named 2"),
+        (
+            {"threadId": THREAD, "userIds": [USER_A, USER_B]},
+            3,
+            "`pausedUsersCount` is 3, but the request named 2",
+        ),
         # userId wins over userIds, as the source document says
         ({"threadId": THREAD, "userId": USER_A, "userIds": [USER_A, USER_B]}, 2, "named 1 user(s)"),
         ({"threadId": THREAD, "userId": USER_A}, -1, "`pausedUsersCount` is -1"),
@@ -118,9 +153,14 @@ def test_count_rule(request_body: dict[str, Any], count: int, expected: str | No
 def test_count_rule_judges_only_answers_with_a_count() -> None:
     body = {"threadId": THREAD, "userId": USER_A}
     assert rules.count_within_named_users("call/pause", body, 409, conflict()) is None
-    assert rules.count_within_named_users("call/end", body, 200, ok({"pausedUsersCount": 9})) is None
+    assert (
+        rules.count_within_named_users("call/end", body, 200, ok({"pausedUsersCount": 9})) is None
+    )
     # a string count is a schema violation, reported by response_schema_conformance
-    assert rules.count_within_named_users("call/pause", body, 200, ok({"pausedUsersCount": "9"})) is None
+    assert (
+        rules.count_within_named_users("call/pause", body, 200, ok({"pausedUsersCount": "9"}))
+        is None
+    )
 
 
 def test_counts_check_on_each_count_operation(schema: Any) -> None:
@@ -148,8 +188,14 @@ def test_counts_check_on_each_count_operation(schema: Any) -> None:
     ],
 )
 def test_durations_rule(call: int, dialog: int, expected: str | None) -> None:
-    body = ok({"callDuration": call, "dialogDuration": dialog, "result": "answered",
-               "direction": "outgoing"})
+    body = ok(
+        {
+            "callDuration": call,
+            "dialogDuration": dialog,
+            "result": "answered",
+            "direction": "outgoing",
+        }
+    )
     reason = rules.durations_consistent("call/end", 200, body)
     if expected is None:
         assert reason is None
@@ -179,7 +225,7 @@ def test_other_team_is_another_valid_id() -> None:
 class _Answers(BaseHTTPRequestHandler):
     """Answers every POST with the status of the server's `status` attribute; records paths."""
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.paths.append((self.path, self.headers.get("Authorization")))  # type: ignore[attr-defined]
         status = self.server.status  # type: ignore[attr-defined]
@@ -211,13 +257,17 @@ def answering_server() -> Iterator[Any]:
 def test_other_team_check_probes_once_per_operation(schema: Any, answering_server: Any) -> None:
     base = f"http://127.0.0.1:{answering_server.server_address[1]}"
     check = checks.OtherTeamTokenRefused()
-    case, response = exchange(schema, "call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"}), base=base)
+    case, response = exchange(
+        schema, "call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"}), base=base
+    )
     assert check.after_response(None, response, case) is None
     assert check.after_response(None, response, case) is None  # already probed: no request
     assert answering_server.paths == [(f"/{rules.other_team(TEAM)}/call/start", "Bearer dev-token")]
 
 
-def test_other_team_check_fails_when_another_team_is_served(schema: Any, answering_server: Any) -> None:
+def test_other_team_check_fails_when_another_team_is_served(
+    schema: Any, answering_server: Any
+) -> None:
     answering_server.status = 200
     base = f"http://127.0.0.1:{answering_server.server_address[1]}"
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict(), base=base)
@@ -228,7 +278,9 @@ def test_other_team_check_fails_when_another_team_is_served(schema: Any, answeri
 @pytest.mark.parametrize("status", [400, 401, 403, 415])
 def test_other_team_check_skips_refused_requests(schema: Any, status: int) -> None:
     # port 9 (discard) is never contacted: a refused request is not probed
-    case, response = exchange(schema, "call/end", {"threadId": THREAD}, status, {"code": status, "message": "x"})
+    case, response = exchange(
+        schema, "call/end", {"threadId": THREAD}, status, {"code": status, "message": "x"}
+    )
     assert checks.OtherTeamTokenRefused().after_response(None, response, case) is None
 
 
@@ -245,8 +297,13 @@ def play(states: rules.ThreadStates, *steps: tuple[str, int]) -> list[str | None
 
 
 def test_state_invite_after_end_is_a_violation() -> None:
-    reasons = play(rules.ThreadStates(), ("call/start", 200), ("call.user/invite", 200),
-                   ("call/end", 200), ("call.user/invite", 200))
+    reasons = play(
+        rules.ThreadStates(),
+        ("call/start", 200),
+        ("call.user/invite", 200),
+        ("call/end", 200),
+        ("call.user/invite", 200),
+    )
     assert reasons[:3] == [None, None, None]
     assert reasons[3] is not None
     assert reasons[3].startswith("call.user/invite answered 200 but the thread has no active call")
@@ -255,28 +312,61 @@ def test_state_invite_after_end_is_a_violation() -> None:
 
 def test_state_unknown_threads_are_not_judged() -> None:
     # a server may have had calls before the run: nothing is known until start or end succeed
-    assert play(rules.ThreadStates(), ("call.recording/stop", 200), ("call.stream/stop", 409),
-                ("call.audio/stop", 200), ("call.stream/start", 409)) == [None] * 4
-    assert play(rules.ThreadStates(), ("call.user/invite", 409), ("call.recording/stop", 409)) == [None] * 2
+    assert (
+        play(
+            rules.ThreadStates(),
+            ("call.recording/stop", 200),
+            ("call.stream/stop", 409),
+            ("call.audio/stop", 200),
+            ("call.stream/start", 409),
+        )
+        == [None] * 4
+    )
+    assert (
+        play(rules.ThreadStates(), ("call.user/invite", 409), ("call.recording/stop", 409))
+        == [None] * 2
+    )
 
 
 @pytest.mark.parametrize(
     ("steps", "expected"),
     [
         ([("call/start", 200), ("call/start", 200)], "the thread already has an active call"),
-        ([("call/end", 200), ("call/start", 409)], "the thread has no active call, so a call can start"),
+        (
+            [("call/end", 200), ("call/start", 409)],
+            "the thread has no active call, so a call can start",
+        ),
         ([("call/start", 200), ("call/pause", 409)], "the thread has an active call"),
-        ([("call/start", 200), ("call/end", 200), ("call/end", 200)], "the thread has no active call"),
-        ([("call/start", 200), ("call.recording/start", 200), ("call.recording/start", 200)],
-         "the call is already being recorded"),
+        (
+            [("call/start", 200), ("call/end", 200), ("call/end", 200)],
+            "the thread has no active call",
+        ),
+        (
+            [("call/start", 200), ("call.recording/start", 200), ("call.recording/start", 200)],
+            "the call is already being recorded",
+        ),
         ([("call/start", 200), ("call.recording/stop", 200)], "nothing is being recorded"),
-        ([("call/start", 200), ("call.recording/start", 200), ("call.recording/stop", 409)],
-         "the call is being recorded"),
-        ([("call/start", 200), ("call.recording/start", 409)], "the call is active and not recorded"),
-        ([("call/start", 200), ("call.stream/start", 200), ("call/end", 200), ("call.stream/stop", 200)],
-         "nothing is being streamed"),
-        ([("call/start", 200), ("call.stream/start", 200), ("call.stream/start", 200)],
-         "the call is already streamed"),
+        (
+            [("call/start", 200), ("call.recording/start", 200), ("call.recording/stop", 409)],
+            "the call is being recorded",
+        ),
+        (
+            [("call/start", 200), ("call.recording/start", 409)],
+            "the call is active and not recorded",
+        ),
+        (
+            [
+                ("call/start", 200),
+                ("call.stream/start", 200),
+                ("call/end", 200),
+                ("call.stream/stop", 200),
+            ],
+            "nothing is being streamed",
+        ),
+        (
+            [("call/start", 200), ("call.stream/start", 200), ("call.stream/start", 200)],
+            "the call is already streamed",
+        ),
         ([("call/start", 200), ("call.audio/stop", 200)], "no audio is playing"),
         ([("call/end", 200), ("call.audio/play", 200)], "the thread has no active call"),
     ],
@@ -288,29 +378,59 @@ def test_state_violations(steps: list[tuple[str, int]], expected: str) -> None:
 
 
 def test_state_sequences_that_keep_the_contract() -> None:
-    assert play(
-        rules.ThreadStates(),
-        ("call/start", 200), ("call/start", 409), ("call.user/invite", 200), ("call/pause", 200),
-        ("call.recording/start", 200), ("call.recording/start", 409), ("call.audio/play", 200),
-        ("call.audio/stop", 200), ("call.audio/stop", 409), ("call.stream/start", 200),
-        ("call/end", 200), ("call.recording/stop", 409), ("call.stream/stop", 409),
-        ("call.user/invite", 409), ("call/end", 409), ("call/start", 200), ("call.recording/start", 200),
-    ) == [None] * 17
+    assert (
+        play(
+            rules.ThreadStates(),
+            ("call/start", 200),
+            ("call/start", 409),
+            ("call.user/invite", 200),
+            ("call/pause", 200),
+            ("call.recording/start", 200),
+            ("call.recording/start", 409),
+            ("call.audio/play", 200),
+            ("call.audio/stop", 200),
+            ("call.audio/stop", 409),
+            ("call.stream/start", 200),
+            ("call/end", 200),
+            ("call.recording/stop", 409),
+            ("call.stream/stop", 409),
+            ("call.user/invite", 409),
+            ("call/end", 409),
+            ("call/start", 200),
+            ("call.recording/start", 200),
+        )
+        == [None] * 17
+    )
 
 
 def test_state_audio_may_end_by_itself() -> None:
-    assert play(rules.ThreadStates(), ("call/start", 200), ("call.audio/play", 200),
-                ("call.audio/stop", 409)) == [None] * 3
+    assert (
+        play(
+            rules.ThreadStates(),
+            ("call/start", 200),
+            ("call.audio/play", 200),
+            ("call.audio/stop", 409),
+        )
+        == [None] * 3
+    )
 
 
 def test_state_any_success_status_counts_as_success() -> None:
-    reasons = play(rules.ThreadStates(), ("call/start", 201), ("call/end", 200), ("call/pause", 200))
+    reasons = play(
+        rules.ThreadStates(), ("call/start", 201), ("call/end", 200), ("call/pause", 200)
+    )
     assert reasons[-1] is not None and "no active call" in reasons[-1]
 
 
 def test_state_after_a_violation_the_thread_is_unknown_again() -> None:
-    reasons = play(rules.ThreadStates(), ("call/start", 200), ("call/end", 200),
-                   ("call.user/invite", 200), ("call.user/exclude", 200), ("call.user/invite", 200))
+    reasons = play(
+        rules.ThreadStates(),
+        ("call/start", 200),
+        ("call/end", 200),
+        ("call.user/invite", 200),
+        ("call.user/exclude", 200),
+        ("call.user/invite", 200),
+    )
     assert [r is not None for r in reasons] == [False, False, True, False, False]
 
 
@@ -324,20 +444,34 @@ def test_state_threads_and_teams_are_apart() -> None:
 
 def test_state_check_on_a_sequence_of_answers(schema: Any) -> None:
     check = checks.ThreadStateRules()
-    data_end = {"callDuration": 1, "dialogDuration": 0, "result": "unanswered", "direction": "outgoing"}
+    data_end = {
+        "callDuration": 1,
+        "dialogDuration": 0,
+        "result": "unanswered",
+        "direction": "outgoing",
+    }
     steps = [
         ("call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"})),
         ("call/end", {"threadId": THREAD}, 200, ok(data_end)),
-        ("call.user/invite", {"threadId": THREAD, "userId": USER_A}, 200, ok({"invitedUsersCount": 1})),
+        (
+            "call.user/invite",
+            {"threadId": THREAD, "userId": USER_A},
+            200,
+            ok({"invitedUsersCount": 1}),
+        ),
     ]
     for method, body, status, answer in steps[:2]:
         case, response = exchange(schema, method, body, status, answer)
         assert check.after_response(None, response, case) is None
     case, response = exchange(schema, *steps[2])
-    with pytest.raises(AssertionError, match="call.user/invite answered 200 but the thread has no active call"):
+    with pytest.raises(
+        AssertionError, match="call.user/invite answered 200 but the thread has no active call"
+    ):
         check.after_response(None, response, case)
 
 
 def test_state_check_ignores_bodies_without_a_thread(schema: Any) -> None:
-    case, response = exchange(schema, "call/start", ["not", "an", "object"], 200, ok({"direction": "outgoing"}))
+    case, response = exchange(
+        schema, "call/start", ["not", "an", "object"], 200, ok({"direction": "outgoing"})
+    )
     assert checks.ThreadStateRules().after_response(None, response, case) is None

@@ -37,7 +37,9 @@ def serve(name: str, *, lifetime: float = 600.0, timeout: float = 20.0) -> Itera
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, str(HERE / "serve.py"), name, "--lifetime", str(lifetime)],
-            stdout=log, stderr=subprocess.STDOUT, env=_environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_environment(),
         )
         try:
             deadline = time.monotonic() + timeout
@@ -77,7 +79,8 @@ class FuzzRun:
 
     def first_caught(self, check: str) -> float | None:
         times = [
-            v["first_seen"] for v in (self.result or {}).get("violations", [])
+            v["first_seen"]
+            for v in (self.result or {}).get("violations", [])
             if v["check"] == check
         ]
         return min(times) if times else None
@@ -89,7 +92,12 @@ def fuzz(*args: str, timeout: float = 300.0) -> FuzzRun:
         started = time.monotonic()
         completed = subprocess.run(
             [sys.executable, "-m", "fuzzing", *args, "--quiet", "--report-dir", reports],
-            capture_output=True, text=True, timeout=timeout, env=_environment(), cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_environment(),
+            cwd=ROOT,
         )
         seconds = time.monotonic() - started
         path = Path(reports) / "fuzz-result.json"

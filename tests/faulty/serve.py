@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from variants import VARIANTS  # noqa: E402
+from variants import VARIANTS
 
 
 def main() -> int:
@@ -30,8 +30,12 @@ def main() -> int:
     sock.bind(("127.0.0.1", 0))
     sock.listen(512)
     config = uvicorn.Config(
-        VARIANTS[args.name].factory(), http="httptools", loop="uvloop", lifespan="off",
-        log_level="warning", access_log=False,
+        VARIANTS[args.name].factory(),
+        http="httptools",
+        loop="uvloop",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     timer = threading.Timer(args.lifetime, setattr, (server, "should_exit", True))

@@ -23,8 +23,9 @@ TOKEN = "dev-token"
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-                   Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
 
 
 @dataclass
@@ -92,7 +93,8 @@ class Wrapper:
         inner = dict(scope)
         inner["headers"] = [
             (k.encode("latin-1"), v.encode("latin-1"))
-            for k, v in exchange.headers.items() if k != "content-length"
+            for k, v in exchange.headers.items()
+            if k != "content-length"
         ] + [(b"content-length", str(len(exchange.body)).encode())]
         sent = False
 
@@ -147,7 +149,9 @@ class WrongType(Wrapper):
 
     def after(self, exchange: Exchange) -> None:
         if exchange.method == "call/end" and exchange.status == 200:
-            _rewrite_data(exchange, lambda data: data.update(callDuration=str(data["callDuration"])))
+            _rewrite_data(
+                exchange, lambda data: data.update(callDuration=str(data["callDuration"]))
+            )
 
 
 class WrongStatus(Wrapper):
@@ -210,10 +214,14 @@ class ValidBodyRefused(Wrapper):
             and body.get("direction") == "incoming"
             and exchange.headers.get("authorization") == f"Bearer {TOKEN}"
         ):
-            exchange.answer(400, {
-                "code": 400, "message": "Invalid request body",
-                "errors": [{"field": "direction", "message": "must be outgoing"}],
-            })
+            exchange.answer(
+                400,
+                {
+                    "code": 400,
+                    "message": "Invalid request body",
+                    "errors": [{"field": "direction", "message": "must be outgoing"}],
+                },
+            )
 
 
 class InviteAfterEnd(Wrapper):
@@ -233,7 +241,11 @@ class InviteAfterEnd(Wrapper):
             self.ended.add(thread)
         elif exchange.method == "call/start" and exchange.status == 200:
             self.ended.discard(thread)
-        elif exchange.method == "call.user/invite" and exchange.status == 409 and thread in self.ended:
+        elif (
+            exchange.method == "call.user/invite"
+            and exchange.status == 409
+            and thread in self.ended
+        ):
             exchange.answer(200, {"code": 200, "message": "OK", "data": {"invitedUsersCount": 0}})
 
 
@@ -262,7 +274,9 @@ class DialogLongerThanCall(Wrapper):
 
     def after(self, exchange: Exchange) -> None:
         if exchange.method == "call/end" and exchange.status == 200:
-            _rewrite_data(exchange, lambda data: data.update(dialogDuration=data["callDuration"] + 1))
+            _rewrite_data(
+                exchange, lambda data: data.update(dialogDuration=data["callDuration"] + 1)
+            )
 
 
 class AnyTeam(Wrapper):
@@ -272,8 +286,9 @@ class AnyTeam(Wrapper):
         if scope["type"] == "http":
             parts = scope["path"].split("/", 2)
             if len(parts) == 3 and len(parts[1]) == 24 and parts[1] != TEAM:
-                scope = dict(scope, path=f"/{TEAM}/{parts[2]}",
-                             raw_path=f"/{TEAM}/{parts[2]}".encode())
+                scope = dict(
+                    scope, path=f"/{TEAM}/{parts[2]}", raw_path=f"/{TEAM}/{parts[2]}".encode()
+                )
         await super().__call__(scope, receive, send)
 
 
@@ -287,27 +302,35 @@ class Variant:
 
 
 VARIANTS: dict[str, Variant] = {
-    "missing_field": Variant(MissingField, "response_schema_conformance",
-                             "call/end answers without data.result"),
-    "wrong_type": Variant(WrongType, "response_schema_conformance",
-                          "callDuration is a string"),
+    "missing_field": Variant(
+        MissingField, "response_schema_conformance", "call/end answers without data.result"
+    ),
+    "wrong_type": Variant(WrongType, "response_schema_conformance", "callDuration is a string"),
     "wrong_status": Variant(WrongStatus, "status_code_conformance", "call/start answers 201"),
     "not_json": Variant(NotJson, "content_type_conformance", "400 answered as text/plain"),
-    "server_error": Variant(ServerErrorOnValid, "not_a_server_error",
-                            "500 on call/start with direction incoming"),
+    "server_error": Variant(
+        ServerErrorOnValid, "not_a_server_error", "500 on call/start with direction incoming"
+    ),
     "auth_ignored": Variant(AuthIgnored, "ignored_auth", "no or a wrong token is accepted"),
-    "invalid_body_accepted": Variant(InvalidBodyAccepted, "negative_data_rejection",
-                                     "unknown body fields are ignored"),
-    "valid_body_refused": Variant(ValidBodyRefused, "positive_data_acceptance",
-                                  "direction incoming is refused with 400"),
-    "invite_after_end": Variant(InviteAfterEnd, "thread_state_rules",
-                                "invite after call/end answers 200"),
-    "lying_envelope": Variant(LyingEnvelope, "envelope_code_matches_status",
-                              "HTTP 409 with envelope code 400"),
-    "count_too_high": Variant(CountTooHigh, "counts_within_named_users",
-                              "invitedUsersCount one above the users invited"),
-    "dialog_longer_than_call": Variant(DialogLongerThanCall, "call_durations_consistent",
-                                       "dialogDuration > callDuration"),
-    "any_team": Variant(AnyTeam, "other_team_token_refused",
-                        "a token is accepted on another team's path"),
+    "invalid_body_accepted": Variant(
+        InvalidBodyAccepted, "negative_data_rejection", "unknown body fields are ignored"
+    ),
+    "valid_body_refused": Variant(
+        ValidBodyRefused, "positive_data_acceptance", "direction incoming is refused with 400"
+    ),
+    "invite_after_end": Variant(
+        InviteAfterEnd, "thread_state_rules", "invite after call/end answers 200"
+    ),
+    "lying_envelope": Variant(
+        LyingEnvelope, "envelope_code_matches_status", "HTTP 409 with envelope code 400"
+    ),
+    "count_too_high": Variant(
+        CountTooHigh, "counts_within_named_users", "invitedUsersCount one above the users invited"
+    ),
+    "dialog_longer_than_call": Variant(
+        DialogLongerThanCall, "call_durations_consistent", "dialogDuration > callDuration"
+    ),
+    "any_team": Variant(
+        AnyTeam, "other_team_token_refused", "a token is accepted on another team's path"
+    ),
 }
