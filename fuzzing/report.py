@@ -83,7 +83,11 @@ def summary(result: RunResult) -> str:
         failing_checks[violation.check].add(violation.operation)
         failing_operations[violation.operation].add(violation.check)
 
-    out = ["", "Checks"]
+    phases = ", ".join(
+        f"{name} {result.phase_cases.get(name, 0)}"
+        for name in ("examples", "coverage", "fuzzing", "stateful")
+    )
+    out = ["", f"Cases per phase: {phases}", "", "Checks"]
     out.append(
         _table(
             ["check", "passed", "failed", "operations failing"],

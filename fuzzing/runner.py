@@ -82,7 +82,8 @@ class RunResult:
     budget: int
     cases: int = 0
     elapsed: float = 0.0
-    phases: dict[str, str] = field(default_factory=dict)
+    phases: dict[str, str] = field(default_factory=dict)  # phase -> status of its last turn
+    phase_cases: dict[str, int] = field(default_factory=dict)  # phase -> cases it sent
     # (operation, check) -> [passed, failed]
     tally: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
@@ -106,6 +107,7 @@ class RunResult:
             "elapsed": round(self.elapsed, 3),
             "stop_reason": self.stop_reason,
             "phases": self.phases,
+            "phase_cases": self.phase_cases,
             "tally": [
                 {"operation": op, "check": check, "passed": passed, "failed": failed}
                 for (op, check), (passed, failed) in sorted(self.tally.items())
@@ -172,9 +174,11 @@ class _Collector:
         from schemathesis.engine import Status
 
         recorder = event.recorder
+        phase = str(getattr(event.phase, "value", event.phase))
         for case_id, interaction in recorder.interactions.items():
-            if interaction.response is not None:
+            if interaction.response is not None and case_id not in self.case_ids:
                 self.case_ids.add(case_id)
+                self.result.phase_cases[phase] = self.result.phase_cases.get(phase, 0) + 1
         self.result.cases = len(self.case_ids)
         for case_id, nodes in recorder.checks.items():
             node = recorder.cases.get(case_id)
@@ -260,6 +264,7 @@ def run(
             elif isinstance(event, events.PhaseFinished):
                 result.phases[str(event.phase.name.value)] = str(event.status.value)
             elif isinstance(event, events.ScenarioFinished):
+                phase = str(getattr(event.phase, "value", event.phase))
                 collector.scenario(event)
                 result.elapsed = time.monotonic() - started
                 if progress is not None:
