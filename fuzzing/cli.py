@@ -114,6 +114,8 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
     print(f"Reports: {junit}, {data}")
     if result.stop_reason == "server_unavailable":
         print(f"fuzz: {options.url} stopped answering during the run", file=sys.stderr)
+    if result.stalled:
+        return EXIT_STALLED
     return EXIT_CLEAN if result.ok else EXIT_VIOLATIONS
 
 

@@ -89,6 +89,7 @@ class RunResult:
     violations: list[Violation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop_reason: str = ""
+    stalled: bool = False  # stopped by the outer time limit, not by its budget
 
     @property
     def ok(self) -> bool:
@@ -281,6 +282,9 @@ def run(
         if watchdog is not None:
             watchdog.cancel()
     result.elapsed = time.monotonic() - started
+    if watchdog is not None and watchdog.fired:
+        result.stalled = True
+        result.errors.append(f"the run outlived its limit of {hard_timeout:.0f} s and was stopped")
     return result
 
 
@@ -291,6 +295,7 @@ class _Watchdog:
 
     def __init__(self, seconds: float, stream: Any) -> None:
         self.stream = stream
+        self.fired = False
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._watch, args=(seconds,), daemon=True)
         self.thread.start()
@@ -298,6 +303,7 @@ class _Watchdog:
     def _watch(self, seconds: float) -> None:
         if self.done.wait(seconds):
             return
+        self.fired = True
         print(f"\nfuzz: still running after {seconds:.0f} s; stopping it", file=sys.stderr)
         self.stream.stop()  # sets an event: the engine stops at its next step
         if self.done.wait(self.GRACE_SECONDS):

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -264,3 +265,18 @@ def test_bad_options(args: list[str], message: str) -> None:
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_outer_time_limit_stops_a_run_that_outlives_it() -> None:
+    from fuzzing import runner
+
+    with ReferenceServer() as server:
+        started = time.monotonic()
+        result = runner.run(
+            runner.Options(server.url, TEAM, "dev-token", budget=60, seed=SEED), hard_timeout=3
+        )
+        seconds = time.monotonic() - started
+    assert result.stalled
+    assert result.errors == ["the run outlived its limit of 3 s and was stopped"]
+    assert not result.ok
+    assert seconds < 3 + 15
