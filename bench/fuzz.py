@@ -115,6 +115,7 @@ def overhead() -> None:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     cases_per_second()
     overhead()
     time_to_catch()
