@@ -27,12 +27,12 @@ class Progress:
         self.stream = stream
         self.tty = stream.isatty()
         self.interval = interval
-        self.last = 0.0
+        self.last: float | None = None
         self.shown = False
 
     def __call__(self, result: RunResult, phase: str) -> None:
         now = time.monotonic()
-        if not self.tty and now - self.last < self.interval:
+        if not self.tty and self.last is not None and now - self.last < self.interval:
             return
         self.last = now
         line = (
@@ -111,6 +111,9 @@ def summary(result: RunResult) -> str:
         out += ["", f"Violations ({len(result.violations)})"]
         for number, violation in enumerate(result.violations, 1):
             out.append(f"{number}. [{violation.check}] {violation.operation}: {violation.reason}")
+            if violation.thread_before and violation.check != "thread_state_rules":
+                before = " -> ".join(violation.thread_before)
+                out.append(f"   its thread answered before: {before}")
             for step in violation.steps:
                 out.append(f"   after: {step}")
             out.append(f"   {violation.curl}")

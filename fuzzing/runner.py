@@ -58,6 +58,7 @@ class Violation:
     first_seen: float = 0.0  # seconds after the run started
     status: int | None = None  # of the answer that failed the check
     body: Any = None  # the JSON request body that failed the check
+    thread_before: list[str] = field(default_factory=list)  # earlier answers on its thread
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,7 @@ class Violation:
             "first_seen": round(self.first_seen, 3),
             "status": self.status,
             "body": self.body,
+            "thread_before": self.thread_before,
         }
 
 
@@ -162,6 +164,15 @@ def _first_line(text: str) -> str:
     return ""
 
 
+def _since_call_start(history: list[str], limit: int = 8) -> list[str]:
+    """The answers of a thread since its latest successful `call/start` (or the last few)."""
+    starts = [i for i, entry in enumerate(history) if entry.startswith("call/start 2")]
+    tail = history[starts[-1] :] if starts else history[-(limit - 2) :]
+    if len(tail) > limit:
+        tail = [tail[0], "...", *tail[-(limit - 2) :]]
+    return tail
+
+
 class _Collector:
     """Folds engine events into a `RunResult`."""
 
@@ -170,11 +181,32 @@ class _Collector:
         self.started = started
         self.seen: set[tuple[str, str, str]] = set()
         self.case_ids: set[str] = set()
+        # (team, thread) -> the answers so far, and for each case what its thread had seen
+        # before it: a failure that depends on earlier calls names them.
+        self.threads: dict[tuple[str, str], list[str]] = {}
+        self.thread_before: dict[str, list[str]] = {}
+
+    def _follow_threads(self, recorder: Any) -> None:
+        for case_id, interaction in recorder.interactions.items():
+            node = recorder.cases.get(case_id)
+            response = interaction.response
+            if node is None or response is None or case_id in self.thread_before:
+                continue
+            case = node.value
+            team = case.path_parameters.get("teamId") if case.path_parameters else None
+            thread = case.body.get("threadId") if isinstance(case.body, dict) else None
+            if not isinstance(team, str) or not isinstance(thread, str):
+                continue
+            history = self.threads.setdefault((team, thread), [])
+            self.thread_before[case_id] = _since_call_start(history)
+            if 200 <= response.status_code < 300 or response.status_code == 409:
+                history.append(f"{case.path.split('/', 2)[2]} {response.status_code}")
 
     def scenario(self, event: Any) -> None:
         from schemathesis.engine import Status
 
         recorder = event.recorder
+        self._follow_threads(recorder)
         phase = str(getattr(event.phase, "value", event.phase))
         for case_id, interaction in recorder.interactions.items():
             if interaction.response is not None and case_id not in self.case_ids:
@@ -233,6 +265,7 @@ class _Collector:
                 first_seen=time.monotonic() - self.started,
                 status=status,
                 body=body if isinstance(body, (dict, list, str, int, float, bool)) else None,
+                thread_before=self.thread_before.get(failing_id, []),
             )
         )
 
