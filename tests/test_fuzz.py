@@ -44,8 +44,8 @@ def runs() -> dict[str, FuzzRun]:
         name: (name, BUDGETS.get(name, BUDGET)) for name in VARIANTS
     }
     jobs["reference"] = (None, CLEAN_BUDGET)
-    jobs["replay"] = (REPLAY, 4)
-    jobs["replay-again"] = (REPLAY, 4)
+    jobs["replay"] = (REPLAY, 6)
+    jobs["replay-again"] = (REPLAY, 6)
     # Longest first, so that the two workers finish at about the same time.
     order = sorted(jobs, key=lambda name: -jobs[name][1])
     with ThreadPoolExecutor(max_workers=2) as pool:
