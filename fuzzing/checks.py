@@ -11,7 +11,9 @@ plain `st run` uses them too). Each check is named after the rule it enforces:
   answered 403 (probed once per operation and run, on the first answer that is not an error of
   the request itself).
 - `thread_state_rules`: across a sequence of calls, each operation's 200 or 409 agrees with
-  the state of its thread that earlier answers proved (see `fuzzing.rules.ThreadStates`).
+  the state of its thread that earlier answers proved (see `fuzzing.rules.ThreadStates`). It
+  assumes the run is the only client acting on the team's threads: fuzz a shared server with
+  a team of its own.
 
 The rules themselves live in `fuzzing.rules` as plain functions.
 """

@@ -1,7 +1,8 @@
 """`python -m fuzzing`: hold a server to openapi.yaml; exit 0 only when no violation was found.
 
 Without `--url` the reference server is started on a free loopback port with throwaway state,
-fuzzed and stopped. With `--url` any implementation is fuzzed over HTTP.
+fuzzed and stopped. With `--url` any implementation is fuzzed over HTTP; the run must be the
+only client of that team while it lasts (the state rules follow each thread's answers).
 
 Exit status: 0 no violation; 1 violations (or errors while testing); 2 the target cannot be
 used (unreachable, token refused) or bad options; 3 the fuzzer stalled past its time limit.
@@ -57,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nox -s fuzz --",
         description="Fuzz a Call API implementation against openapi.yaml with schemathesis "
-        "(all built-in checks, all phases, plus the contract's own checks).",
+        "(all built-in checks, all phases, plus the contract's own checks). Exit status: 0 no "
+        "violation, 1 violations, 2 the target cannot be used, 3 the run stalled.",
+        epilog="With --url, use a team no other client acts on during the run: the state "
+        "rules follow each thread's answers.",
     )
     parser.add_argument(
         "--url", help="base URL of the server to fuzz (default: start the reference server)"
