@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=_seed,
         default=None,
-        help="random seed; the same seed and budget replay the same run (default: random)",
+        help="random seed: the same seed sends the same cases in the same order (how many "
+        "depends on the budget and the server's speed) (default: random, printed)",
     )
     parser.add_argument(
         "--report-dir",
