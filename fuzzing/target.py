@@ -3,102 +3,46 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-from types import TracebackType
 from typing import Self
+
+from reference_server.testing import ServerExited, ServerProcess, ServerStartTimeout
 
 DEMO_TEAM = "333ccc134c0319001573485e"
 DEMO_TOKEN = "dev-token"
 #: A thread id nothing else uses: the first contact asks to stop a stream that never started.
 PROBE_THREAD = "0000000000000000000000f5"
 
-_LISTENING = re.compile(r"reference server on (http://\S+)")
-
 
 class TargetError(Exception):
     """The target cannot be used; the message is one line for a person to read."""
 
 
-class ReferenceServer:
-    """`python -m reference_server --memory` on a free loopback port, for one run.
+class ReferenceServer(ServerProcess):
+    """`python -m reference_server --memory --quiet` on a free loopback port, for one run.
 
     The state is thrown away when the process ends. Leaving the `with` block stops it (SIGTERM,
-    then SIGKILL after `timeout` seconds).
+    then SIGKILL after `timeout` seconds). A server that does not start raises `TargetError`.
     """
 
     def __init__(self, timeout: float = 20.0) -> None:
-        self.timeout = timeout
-        self.url = ""
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in __exit__)
-            prefix="fuzz-reference-server-", suffix=".log"
-        )
+        super().__init__(["--memory", "--quiet"], timeout=timeout)
 
-    def output(self) -> str:
-        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
+    @property
+    def url(self) -> str:
+        return self.base_url
 
-    def __enter__(self) -> Self:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH")])
-        )
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reference_server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--memory",
-                "--quiet",
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        deadline = time.monotonic() + self.timeout
-        while True:
-            match = _LISTENING.search(self.output())
-            if match:
-                self.url = match.group(1)
-                return self
-            if self.process.poll() is not None:
-                last = self.output().strip().splitlines()[-1:] or ["no output"]
-                self.stop()
-                raise TargetError(f"the reference server exited at start: {last[0]}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TargetError(f"the reference server did not start in {self.timeout:.0f} s")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(self.timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(self.timeout)
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-        self.log.close()
+    def start(self) -> Self:
+        try:
+            return super().start()
+        except ServerExited:
+            last = self.output().strip().splitlines()[-1:] or ["no output"]
+            raise TargetError(f"the reference server exited at start: {last[0]}") from None
+        except ServerStartTimeout:
+            raise TargetError(
+                f"the reference server did not start in {self.timeout:.0f} s"
+            ) from None
 
 
 def first_contact(url: str, team: str, token: str, timeout: float = 10.0) -> int:

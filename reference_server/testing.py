@@ -28,6 +28,14 @@ from typing import Any, Self
 _LISTENING = re.compile(r"reference server on (http://\S+)")
 
 
+class ServerExited(RuntimeError):
+    """The server process ended before it listened."""
+
+
+class ServerStartTimeout(RuntimeError):
+    """The server process did not listen within the timeout (it has been stopped)."""
+
+
 @contextmanager
 def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
     """Serve the ASGI app with uvicorn in a daemon thread; yield its base URL."""
@@ -115,10 +123,10 @@ class ServerProcess:
                 if self._accepts():
                     return self
             if self.process.poll() is not None:
-                raise RuntimeError(f"the reference server exited:\n{self.output()}")
+                raise ServerExited(f"the reference server exited:\n{self.output()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"the reference server did not start:\n{self.output()}")
+                raise ServerStartTimeout(f"the reference server did not start:\n{self.output()}")
             time.sleep(0.02)
 
     def _accepts(self) -> bool:
