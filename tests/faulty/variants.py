@@ -136,6 +136,17 @@ def _rewrite_data(exchange: Exchange, change: Callable[[dict[str, Any]], None]) 
         exchange.answer(exchange.status, answer)
 
 
+def _incoming_call_start(exchange: Exchange) -> bool:
+    """A `call/start` with the documented `direction: incoming`, sent with the demo token."""
+    body = exchange.request_json()
+    return (
+        exchange.method == "call/start"
+        and isinstance(body, dict)
+        and body.get("direction") == "incoming"
+        and exchange.headers.get("authorization") == f"Bearer {TOKEN}"
+    )
+
+
 class MissingField(Wrapper):
     """`call/end` answers without `result`."""
 
@@ -176,13 +187,7 @@ class ServerErrorOnValid(Wrapper):
     """An incoming call (`direction: incoming`, a valid value) crashes with a 500."""
 
     def before(self, exchange: Exchange) -> None:
-        body = exchange.request_json()
-        if (
-            exchange.method == "call/start"
-            and isinstance(body, dict)
-            and body.get("direction") == "incoming"
-            and exchange.headers.get("authorization") == f"Bearer {TOKEN}"
-        ):
+        if _incoming_call_start(exchange):
             exchange.answer(500, {"code": 500, "message": "Internal server error"})
 
 
@@ -207,13 +212,7 @@ class ValidBodyRefused(Wrapper):
     """`call/start` with the documented `direction: incoming` is refused as invalid."""
 
     def before(self, exchange: Exchange) -> None:
-        body = exchange.request_json()
-        if (
-            exchange.method == "call/start"
-            and isinstance(body, dict)
-            and body.get("direction") == "incoming"
-            and exchange.headers.get("authorization") == f"Bearer {TOKEN}"
-        ):
+        if _incoming_call_start(exchange):
             exchange.answer(
                 400,
                 {
