@@ -19,7 +19,7 @@ How a request is answered, in this order (the first failing check answers):
    64 KiB `413`; a body that is not a JSON object, or does not match the operation's schema
    (a missing, unknown or invalid field, an id twice in `userIds`) `400`, naming each field.
 6. The state of the thread: `409` when it does not allow the operation (see the table of
-   `../shared/CONTRACT.md`, which the server follows).
+   `docs/contract.md`, which the server follows).
 
 Decisions the contract leaves to the server:
 

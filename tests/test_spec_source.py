@@ -11,7 +11,7 @@ from source_doc import SourceOperation, read_source
 SOURCE = read_source()
 METHODS = sorted({operation.method for operation in SOURCE})
 
-# How CONTRACT.md sorts the source's mixed parameter tables: these fields are sent by the
+# How docs/contract.md sorts the source's mixed parameter tables: these fields are sent by the
 # client; every other field of a table is part of the answer's `data`.
 USER_FIELDS = {"threadId", "userId", "userIds"}
 REQUEST_FIELDS = {
