@@ -11,19 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip(
-    "openapi_python_client", reason="the generate dependency group is not installed"
-)
-pytest.importorskip(
-    "datamodel_code_generator", reason="the generate dependency group is not installed"
-)
+from conftest import ROOT, SPEC_PATH, require_generators
 
 from toolchain import generate
 from toolchain.generate import Config, GenerationError
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
+require_generators()
+
 GENERATED = ROOT / "generated"
 
 
@@ -31,7 +25,7 @@ GENERATED = ROOT / "generated"
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One generation of the committed spec, shared by the tests of this module."""
     dest = tmp_path_factory.mktemp("fresh") / "generated"
-    generate.build(SPEC, dest)
+    generate.build(SPEC_PATH, dest)
     return dest
 
 
@@ -52,7 +46,7 @@ def test_generated_is_up_to_date(fresh: Path) -> None:
 
 def test_generation_is_byte_for_byte_reproducible(fresh: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    generate.build(SPEC, again)
+    generate.build(SPEC_PATH, again)
     assert generate.compare_trees(fresh, again) == []
     files = generate.tree_files(again)
     assert not [name for name, data in files.items() if b" object at 0x" in data]
@@ -72,7 +66,7 @@ def test_both_projects_are_complete(fresh: Path) -> None:
 
 
 def test_every_file_starts_with_the_header(fresh: Path) -> None:
-    version = generate.read_spec(SPEC).version
+    version = generate.read_spec(SPEC_PATH).version
     sentence = f"Generated from openapi.yaml version {version}. Do not edit."
     missing = [
         name
@@ -85,7 +79,9 @@ def test_every_file_starts_with_the_header(fresh: Path) -> None:
 def test_the_version_comes_from_the_spec(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(
-        SPEC.read_text(encoding="utf-8").replace("  version: 1.0.0\n", "  version: 1.2.3\n", 1),
+        SPEC_PATH.read_text(encoding="utf-8").replace(
+            "  version: 1.0.0\n", "  version: 1.2.3\n", 1
+        ),
         encoding="utf-8",
     )
     dest = tmp_path / "out"
@@ -101,7 +97,7 @@ def test_the_version_comes_from_the_spec(tmp_path: Path) -> None:
 
 def test_check_passes_on_the_committed_tree(committed_copy: Path) -> None:
     out = io.StringIO()
-    assert generate.check(SPEC, committed_copy, out=out) == 0
+    assert generate.check(SPEC_PATH, committed_copy, out=out) == 0
     assert "up to date" in out.getvalue()
 
 
@@ -111,7 +107,7 @@ def test_check_lists_stale_extra_and_missing_files(committed_copy: Path) -> None
     (committed_copy / "models" / "stray.py").write_text("x = 1\n")
     (committed_copy / "client" / "README.md").unlink()
     out = io.StringIO()
-    assert generate.check(SPEC, committed_copy, out=out) == 1
+    assert generate.check(SPEC_PATH, committed_copy, out=out) == 1
     report = out.getvalue()
     assert "differs  generated/client/workonflow_call/errors.py" in report
     assert "extra    generated/models/stray.py" in report
@@ -132,7 +128,7 @@ def test_a_spec_that_is_not_yaml_leaves_the_tree_untouched(
 ) -> None:
     before = tree_bytes(committed_copy)
     spec = tmp_path / "broken.yaml"
-    lines = SPEC.read_text(encoding="utf-8").splitlines()
+    lines = SPEC_PATH.read_text(encoding="utf-8").splitlines()
     lines[40] = "  : [unclosed"
     spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(GenerationError, match=r"broken\.yaml:41:\d+: the spec is not valid YAML"):
@@ -147,7 +143,7 @@ def test_a_spec_the_generator_rejects_leaves_the_tree_untouched(
     before = tree_bytes(committed_copy)
     spec = tmp_path / "dangling.yaml"
     spec.write_text(
-        SPEC.read_text(encoding="utf-8").replace(
+        SPEC_PATH.read_text(encoding="utf-8").replace(
             "$ref: '#/components/schemas/CallStartRequest'",
             "$ref: '#/components/schemas/NoSuchSchema'",
         ),
@@ -158,7 +154,7 @@ def test_a_spec_the_generator_rejects_leaves_the_tree_untouched(
     message = str(failure.value)
     assert message.startswith("openapi-python-client failed")
     assert "POST /{teamId}/call/start" in message  # the generator names the operation
-    line = SPEC.read_text().splitlines().index("  /{teamId}/call/start:") + 1
+    line = SPEC_PATH.read_text().splitlines().index("  /{teamId}/call/start:") + 1
     assert f"at {spec}:{line}: POST /{{teamId}}/call/start" in message
     assert "Could not find reference" in message
     assert tree_bytes(committed_copy) == before
@@ -182,7 +178,7 @@ def test_a_broken_template_leaves_the_tree_untouched(
     )
     before = tree_bytes(committed_copy)
     with pytest.raises(GenerationError) as failure:
-        generate.regenerate(SPEC, committed_copy, Config(overrides=overrides))
+        generate.regenerate(SPEC_PATH, committed_copy, Config(overrides=overrides))
     assert str(failure.value).startswith(f"{tool} failed")
     assert tree_bytes(committed_copy) == before
 

@@ -14,19 +14,13 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip(
-    "openapi_python_client", reason="the generate dependency group is not installed"
-)
-pytest.importorskip(
-    "datamodel_code_generator", reason="the generate dependency group is not installed"
-)
+from conftest import ROOT, SPEC_PATH, require_generators
 
 from toolchain import generate
 from toolchain.generate import Config
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
+require_generators()
+
 OVERRIDES = ROOT / "overrides"
 
 ENDPOINT_MODULES = [
@@ -64,8 +58,8 @@ OVERRIDDEN = {
 def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("golden")
     with_overrides, without = base / "with", base / "without"
-    generate.build(SPEC, with_overrides)
-    generate.build(SPEC, without, Config(templates=False))
+    generate.build(SPEC_PATH, with_overrides)
+    generate.build(SPEC_PATH, without, Config(templates=False))
     return with_overrides, without
 
 
