@@ -115,6 +115,19 @@ class _ActiveCall:
         ) = row
 
 
+@dataclass(frozen=True, slots=True)
+class _MediaKind:
+    """Recordings or streams: their table, their column in `calls`, and the word for them."""
+
+    table: str
+    column: str
+    verb: str
+
+
+_RECORDING = _MediaKind("recordings", "recording_id", "recorded")
+_STREAM = _MediaKind("streams", "stream_id", "streamed")
+
+
 def _whole_seconds(seconds: float) -> int:
     return max(0, math.floor(seconds))
 
@@ -335,64 +348,52 @@ class Store:
         db.execute("UPDATE calls SET audio_id = NULL WHERE id = ?", (call.id,))
 
     def call_recording_start(self, team_id: str, thread_id: str) -> None:
-        return self._transaction(team_id, thread_id, self._recording_start)
-
-    def _recording_start(
-        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
-    ) -> None:
-        call = self._need_call(call, thread_id)
-        if call.recording_id is not None:
-            raise Conflict(f"The call in thread {thread_id} is already being recorded")
-        recording_id = secrets.token_hex(16)
-        db.execute(
-            "INSERT INTO recordings (id, call_id, started_at) VALUES (?, ?, ?)",
-            (recording_id, call.id, self.clock()),
-        )
-        db.execute("UPDATE calls SET recording_id = ? WHERE id = ?", (recording_id, call.id))
+        self._transaction(team_id, thread_id, self._start_recording_or_stream, _RECORDING)
 
     def call_recording_stop(self, team_id: str, thread_id: str) -> str:
         """Stop the recording; answer its id."""
-        return self._transaction(team_id, thread_id, self._recording_stop)
-
-    def _recording_stop(
-        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
-    ) -> str:
-        if call is None or call.recording_id is None:
-            raise Conflict(f"The call in thread {thread_id} is not being recorded")
-        db.execute(
-            "UPDATE recordings SET stopped_at = ? WHERE id = ?", (self.clock(), call.recording_id)
-        )
-        db.execute("UPDATE calls SET recording_id = NULL WHERE id = ?", (call.id,))
-        return call.recording_id
+        return self._transaction(team_id, thread_id, self._stop_recording_or_stream, _RECORDING)
 
     def call_stream_start(self, team_id: str, thread_id: str) -> str:
         """Start a stream; answer its id."""
-        return self._transaction(team_id, thread_id, self._stream_start)
-
-    def _stream_start(
-        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
-    ) -> str:
-        call = self._need_call(call, thread_id)
-        if call.stream_id is not None:
-            raise Conflict(f"The call in thread {thread_id} is already being streamed")
-        stream_id = secrets.token_hex(16)
-        db.execute(
-            "INSERT INTO streams (id, call_id, started_at) VALUES (?, ?, ?)",
-            (stream_id, call.id, self.clock()),
-        )
-        db.execute("UPDATE calls SET stream_id = ? WHERE id = ?", (stream_id, call.id))
-        return stream_id
+        return self._transaction(team_id, thread_id, self._start_recording_or_stream, _STREAM)
 
     def call_stream_stop(self, team_id: str, thread_id: str) -> None:
-        return self._transaction(team_id, thread_id, self._stream_stop)
+        self._transaction(team_id, thread_id, self._stop_recording_or_stream, _STREAM)
 
-    def _stream_stop(
-        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
-    ) -> None:
-        if call is None or call.stream_id is None:
-            raise Conflict(f"The call in thread {thread_id} is not being streamed")
-        db.execute("UPDATE streams SET stopped_at = ? WHERE id = ?", (self.clock(), call.stream_id))
-        db.execute("UPDATE calls SET stream_id = NULL WHERE id = ?", (call.id,))
+    def _start_recording_or_stream(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        kind: _MediaKind,
+    ) -> str:
+        call = self._need_call(call, thread_id)
+        if getattr(call, kind.column) is not None:
+            raise Conflict(f"The call in thread {thread_id} is already being {kind.verb}")
+        media_id = secrets.token_hex(16)
+        db.execute(
+            f"INSERT INTO {kind.table} (id, call_id, started_at) VALUES (?, ?, ?)",
+            (media_id, call.id, self.clock()),
+        )
+        db.execute(f"UPDATE calls SET {kind.column} = ? WHERE id = ?", (media_id, call.id))
+        return media_id
+
+    def _stop_recording_or_stream(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        call: _ActiveCall | None,
+        kind: _MediaKind,
+    ) -> str:
+        media_id = None if call is None else getattr(call, kind.column)
+        if call is None or media_id is None:
+            raise Conflict(f"The call in thread {thread_id} is not being {kind.verb}")
+        db.execute(f"UPDATE {kind.table} SET stopped_at = ? WHERE id = ?", (self.clock(), media_id))
+        db.execute(f"UPDATE calls SET {kind.column} = NULL WHERE id = ?", (call.id,))
+        return media_id
 
     # -- reads ----------------------------------------------------------------------------
 
