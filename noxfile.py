@@ -24,18 +24,53 @@ SPEC = ROOT / "openapi.yaml"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 NPM_DIR = ROOT / "npm"
 NPM_BIN = NPM_DIR / "node_modules" / ".bin"
+CONSTRAINTS = ROOT / "constraints.txt"
 
 # This machine sets PYTHONDONTWRITEBYTECODE=1; without compiled bytecode in the venvs every
 # tool start recompiles, which makes warm reruns about twice as slow.
 os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+# Build backends (this project's, the generated projects') come at their locked versions too.
+os.environ.setdefault("UV_BUILD_CONSTRAINT", str(CONSTRAINTS))
 # Redocly CLI would otherwise try to phone home and print update notices.
 os.environ.setdefault("REDOCLY_TELEMETRY", "off")
 os.environ.setdefault("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
 
 
 def install_groups(session: nox.Session, *groups: str) -> None:
-    """Install the pinned dependency groups of pyproject.toml into the session."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
+    """Install the pinned dependency groups of pyproject.toml, their dependencies locked too."""
+    session.install("-c", str(CONSTRAINTS), *nox.project.dependency_groups(PYPROJECT, *groups))
+
+
+def lock_inputs() -> list[str]:
+    """Everything the sessions install or build with: the groups, the generated projects'
+    dependencies and build backends, and nox itself."""
+    requirements = {"nox[uv]==2026.10.20", *PYPROJECT["build-system"]["requires"]}
+    for group in PYPROJECT["dependency-groups"]:
+        requirements.update(nox.project.dependency_groups(PYPROJECT, group))
+    for package in ("client", "models"):
+        project = nox.project.load_toml(ROOT / "generated" / package / "pyproject.toml")
+        requirements.update(project["project"]["dependencies"])
+        requirements.update(project["build-system"]["requires"])
+    return sorted(requirements)
+
+
+@nox.session(default=False, venv_backend="none")
+def lock(session: nox.Session) -> None:
+    """Rewrite constraints.txt: every package the sessions install, at one exact version.
+
+    Run it after changing a pin in pyproject.toml or a dependency of generated/; the sessions
+    install with `-c constraints.txt` (and build with it), so the same versions come every time.
+    """
+    if shutil.which("uv") is None:
+        session.error("This session needs uv on PATH: pip install 'nox[uv]==2026.10.20'.")
+    inputs = ROOT / ".nox" / "lock.in"
+    inputs.parent.mkdir(exist_ok=True)
+    inputs.write_text("\n".join(lock_inputs()) + "\n", encoding="utf-8")
+    session.run(
+        "uv", "pip", "compile", str(inputs), "--python-version", "3.11", "--no-header",
+        "--no-annotate", "--quiet", "--output-file", str(CONSTRAINTS), external=True,
+        env={"UV_BUILD_CONSTRAINT": None},  # the file being rewritten may not exist yet
+    )
 
 
 def npm_tools(session: nox.Session) -> Path:
