@@ -3,7 +3,7 @@
 Each rule takes what was sent and what came back (decoded JSON, status codes, ids) and returns
 `None` when the rule holds or a one-line reason when it is broken. `fuzzing.checks` wires them
 into schemathesis; keeping them free of schemathesis objects keeps them small and easy to test.
-The rules come from `CONTRACT.md` and the descriptions of `openapi.yaml`.
+The rules come from `docs/contract.md` and the descriptions of `openapi.yaml`.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class ThreadStates:
     Only answers prove anything: a 200 on `call/start` proves the thread now has an active call,
     with no audio, recording or stream; a 200 on `call/end` proves it has none. Until such an
     answer the state is unknown and no rule is applied, so a server that already had calls
-    before the run starts is judged fairly. `observe` applies the rules of CONTRACT.md's
+    before the run starts is judged fairly. `observe` applies the rules of docs/contract.md's
     operation table to the answer, then records its effect.
     """
 
