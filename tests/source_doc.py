@@ -35,7 +35,9 @@ def _alternative_bodies(example: str) -> list[dict[str, object]]:
     """`"userId": "…" // or "userIds": [ … ]` stands for two bodies: one per alternative."""
     bodies = [_lenient_json(example)]
     for line in example.splitlines():
-        match = re.match(r'(\s*)"(\w+)":\s*("[^"]*")\s*,?\s*//\s*or\s+"(\w+)":\s*(\[.*\])\s*$', line)
+        match = re.match(
+            r'(\s*)"(\w+)":\s*("[^"]*")\s*,?\s*//\s*or\s+"(\w+)":\s*(\[.*\])\s*$', line
+        )
         if match:
             indent, _, _, other_key, other_value = match.groups()
             alternative = example.replace(line, f'{indent}"{other_key}": {other_value}')

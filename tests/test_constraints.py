@@ -39,6 +39,9 @@ def test_the_generated_projects_dependencies_and_build_backends_are_locked() -> 
         project = tomllib.loads(
             (ROOT / "generated" / package / "pyproject.toml").read_text(encoding="utf-8")
         )
-        for requirement in [*project["project"]["dependencies"], *project["build-system"]["requires"]]:
+        for requirement in [
+            *project["project"]["dependencies"],
+            *project["build-system"]["requires"],
+        ]:
             name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)  # type: ignore[union-attr]
             assert normalise(name) in pins, f"{package}: {requirement} is not locked"

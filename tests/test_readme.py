@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT
+
 from reference_server import create_app
 from reference_server.testing import serve_in_thread
 

@@ -9,8 +9,12 @@ THREAD = "5b0525134c0319001573485e"
 USER, OTHER = "5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"
 USER_METHODS = ["call.user/invite", "call.user/exclude", "call/pause", "call/unpause"]
 THREAD_METHODS = [
-    "call/end", "call.audio/stop", "call.recording/start", "call.recording/stop",
-    "call.stream/start", "call.stream/stop",
+    "call/end",
+    "call.audio/stop",
+    "call.recording/start",
+    "call.recording/stop",
+    "call.stream/start",
+    "call.stream/stop",
 ]
 
 VALID = [
@@ -52,18 +56,25 @@ INVALID = [
     ("call.audio/play", {"threadId": THREAD, "fileUrl": "https://x.org/mp3"}, "no extension"),
     ("call.audio/play", {"threadId": THREAD, "fileUrl": "https://x.org/a.mp3.exe"}, "ends in .exe"),
     ("call.audio/play", {"threadId": THREAD, "fileUrl": "https://x.org/a.mp3 b"}, "a space"),
-    ("call.audio/play", {"threadId": THREAD, "fileUrl": "https://x.org/" + "a" * 2040 + ".mp3"},
-     "over 2048 characters"),
+    (
+        "call.audio/play",
+        {"threadId": THREAD, "fileUrl": "https://x.org/" + "a" * 2040 + ".mp3"},
+        "over 2048 characters",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("method", "body"), VALID, ids=[f"{m}-{i}" for i, (m, _) in enumerate(VALID)])
+@pytest.mark.parametrize(
+    ("method", "body"), VALID, ids=[f"{m}-{i}" for i, (m, _) in enumerate(VALID)]
+)
 def test_valid_body_is_accepted(schemas: SpecSchemas, method: str, body: object) -> None:
     errors = [e.message for e in schemas.request_schema(f"/{{teamId}}/{method}").iter_errors(body)]
     assert not errors
 
 
-@pytest.mark.parametrize(("method", "body", "why"), INVALID, ids=[f"{m}-{w}" for m, _, w in INVALID])
+@pytest.mark.parametrize(
+    ("method", "body", "why"), INVALID, ids=[f"{m}-{w}" for m, _, w in INVALID]
+)
 def test_invalid_body_is_refused(schemas: SpecSchemas, method: str, body: object, why: str) -> None:
     assert not schemas.request_schema(f"/{{teamId}}/{method}").is_valid(body), why
 

@@ -59,7 +59,9 @@ def test_the_source_describes_twelve_operations_one_of_them_twice() -> None:
     assert [op.method for op in SOURCE].count("call/unpause") == 2
 
 
-def test_every_operation_of_the_source_and_nothing_else_is_in_the_spec(spec: dict[str, Any]) -> None:
+def test_every_operation_of_the_source_and_nothing_else_is_in_the_spec(
+    spec: dict[str, Any],
+) -> None:
     assert sorted(path.removeprefix("/{teamId}/") for path in spec["paths"]) == METHODS
     for path, item in spec["paths"].items():
         assert set(item) == {"parameters", "post"}, f"{path}: only POST is an operation"

@@ -11,8 +11,14 @@ OPERATIONS = {
     item["post"]["operationId"]: (path, item["post"]) for path, item in load_spec()["paths"].items()
 }
 NEEDS_ACTIVE_CALL = {
-    "callEnd", "callUserInvite", "callUserExclude", "callPause", "callUnpause", "callAudioPlay",
-    "callRecordingStart", "callStreamStart",
+    "callEnd",
+    "callUserInvite",
+    "callUserExclude",
+    "callPause",
+    "callUnpause",
+    "callAudioPlay",
+    "callRecordingStart",
+    "callStreamStart",
 }
 ERRORS = ["400", "401", "403", "409", "413", "415"]
 
@@ -31,7 +37,9 @@ def test_every_error_of_the_contract_is_documented_with_the_envelope(
 
 def test_bearer_security_applies_to_every_operation(spec: dict[str, Any]) -> None:
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"
+        **spec["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
     }
     assert spec["security"] == [{"bearerAuth": []}]
     for operation_id, (_, operation) in OPERATIONS.items():
@@ -84,7 +92,13 @@ def test_elements_beyond_the_source_say_so(spec: dict[str, Any]) -> None:
     """Security, the non-source error statuses and limits are marked as this project's reading."""
     marker = "Not in the source document"
     assert marker in spec["components"]["securitySchemes"]["bearerAuth"]["description"]
-    for name in ["Unauthorized", "Forbidden", "Conflict", "PayloadTooLarge", "UnsupportedMediaType"]:
+    for name in [
+        "Unauthorized",
+        "Forbidden",
+        "Conflict",
+        "PayloadTooLarge",
+        "UnsupportedMediaType",
+    ]:
         assert marker in spec["components"]["responses"][name]["description"], name
     assert marker in spec["components"]["schemas"]["UserIds"]["description"]
 
