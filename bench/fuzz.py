@@ -1,7 +1,7 @@
 """How fast the contract fuzzer works (`nox -s bench -- fuzz`). Prints figures only.
 
 1. Test cases per second against the reference server, for the default budget of `nox -s fuzz`.
-2. Seconds until each faulty variant of tests/faulty/ is first caught (any violation), the
+2. Seconds until each faulty variant of testkit/faulty/ is first caught (any violation), the
    median over a few seeds; each run stops at its first failing check (or at a cap).
 3. The fuzzer's overhead: the requests of one run against the reference server, replayed one
    after another with plain httpx against a fresh reference server, side by side with the run
@@ -24,15 +24,11 @@ from urllib.parse import urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from faulty.harness import serve
-from faulty.variants import TEAM, TOKEN, VARIANTS
-
 from fuzzing import runner
 from fuzzing.cli import DEFAULT_BUDGET
 from fuzzing.target import ReferenceServer
+from testkit.faulty.harness import serve
+from testkit.faulty.variants import TEAM, TOKEN, VARIANTS
 
 BUDGET = int(os.environ.get("BENCH_FUZZ_BUDGET", DEFAULT_BUDGET))
 SEEDS = list(range(1, int(os.environ.get("BENCH_FUZZ_SEEDS", "3")) + 1))

@@ -33,8 +33,6 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 from reference_server.testing import ServerProcess
 
 TEAM = "333ccc134c0319001573485e"

@@ -88,7 +88,9 @@ class Spec:
             (op for op in self.operations.values() if op.operation_id == key), None
         )
         if found is None:
-            raise KeyError(f"no operation {key!r} in {self.path.name}: {', '.join(self.operations)}")
+            raise KeyError(
+                f"no operation {key!r} in {self.path.name}: {', '.join(self.operations)}"
+            )
         return found
 
     def by_operation_id(self) -> dict[str, Operation]:
@@ -141,7 +143,9 @@ def _ref_name(node: Any) -> str | None:
     return None
 
 
-def _request_schema(document: Mapping[str, Any], where: str, operation: Mapping[str, Any]) -> str | None:
+def _request_schema(
+    document: Mapping[str, Any], where: str, operation: Mapping[str, Any]
+) -> str | None:
     body = operation.get("requestBody")
     if body is None:
         return None
@@ -154,7 +158,9 @@ def _request_schema(document: Mapping[str, Any], where: str, operation: Mapping[
     return name
 
 
-def _success(document: Mapping[str, Any], where: str, responses: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+def _success(
+    document: Mapping[str, Any], where: str, responses: Mapping[str, Any]
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
     ok = next((responses[code] for code in ("200", "201", "2XX") if code in responses), None)
     if ok is None:
         raise SpecError(f"{where}: no success (2xx) response is documented")

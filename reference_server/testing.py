@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-_LISTENING = re.compile(r"reference server on (http://\S+)")
+#: The line a server prints once it listens: `... on http://HOST:PORT`.
+_LISTENING = re.compile(r" on (http://\S+)")
 
 
 class ServerExited(RuntimeError):
@@ -75,15 +76,23 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
 
 
 class ServerProcess:
-    """`python -m reference_server ARGS --host 127.0.0.1 --port 0` as a child process.
+    """`python -m MODULE ARGS --host 127.0.0.1 --port 0` as a child process (MODULE: by
+    default `reference_server`; any server that prints `... on http://HOST:PORT` once it
+    listens, such as `testkit.faulty NAME`).
 
     Its output goes to a temporary file (`output()`), so that a chatty server never blocks
     on a full pipe. Leaving the `with` block terminates it (SIGTERM, then SIGKILL).
     """
 
     def __init__(
-        self, args: Sequence[str] = (), *, env: dict[str, str] | None = None, timeout: float = 20.0
+        self,
+        args: Sequence[str] = (),
+        *,
+        module: str = "reference_server",
+        env: dict[str, str] | None = None,
+        timeout: float = 20.0,
     ) -> None:
+        self.module = module
         self.args = list(args)
         self.env = env
         self.timeout = timeout
@@ -104,7 +113,7 @@ class ServerProcess:
             [
                 sys.executable,
                 "-m",
-                "reference_server",
+                self.module,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -123,10 +132,10 @@ class ServerProcess:
                 if self._accepts():
                     return self
             if self.process.poll() is not None:
-                raise ServerExited(f"the reference server exited:\n{self.output()}")
+                raise ServerExited(f"{self.module} exited:\n{self.output()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise ServerStartTimeout(f"the reference server did not start:\n{self.output()}")
+                raise ServerStartTimeout(f"{self.module} did not start:\n{self.output()}")
             time.sleep(0.02)
 
     def _accepts(self) -> bool:

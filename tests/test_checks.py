@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from conftest import SPEC_PATH
 from schemathesis.checks import CHECKS
 
 from fuzzing import checks, rules
+from testkit.spec import SPEC_PATH
 
 TEAM = "333ccc134c0319001573485e"
 THREAD = "5b0525134c0319001573485e"

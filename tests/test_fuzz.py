@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from xml.etree import ElementTree
 
 import pytest
-from conftest import ROOT
-from faulty.harness import FuzzRun, fuzz, fuzz_variant
-from faulty.variants import TEAM, VARIANTS
 
 from fuzzing.target import ReferenceServer
+from testkit.faulty.harness import FuzzRun, fuzz, fuzz_variant
+from testkit.faulty.variants import TEAM, VARIANTS
+from testkit.spec import ROOT
 
 SEED = 20261127
 BUDGET = 12

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SPEC_PATH, require_generators
 
+from testkit.spec import ROOT, SPEC_PATH, require_generators
 from toolchain import generate
 from toolchain.generate import Config, GenerationError
 

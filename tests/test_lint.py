@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SPEC_PATH
+
+from testkit.spec import ROOT, SPEC_PATH
 
 NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
 ENV = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}

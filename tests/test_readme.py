@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
-
 from reference_server import create_app
 from reference_server.testing import serve_in_thread
+from testkit.spec import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

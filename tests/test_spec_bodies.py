@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SpecSchemas
+
+from testkit.spec import SpecSchemas
 
 THREAD = "5b0525134c0319001573485e"
 USER, OTHER = "5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"

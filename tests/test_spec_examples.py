@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import SpecSchemas, load_spec, pointer
+
+from testkit.spec import SpecSchemas, load_spec, pointer
 
 
 def examples_in(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str, Any]]:

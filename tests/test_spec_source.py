@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import SpecSchemas
-from source_doc import SourceOperation, read_source
+
+from testkit.source_doc import SourceOperation, read_source
+from testkit.spec import SpecSchemas
 
 SOURCE = read_source()
 METHODS = sorted({operation.method for operation in SOURCE})

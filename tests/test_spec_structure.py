@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import SpecSchemas, load_spec
+
+from testkit.spec import SpecSchemas, load_spec
 
 OPERATIONS = {
     item["post"]["operationId"]: (path, item["post"]) for path, item in load_spec()["paths"].items()

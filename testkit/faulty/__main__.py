@@ -1,6 +1,6 @@
-"""Serve one faulty variant: `python tests/faulty/serve.py NAME [--lifetime SECONDS]`.
+"""Serve one faulty variant: `python -m testkit.faulty NAME [--host H] [--port P] [--lifetime S]`.
 
-Listens on 127.0.0.1 on a free port, prints `faulty server NAME on http://127.0.0.1:PORT`,
+Listens on 127.0.0.1 (a free port by default), prints `faulty server NAME on http://HOST:PORT`,
 and stops on SIGTERM or SIGINT, or by itself after `--lifetime` seconds.
 """
 
@@ -10,16 +10,15 @@ import argparse
 import socket
 import sys
 import threading
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from variants import VARIANTS
+from testkit.faulty.variants import VARIANTS
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="serve.py")
+    parser = argparse.ArgumentParser(prog="python -m testkit.faulty")
     parser.add_argument("name", choices=sorted(VARIANTS))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--lifetime", type=float, default=600.0)
     args = parser.parse_args()
 
@@ -27,7 +26,7 @@ def main() -> int:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((args.host, args.port))
     sock.listen(512)
     config = uvicorn.Config(
         VARIANTS[args.name].factory(),
@@ -41,7 +40,8 @@ def main() -> int:
     timer = threading.Timer(args.lifetime, setattr, (server, "should_exit", True))
     timer.daemon = True
     timer.start()
-    print(f"faulty server {args.name} on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    host, port = sock.getsockname()[:2]
+    print(f"faulty server {args.name} on http://{host}:{port}", flush=True)
     server.run(sockets=[sock])
     return 0
 

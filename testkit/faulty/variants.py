@@ -16,10 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contract.demo import TEAM, TOKEN
 from reference_server import create_app
-
-TEAM = "333ccc134c0319001573485e"
-TOKEN = "dev-token"
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -1,15 +1,12 @@
 """Run `python -m fuzzing` against a faulty variant (or the reference server) in subprocesses.
 
-Used by tests/test_fuzz_faulty.py and bench/fuzz.py. Servers listen on 127.0.0.1 on a free
-port and are stopped when the block ends (or by themselves after `lifetime` seconds).
+Used by tests/test_fuzz.py and bench/fuzz.py. Servers listen on 127.0.0.1 on a free port and
+are stopped when the block ends (or by themselves after `lifetime` seconds).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,47 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-_LISTENING = re.compile(r" on (http://127\.0\.0\.1:\d+)")
+from reference_server.testing import ServerProcess
 
-
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @contextmanager
 def serve(name: str, *, lifetime: float = 600.0, timeout: float = 20.0) -> Iterator[str]:
     """Serve the faulty variant `name` in a child process; yield its base URL."""
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, str(HERE / "serve.py"), name, "--lifetime", str(lifetime)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=_environment(),
-        )
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                match = _LISTENING.search(output)
-                if match:
-                    break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"faulty server {name} did not start:\n{output}")
-                time.sleep(0.05)
-            yield match.group(1)
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout)
+    args = [name, "--lifetime", str(lifetime)]
+    with ServerProcess(args, module="testkit.faulty", timeout=timeout) as server:
+        yield server.base_url
 
 
 @dataclass
@@ -96,7 +63,6 @@ def fuzz(*args: str, timeout: float = 300.0) -> FuzzRun:
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=_environment(),
             cwd=ROOT,
         )
         seconds = time.monotonic() - started
