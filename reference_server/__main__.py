@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import os
 import signal
@@ -150,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn  # imported late: `--help` and option errors stay fast
 
-    sys.stdout.reconfigure(line_buffering=True)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     access_log = None if args.quiet else _Lines(sys.stdout)
     database = ":memory:" if args.memory else args.database
