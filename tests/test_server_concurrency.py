@@ -14,17 +14,29 @@ import pytest
 
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
+from contract import demo
+from contract.spec import load
 from reference_server import create_app
 from reference_server.testing import ServerProcess, serve_in_thread
 
-TEAM = "333ccc134c0319001573485e"
-AUTH = {"Authorization": "Bearer dev-token"}
-USERS = [f"5b4458eb1b2b33001b{n:06x}" for n in range(64)]
+TEAM = demo.TEAM
+AUTH = {"Authorization": f"Bearer {demo.TOKEN}"}
+USERS = [demo.user(n) for n in range(64)]
 _THREADS = itertools.count(1)
+#: The operations that change the users of a call, in an order where each counts every user
+#: once: invite them all, pause, unpause, then exclude them all.
+USER_OPERATIONS = ("call.user/invite", "call/pause", "call/unpause", "call.user/exclude")
 
 
 def new_thread() -> str:
-    return f"7d0525134c03190015{next(_THREADS):06x}"
+    return demo.thread(next(_THREADS))
+
+
+def test_the_scenario_covers_every_operation_on_users() -> None:
+    """Every operation of the spec whose body names users is in the concurrent scenario."""
+    spec = load()
+    takes_users = {op.method for op in spec if op.request_schema == "UsersRequest"}
+    assert set(USER_OPERATIONS) == takes_users
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +112,7 @@ async def _one_thread_scenario(clients: list[httpx.AsyncClient], seed: int) -> N
     thread = new_thread()
     assert (await _post(clients[0], "call/start", {"threadId": thread})).status_code == 200
     # Each user is named twice, concurrently: counted exactly once by each operation.
-    for method in ("call.user/invite", "call/pause", "call/unpause", "call.user/exclude"):
+    for method in USER_OPERATIONS:
         counts = await _counts_of(clients, method, thread, _overlapping_batches(seed))
         assert sum(counts) == len(USERS), method
     end = await _post(clients[0], "call/end", {"threadId": thread})
