@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -30,9 +30,10 @@ DEFAULT_TOKENS: Mapping[str, str] = {demo.TOKEN: demo.TEAM}
 
 _MEDIA_PATH = re.compile(rb"/(%s|%s)/([0-9a-f]{32})\.wav" % (RECORDINGS.encode(), STREAMS.encode()))
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+# The ASGI 3 types, as the ASGI servers and test transports declare them.
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _JSON = (b"content-type", b"application/json")
 _OK_BODY = b'{"code":200,"message":"OK"}'

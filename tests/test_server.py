@@ -139,21 +139,23 @@ class Api:
         content: bytes | None = None,
         *,
         team: str = TEAM,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str | None] | None = None,
         http_method: str = "POST",
         token: str | None = TOKEN,
     ) -> httpx.Response:
-        """Send exactly these bytes, which the generated client would refuse to build."""
-        sent = {"Content-Type": "application/json"}
+        """Send exactly these bytes, which the generated client would refuse to build.
+
+        A header given as None is not sent.
+        """
+        sent: dict[str, str | None] = {"Content-Type": "application/json"}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         sent.update(headers or {})
-        sent = {k: v for k, v in sent.items() if v is not None}
         return httpx.request(
             http_method,
             f"{self.base_url}/{team}/{method}",
             content=content,
-            headers=sent,
+            headers={k: v for k, v in sent.items() if v is not None},
             timeout=10,
         )
 
@@ -164,7 +166,7 @@ class Api:
     def check(self, method: str, status: int, headers: Any, content: bytes) -> dict[str, Any]:
         """The answer is the envelope of the contract, valid against the spec for its status."""
         assert headers["content-type"] == "application/json"
-        answer = json.loads(content)
+        answer: dict[str, Any] = json.loads(content)
         assert answer["code"] == int(status)
         spec_operation = SPEC.operations[method]
         assert int(status) in spec_operation.statuses, f"{status} is not documented"
