@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
 
+from contract import demo
+
 from .app import DEFAULT_TOKENS, check_tokens, create_app
 
 DEFAULT_DATABASE = "reference-server.sqlite3"
@@ -69,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TOKEN=TEAM",
         help=f"a bearer token and the team id it is valid for; repeatable. Also from "
-        f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: dev-token for the demo team",
+        f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: {demo.TOKEN} for the demo team",
     )
     parser.add_argument(
         "--public-url",

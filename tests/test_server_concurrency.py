@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +53,7 @@ def test_concurrent_requests_in_process(tmp_path: Path) -> None:
     app = create_app(tmp_path / "calls.sqlite3")
     try:
         with serve_in_thread(app) as url:
-
-            async def scenario() -> None:
-                clients = _clients(url)
-                try:
-                    await _one_thread_scenario(clients, seed=3)
-                finally:
-                    for client in clients:
-                        await client.aclose()
-
-            asyncio.run(scenario())
+            asyncio.run(_with_clients([url], _one_thread_scenario, seed=3))
     finally:
         app.close()
 
@@ -77,6 +68,22 @@ def _clients(*base_urls: str, connections: int = 32) -> list[httpx.AsyncClient]:
         httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30, limits=limits)
         for url in base_urls
     ]
+
+
+async def _with_clients(
+    base_urls: list[str],
+    scenario: Callable[[list[httpx.AsyncClient], int], Awaitable[None]],
+    *,
+    seed: int,
+    connections: int = 32,
+) -> None:
+    """Run the scenario with a client per base URL; close the clients whatever happens."""
+    clients = _clients(*base_urls, connections=connections)
+    try:
+        await scenario(clients, seed)
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 async def _counts_of(
@@ -120,15 +127,7 @@ async def _one_thread_scenario(clients: list[httpx.AsyncClient], seed: int) -> N
 
 
 def test_concurrent_updates_of_one_thread(base_url: str) -> None:
-    async def scenario() -> None:
-        clients = _clients(base_url)
-        try:
-            await _one_thread_scenario(clients, seed=1)
-        finally:
-            for client in clients:
-                await client.aclose()
-
-    asyncio.run(scenario())
+    asyncio.run(_with_clients([base_url], _one_thread_scenario, seed=1))
 
 
 def test_concurrent_starts_and_ends_of_one_thread(base_url: str) -> None:
@@ -186,17 +185,13 @@ def test_two_processes_on_one_database_never_lose_an_update(tmp_path: Path) -> N
         ServerProcess(["--database", database, "--quiet"]) as second,
     ):
 
-        async def scenario() -> None:
-            clients = _clients(first.base_url, second.base_url, connections=16)
-            try:
-                await _one_thread_scenario(clients, seed=2)
-                thread = new_thread()
-                starts = await asyncio.gather(
-                    *(_post(clients[n % 2], "call/start", {"threadId": thread}) for n in range(20))
-                )
-                assert sorted(r.status_code for r in starts) == [200] + [409] * 19
-            finally:
-                for client in clients:
-                    await client.aclose()
+        async def scenario(clients: list[httpx.AsyncClient], seed: int) -> None:
+            await _one_thread_scenario(clients, seed)
+            thread = new_thread()
+            starts = await asyncio.gather(
+                *(_post(clients[n % 2], "call/start", {"threadId": thread}) for n in range(20))
+            )
+            assert sorted(r.status_code for r in starts) == [200] + [409] * 19
 
-        asyncio.run(scenario())
+        urls = [first.base_url, second.base_url]
+        asyncio.run(_with_clients(urls, scenario, seed=2, connections=16))
