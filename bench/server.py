@@ -19,25 +19,23 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from contract.demo import TEAM, TOKEN, USERS
+from contract.spec import SPEC_PATH
 from reference_server.testing import ServerProcess
 
-TEAM = "333ccc134c0319001573485e"
-TOKEN = "dev-token"
-USERS = ["5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"]
+ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -47,7 +45,7 @@ PRISM = ROOT / "npm" / "node_modules" / ".bin" / "prism"
 
 def scenario(thread: str) -> list[tuple[str, dict[str, object]]]:
     """The fixed mixed scenario: six operations on one thread."""
-    a, b = USERS
+    a, b = USERS[:2]
     return [
         ("call/start", {"threadId": thread}),
         ("call.user/invite", {"threadId": thread, "userIds": [a, b]}),
@@ -152,61 +150,13 @@ def run_load(base_url: str, seconds: float, connections: int = CONNECTIONS) -> L
 # -- Prism ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def prism() -> ServerProcess:
+    """`prism mock openapi.yaml` on a free loopback port (stateless: answers from the examples).
 
-
-class Prism:
-    """`prism mock openapi.yaml` on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                str(PRISM),
-                "mock",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                str(ROOT / "openapi.yaml"),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        body = {"threadId": "5b0525134c0319001573485e"}
-        while True:
-            try:
-                answer = httpx.post(
-                    f"{self.base_url}/{TEAM}/call/start",
-                    json=body,
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                    timeout=2,
-                )
-                if answer.status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                self.log.seek(0)
-                raise RuntimeError(f"prism did not start:\n{self.log.read().decode()}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.log.close()
+    Prism takes `--host` and `--port` and prints `Prism is listening on http://...`, so the
+    launcher of the reference server starts it too.
+    """
+    return ServerProcess([str(SPEC_PATH)], command=[str(PRISM), "mock"], timeout=60)
 
 
 # -- the generated client against raw httpx --------------------------------------------------
@@ -228,7 +178,7 @@ def _raw_httpx_block(base_url: str, count: int, offset: int) -> float:
 def _generated_client_block(base_url: str, count: int, offset: int) -> float:
     from workonflow_call import CallApi
 
-    a, b = USERS
+    a, b = USERS[:2]
     with CallApi(base_url, token=TOKEN, team_id=TEAM) as api:
         started = time.perf_counter()
         for n in range(count):
@@ -291,26 +241,24 @@ def main() -> int:
             ServerProcess(["--database", database]) as server,
             ServerProcess(["--database", full, "--synchronous", "FULL"]) as server_full,
         ):
-            prism = Prism() if PRISM.exists() else None
             targets = [("reference server", server.base_url)]
             targets.append(("  synchronous=FULL", server_full.base_url))
-            if prism:
-                targets.append(("prism mock 5.14.2", prism.base_url))
-            loads: dict[str, list[Load]] = {name: [] for name, _ in targets}
-            try:
+            loads: dict[str, list[Load]] = {}
+            # Prism runs for the load rounds only: the client block below measures alone.
+            with prism() if PRISM.exists() else nullcontext() as mock:
+                if mock is not None:
+                    targets.append(("prism mock 5.14.2", mock.base_url))
+                loads = {name: [] for name, _ in targets}
                 for _, url in targets:
                     run_load(url, 1.0)  # warm-up
                 for _ in range(ROUNDS):
                     for name, url in targets:
                         loads[name].append(run_load(url, SECONDS))
-            finally:
-                if prism:
-                    prism.stop()
             rps = {}
             for name, _ in targets:
                 rps[name], line = _summary(name, loads[name])
                 print(line)
-            if prism:
+            if "prism mock 5.14.2" in rps:
                 print(
                     "throughput ratio (reference / prism): "
                     f"{rps['reference server'] / rps['prism mock 5.14.2']:.2f}x "

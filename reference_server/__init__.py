@@ -1,23 +1,28 @@
 """The reference server of the Workonflow Call API: a stateful implementation of openapi.yaml.
 
 Run it with `python -m reference_server` (or `nox -s serve`), or build the ASGI application
-in-process with `create_app(database, tokens)`.
+in-process with `create_app(database, tokens)`. Its routes, body limit and id pattern come
+from openapi.yaml (`contract.spec`, or the `spec` given to `create_app`); each operation is a
+named handler (`reference_server.handlers`) acting on a SQLite store (`reference_server.store`).
 
 How a request is answered, in this order (the first failing check answers):
 
-1. The path. `POST /{teamId}/{method}` for the twelve methods of the contract; any other
-   path answers `404`. Another HTTP method on an operation's path answers `405` with
-   `Allow: POST`. (`GET /recordings/<id>.wav` and `GET /streams/<id>.wav` serve the files
-   that `fileUrl` and `streamUrl` point at.)
+1. The path. `POST /{teamId}/{method}` for the twelve methods of the contract (every
+   operation of the spec, by its path and HTTP method); any other path answers `404`.
+   Another HTTP method on an operation's path answers `405` with `Allow: POST`.
+   (`GET /recordings/<id>.wav` and `GET /streams/<id>.wav` serve the files that `fileUrl`
+   and `streamUrl` point at.)
 2. Authentication: no bearer token, or one the server does not know, answers `401`.
 3. The `teamId` of the path: not 24 lowercase hexadecimal characters answers `400` with
    `errors: [{"field": "teamId", ...}]`. It comes after authentication (an anonymous caller
    learns nothing about the path), and before the team check: a malformed id is a bad
    request, not a question of permission, and it can never be the token's team anyway.
-4. Authorisation: a valid token used on another team's path answers `403`.
+4. Authorisation: a valid token used on another team's path answers `403`. (An operation of
+   the spec that the server has no handler for answers `501` here, before its body is read.)
 5. The body: a `Content-Type` other than `application/json` answers `415`; a body over
-   64 KiB `413`; a body that is not a JSON object, or does not match the operation's schema
-   (a missing, unknown or invalid field, an id twice in `userIds`) `400`, naming each field.
+   64 KiB (the spec's `info.x-max-request-body-bytes`) `413`; a body that is not a JSON
+   object, or does not match the operation's schema (a missing, unknown or invalid field, an
+   id twice in `userIds`) `400`, naming each field.
 6. The state of the thread: `409` when it does not allow the operation (see the table of
    `docs/contract.md`, which the server follows).
 
@@ -37,17 +42,31 @@ Decisions the contract leaves to the server:
 
 from __future__ import annotations
 
-from .app import DEFAULT_TOKENS, MAX_BODY_BYTES, OPERATIONS, App, create_app
+from typing import Any
+
+from .app import DEFAULT_TOKENS, App, create_app
+from .handlers import HANDLERS
+from .routes import Router
 from .store import ANSWERED, UNANSWERED, Conflict, Store
 
 __all__ = [
     "ANSWERED",
     "DEFAULT_TOKENS",
+    "HANDLERS",
     "MAX_BODY_BYTES",
-    "OPERATIONS",
     "UNANSWERED",
     "App",
     "Conflict",
+    "Router",
     "Store",
     "create_app",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`MAX_BODY_BYTES`: the body limit of this repository's spec, read when first asked for."""
+    if name == "MAX_BODY_BYTES":
+        from contract.spec import load
+
+        return load().max_body_bytes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import os
 import signal
@@ -13,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
+
+from contract import demo
 
 from .app import DEFAULT_TOKENS, check_tokens, create_app
 
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TOKEN=TEAM",
         help=f"a bearer token and the team id it is valid for; repeatable. Also from "
-        f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: dev-token for the demo team",
+        f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: {demo.TOKEN} for the demo team",
     )
     parser.add_argument(
         "--public-url",
@@ -150,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn  # imported late: `--help` and option errors stay fast
 
-    sys.stdout.reconfigure(line_buffering=True)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     access_log = None if args.quiet else _Lines(sys.stdout)
     database = ":memory:" if args.memory else args.database

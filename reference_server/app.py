@@ -1,6 +1,8 @@
 """The ASGI application: routing, authentication, body handling and the error envelope.
 
-See the package docstring for the order in which a request is checked.
+See the package docstring for the order in which a request is checked. The routes, the body
+limit and the pattern of ids come from the spec (`contract.spec`); the operations themselves
+are the named handlers of `reference_server.handlers`, acting on `reference_server.store`.
 """
 
 from __future__ import annotations
@@ -10,24 +12,28 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from . import validation, wav
+from contract import demo
+from contract.spec import Spec, load
+
+from . import validation
+from .handlers import RECORDINGS, STREAMS, Request, media_file
+from .routes import Router
 from .store import Conflict, Store
 
-MAX_BODY_BYTES = 64 * 1024
-DEFAULT_TOKENS: Mapping[str, str] = {"dev-token": "333ccc134c0319001573485e"}
+#: The demo credentials of the sandbox: its token, valid for its team.
+DEFAULT_TOKENS: Mapping[str, str] = {demo.TOKEN: demo.TEAM}
 
-_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-_MEDIA_PATH = re.compile(rb"/(recordings|streams)/([0-9a-f]{32})\.wav")
+_MEDIA_PATH = re.compile(rb"/(%s|%s)/([0-9a-f]{32})\.wav" % (RECORDINGS.encode(), STREAMS.encode()))
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+# The ASGI 3 types, as the ASGI servers and test transports declare them.
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _JSON = (b"content-type", b"application/json")
 _OK_BODY = b'{"code":200,"message":"OK"}'
@@ -42,92 +48,13 @@ class _Refusal(Exception):
         message: str,
         errors: list[dict[str, str]] | None = None,
         *,
-        allow: bytes = b"POST",
+        allow: str = "",
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
-        self.allow = allow
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One operation of the contract: its request schema and how it acts on the store."""
-
-    operation_id: str
-    schema: str
-    act: Callable[[Store, str, dict[str, Any], str], dict[str, Any] | None]
-
-
-def _media_url(base: str, kind: str, media_id: str) -> str:
-    return f"{base}/{kind}/{media_id}.wav"
-
-
-OPERATIONS: dict[bytes, Operation] = {
-    b"call/start": Operation(
-        "callStart",
-        "CallStartRequest",
-        lambda s, team, b, base: s.call_start(team, b["threadId"], b["direction"]),
-    ),
-    b"call/end": Operation(
-        "callEnd", "ThreadRequest", lambda s, team, b, base: s.call_end(team, b["threadId"])
-    ),
-    b"call.user/invite": Operation(
-        "callUserInvite",
-        "UsersRequest",
-        lambda s, team, b, base: s.call_user_invite(team, b["threadId"], b["userIds"]),
-    ),
-    b"call.user/exclude": Operation(
-        "callUserExclude",
-        "UsersRequest",
-        lambda s, team, b, base: s.call_user_exclude(team, b["threadId"], b["userIds"]),
-    ),
-    b"call/pause": Operation(
-        "callPause",
-        "UsersRequest",
-        lambda s, team, b, base: s.call_pause(team, b["threadId"], b["userIds"]),
-    ),
-    b"call/unpause": Operation(
-        "callUnpause",
-        "UsersRequest",
-        lambda s, team, b, base: s.call_unpause(team, b["threadId"], b["userIds"]),
-    ),
-    b"call.audio/play": Operation(
-        "callAudioPlay",
-        "CallAudioPlayRequest",
-        lambda s, team, b, base: s.call_audio_play(team, b["threadId"], b["fileUrl"]),
-    ),
-    b"call.audio/stop": Operation(
-        "callAudioStop",
-        "ThreadRequest",
-        lambda s, team, b, base: s.call_audio_stop(team, b["threadId"]),
-    ),
-    b"call.recording/start": Operation(
-        "callRecordingStart",
-        "ThreadRequest",
-        lambda s, team, b, base: s.call_recording_start(team, b["threadId"]),
-    ),
-    b"call.recording/stop": Operation(
-        "callRecordingStop",
-        "ThreadRequest",
-        lambda s, team, b, base: {
-            "fileUrl": _media_url(base, "recordings", s.call_recording_stop(team, b["threadId"]))
-        },
-    ),
-    b"call.stream/start": Operation(
-        "callStreamStart",
-        "ThreadRequest",
-        lambda s, team, b, base: {
-            "streamUrl": _media_url(base, "streams", s.call_stream_start(team, b["threadId"]))
-        },
-    ),
-    b"call.stream/stop": Operation(
-        "callStreamStop",
-        "ThreadRequest",
-        lambda s, team, b, base: s.call_stream_stop(team, b["threadId"]),
-    ),
-}
+        self.allow = allow  # the `Allow` header of a 405
 
 
 def envelope(status: int, message: str, errors: list[dict[str, str]] | None = None) -> bytes:
@@ -160,10 +87,14 @@ class App:
         store: Store,
         tokens: Mapping[str, str],
         *,
+        router: Router | None = None,
         base_url: str | None = None,
         access_log: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self.router = router or Router(load())
+        self.max_body_bytes = self.router.spec.max_body_bytes
+        self._id = re.compile(self.router.spec.id_pattern)
         self.tokens = dict(tokens)
         self.base_url = base_url.rstrip("/") if base_url else None
         self.access_log = access_log
@@ -208,7 +139,7 @@ class App:
         except _Refusal as refusal:
             status = refusal.status
             body = envelope(status, refusal.message, refusal.errors)
-            extra = ((b"allow", refusal.allow),) if status == 405 else ()
+            extra = ((b"allow", refusal.allow.encode()),) if refusal.allow else ()
         except Exception:  # noqa: BLE001 - a bug must still answer with the envelope
             self.error_log.error(
                 "%s %s failed:\n%s", scope["method"], scope["path"], traceback.format_exc()
@@ -227,12 +158,14 @@ class App:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?", 1)[0]
         slash = raw_path.find(b"/", 1)
-        operation = OPERATIONS.get(raw_path[slash + 1 :]) if slash > 0 else None
+        route = self.router.route(raw_path[slash + 1 :]) if slash > 0 else None
         method = scope["method"]
-        if operation is None:
-            return self._other_path(raw_path, method, scope)
-        if method != "POST":
-            raise _Refusal(405, f"Method {method} is not allowed: use POST")
+        if route is None:
+            return self._other_path(raw_path, method)
+        operation = route.operation
+        if method != operation.http_method:
+            allowed = operation.http_method
+            raise _Refusal(405, f"Method {method} is not allowed: use {allowed}", allow=allowed)
 
         authorization = content_type = content_length = None
         for name, value in scope["headers"]:
@@ -253,7 +186,7 @@ class App:
             raise _Refusal(401, "Missing or unknown bearer token")
         # 2. The teamId of the path must be an id at all: 400 naming teamId.
         team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
-        if not _OBJECT_ID.fullmatch(team_id):
+        if not self._id.fullmatch(team_id):
             raise _Refusal(
                 400,
                 "Invalid teamId in the path",
@@ -262,7 +195,10 @@ class App:
         # 3. ... and the token's team: 403 otherwise.
         if team_id != token_team:
             raise _Refusal(403, f"The token is not valid for team {team_id}")
-        # 4. The body: JSON (415), at most 64 KiB (413), parseable and valid (400).
+        # An operation of the spec that the server does not implement: 501, whatever the body.
+        if route.handler is None or route.validator is None:
+            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
+        # 4. The body: JSON (415), at most the spec's limit (413), parseable and valid (400).
         if content_type is None or not _is_json(content_type):
             raise _Refusal(415, "The request body must be application/json")
         if content_length is not None:
@@ -270,20 +206,24 @@ class App:
                 declared = int(content_length)
             except ValueError:
                 raise _Refusal(400, "Invalid Content-Length header") from None
-            if declared > MAX_BODY_BYTES:
-                raise _Refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+            if declared > self.max_body_bytes:
+                raise self._too_large()
         body = await self._read_body(receive)
         try:
             data = validation.parse_json(body)
-            request = validation.VALIDATORS[operation.schema](data)
+            valid = route.validator(data)
         except validation.InvalidBody as invalid:
             raise _Refusal(400, invalid.message, invalid.errors) from None
         # 5. The state of the thread: 409 when it does not allow the operation.
+        request = Request(self.store, team_id, valid, self._base(scope))
         try:
-            result = operation.act(self.store, team_id, request, self._base(scope))
+            result = route.handler(request)
         except Conflict as conflict:
             raise _Refusal(409, str(conflict)) from None
-        return 200, _ok(result), ()
+        return 200, _ok(route.data(result)), ()
+
+    def _too_large(self) -> _Refusal:
+        return _Refusal(413, f"The request body is larger than {self.max_body_bytes} bytes")
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -294,8 +234,8 @@ class App:
                 raise _Refusal(400, "The client closed the connection before the body ended")
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _Refusal(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+            if size > self.max_body_bytes:
+                raise self._too_large()
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
@@ -312,20 +252,19 @@ class App:
         return f"{scope.get('scheme', 'http')}://{host}:{port}"
 
     def _other_path(
-        self, raw_path: bytes, method: str, scope: Scope
+        self, raw_path: bytes, method: str
     ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
         media = _MEDIA_PATH.fullmatch(raw_path)
         if media is None:
             path = unquote(raw_path.decode("latin-1"), errors="replace")
             raise _Refusal(404, f"No such operation: {path}")
         if method not in ("GET", "HEAD"):
-            raise _Refusal(405, f"Method {method} is not allowed: use GET", allow=b"GET, HEAD")
-        kind, media_id = media.group(1).decode(), media.group(2).decode()
-        found = (self.store.recording if kind == "recordings" else self.store.stream)(media_id)
-        if found is None or (kind == "streams" and found.stopped_at is not None):
-            raise _Refusal(404, f"No such {kind[:-1]}: {media_id}")
-        end = found.stopped_at if found.stopped_at is not None else self.store.clock()
-        return 200, wav.tone(int(end - found.started_at)), ((b"content-type", b"audio/wav"),)
+            raise _Refusal(405, f"Method {method} is not allowed: use GET", allow="GET, HEAD")
+        folder, media_id = media.group(1).decode(), media.group(2).decode()
+        wav = media_file(self.store, folder, media_id)
+        if wav is None:
+            raise _Refusal(404, f"No such {folder[:-1]}: {media_id}")
+        return 200, wav, ((b"content-type", b"audio/wav"),)
 
 
 def create_app(
@@ -336,31 +275,36 @@ def create_app(
     synchronous: str = "NORMAL",
     access_log: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
+    spec: Spec | None = None,
 ) -> App:
     """The reference server as an ASGI application.
 
     `database` is the SQLite file that holds the state (`":memory:"`: a throwaway store);
-    `tokens` maps each bearer token to the one team id it is valid for (default: `dev-token`
-    for the demo team `333ccc134c0319001573485e`). `base_url` is the address that `fileUrl`
+    `tokens` maps each bearer token to the one team id it is valid for (default: the demo
+    token of `contract.demo` for the demo team). `base_url` is the address that `fileUrl`
     and `streamUrl` start with (default: the address the request came in on). `access_log`,
-    when given, is called with one line per request (e.g. `print`). Call `app.close()` (or let the ASGI server run the
+    when given, is called with one line per request (e.g. `print`). `spec` is the contract
+    the routes, the body limit and the ids' pattern come from (default: this repository's
+    openapi.yaml, `contract.spec.load()`). Call `app.close()` (or let the ASGI server run the
     lifespan shutdown) to close the database.
     """
+    spec = load() if spec is None else spec
     tokens = DEFAULT_TOKENS if tokens is None else tokens
-    check_tokens(tokens)
+    check_tokens(tokens, spec)
     store = Store(database, synchronous=synchronous, clock=clock)
-    return App(store, tokens, base_url=base_url, access_log=access_log)
+    return App(store, tokens, router=Router(spec), base_url=base_url, access_log=access_log)
 
 
-def check_tokens(tokens: Mapping[str, str]) -> None:
+def check_tokens(tokens: Mapping[str, str], spec: Spec | None = None) -> None:
     """Refuse tokens that could never authenticate, and teams that are no valid id."""
+    spec = load() if spec is None else spec
     if not tokens:
         raise ValueError("at least one token is needed")
     for token, team in tokens.items():
         if not token or not token.isascii() or not token.isprintable() or " " in token:
             raise ValueError(f"invalid token {token!r}: it must be printable ASCII, without spaces")
-        if not _OBJECT_ID.fullmatch(team):
+        if not spec.id_matches(team):
             raise ValueError(
                 f"invalid team id {team!r} for token {token!r}: "
-                "it must be 24 lowercase hexadecimal characters"
+                f"it {validation.OBJECT_ID_MESSAGE} ({spec.id_pattern})"
             )

@@ -10,6 +10,11 @@ at the price of an fsync per request.
 Operations are serialised per store: a lock guards the connection, and `BEGIN IMMEDIATE`
 takes SQLite's write lock at the start of the transaction, so that two processes sharing a
 database file cannot interleave a read and a write of the same call either.
+
+The store knows nothing of HTTP or of the wire format: each operation answers one of the
+small values of `reference_server.results` (or None), and raises `Conflict` when the thread's state does not
+allow it. It is an implementation of its own, independent of the contract's executable model,
+so that the fuzzer's oracle and the server cannot share a mistake.
 """
 
 from __future__ import annotations
@@ -19,55 +24,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    id INTEGER PRIMARY KEY,
-    team_id TEXT NOT NULL,
-    thread_id TEXT NOT NULL,
-    direction TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    answered_at REAL,
-    ended_at REAL,
-    audio_id INTEGER,
-    recording_id TEXT,
-    stream_id TEXT,
-    call_duration INTEGER,
-    dialog_duration INTEGER,
-    result TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS calls_one_active_per_thread
-    ON calls (team_id, thread_id) WHERE ended_at IS NULL;
-CREATE TABLE IF NOT EXISTS participants (
-    call_id INTEGER NOT NULL REFERENCES calls (id),
-    user_id TEXT NOT NULL,
-    paused INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (call_id, user_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audio_plays (
-    id INTEGER PRIMARY KEY,
-    call_id INTEGER NOT NULL REFERENCES calls (id),
-    file_url TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    stopped_at REAL
-);
-CREATE TABLE IF NOT EXISTS recordings (
-    id TEXT PRIMARY KEY,
-    call_id INTEGER NOT NULL REFERENCES calls (id),
-    started_at REAL NOT NULL,
-    stopped_at REAL
-);
-CREATE TABLE IF NOT EXISTS streams (
-    id TEXT PRIMARY KEY,
-    call_id INTEGER NOT NULL REFERENCES calls (id),
-    started_at REAL NOT NULL,
-    stopped_at REAL
-);
-"""
+from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
+from .tables import SCHEMA
 
 #: `result` of `call/end`: somebody joined the call, or nobody did.
 ANSWERED = "answered"
@@ -84,35 +47,14 @@ class Conflict(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Media:
-    """A recording or a stream, as the server serves it back over GET."""
-
-    id: str
-    started_at: float
-    stopped_at: float | None
-
-
 class _ActiveCall:
-    __slots__ = (
-        "answered_at",
-        "audio_id",
-        "direction",
-        "id",
-        "recording_id",
-        "started_at",
-        "stream_id",
-    )
-
-    def __init__(self, row: tuple[Any, ...]) -> None:
-        (
-            self.id,
-            self.direction,
-            self.started_at,
-            self.answered_at,
-            self.audio_id,
-            self.recording_id,
-            self.stream_id,
-        ) = row
+    id: int
+    direction: str
+    started_at: float
+    answered_at: float | None
+    audio_id: int | None
+    recording_id: str | None
+    stream_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +69,23 @@ class _MediaKind:
 _RECORDING = _MediaKind("recordings", "recording_id", "recorded")
 _STREAM = _MediaKind("streams", "stream_id", "streamed")
 
+# What invite, exclude, pause and unpause do to each named user (`:call`, `:user`, `:paused`).
+_INVITE = "INSERT OR IGNORE INTO participants (call_id, user_id) VALUES (:call, :user)"
+_EXCLUDE = "DELETE FROM participants WHERE call_id = :call AND user_id = :user"
+_SET_PAUSED = (
+    "UPDATE participants SET paused = :paused"
+    " WHERE call_id = :call AND user_id = :user AND paused != :paused"
+)
+
 
 def _whole_seconds(seconds: float) -> int:
     return max(0, math.floor(seconds))
+
+
+def _need_call(call: _ActiveCall | None, thread_id: str) -> _ActiveCall:
+    if call is None:
+        raise Conflict(f"There is no active call in thread {thread_id}")
+    return call
 
 
 class Store:
@@ -166,247 +122,173 @@ class Store:
         with self._lock:
             self._db.close()
 
-    # -- transactions ---------------------------------------------------------------------
-
-    def _transaction(
-        self, team_id: str, thread_id: str, action: Callable[..., Any], *args: Any
-    ) -> Any:
+    @contextmanager
+    def _thread(
+        self, team_id: str, thread_id: str
+    ) -> Iterator[tuple[sqlite3.Connection, _ActiveCall | None]]:
+        """One transaction on a thread: the connection and the thread's active call, if any."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute(_ACTIVE_CALL, (team_id, thread_id)).fetchone()
-                call = _ActiveCall(row) if row is not None else None
-                result = action(db, team_id, thread_id, call, *args)
+                yield db, (_ActiveCall(*row) if row is not None else None)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-            return result
-
-    @staticmethod
-    def _need_call(call: _ActiveCall | None, thread_id: str) -> _ActiveCall:
-        if call is None:
-            raise Conflict(f"There is no active call in thread {thread_id}")
-        return call
 
     # -- operations -----------------------------------------------------------------------
 
-    def call_start(self, team_id: str, thread_id: str, direction: str) -> dict[str, Any]:
-        return self._transaction(team_id, thread_id, self._call_start, direction)
-
-    def _call_start(
-        self,
-        db: sqlite3.Connection,
-        team_id: str,
-        thread_id: str,
-        call: _ActiveCall | None,
-        direction: str,
-    ) -> dict[str, Any]:
-        if call is not None:
-            raise Conflict(f"A call is already active in thread {thread_id}")
-        db.execute(
-            "INSERT INTO calls (team_id, thread_id, direction, started_at) VALUES (?, ?, ?, ?)",
-            (team_id, thread_id, direction, self.clock()),
-        )
-        return {"direction": direction}
-
-    def call_end(self, team_id: str, thread_id: str) -> dict[str, Any]:
-        return self._transaction(team_id, thread_id, self._call_end)
-
-    def _call_end(
-        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
-    ) -> dict[str, Any]:
-        call = self._need_call(call, thread_id)
-        now = max(self.clock(), call.started_at)
-        call_duration = _whole_seconds(now - call.started_at)
-        if call.answered_at is None:
-            dialog_duration, result = 0, UNANSWERED
-        else:
-            dialog_duration = min(call_duration, _whole_seconds(now - call.answered_at))
-            result = ANSWERED
-        self._stop_media(db, call, now)
-        db.execute(
-            "UPDATE calls SET ended_at = ?, call_duration = ?, dialog_duration = ?, result = ?,"
-            " audio_id = NULL, recording_id = NULL, stream_id = NULL WHERE id = ?",
-            (now, call_duration, dialog_duration, result, call.id),
-        )
-        return {
-            "callDuration": call_duration,
-            "dialogDuration": dialog_duration,
-            "result": result,
-            "direction": call.direction,
-        }
-
-    @staticmethod
-    def _stop_media(db: sqlite3.Connection, call: _ActiveCall, now: float) -> None:
-        if call.audio_id is not None:
-            db.execute("UPDATE audio_plays SET stopped_at = ? WHERE id = ?", (now, call.audio_id))
-        if call.recording_id is not None:
+    def call_start(self, team_id: str, thread_id: str, direction: str) -> CallStarted:
+        with self._thread(team_id, thread_id) as (db, call):
+            if call is not None:
+                raise Conflict(f"A call is already active in thread {thread_id}")
             db.execute(
-                "UPDATE recordings SET stopped_at = ? WHERE id = ?", (now, call.recording_id)
+                "INSERT INTO calls (team_id, thread_id, direction, started_at) VALUES (?, ?, ?, ?)",
+                (team_id, thread_id, direction, self.clock()),
             )
-        if call.stream_id is not None:
-            db.execute("UPDATE streams SET stopped_at = ? WHERE id = ?", (now, call.stream_id))
+        return CallStarted(direction)
+
+    def call_end(self, team_id: str, thread_id: str) -> CallEnded:
+        """End the call; its audio, recording and stream stop with it."""
+        with self._thread(team_id, thread_id) as (db, active):
+            call = _need_call(active, thread_id)
+            now = max(self.clock(), call.started_at)
+            call_duration = _whole_seconds(now - call.started_at)
+            if call.answered_at is None:
+                dialog_duration, result = 0, UNANSWERED
+            else:
+                dialog_duration = min(call_duration, _whole_seconds(now - call.answered_at))
+                result = ANSWERED
+            for table, media_id in (
+                ("audio_plays", call.audio_id),
+                (_RECORDING.table, call.recording_id),
+                (_STREAM.table, call.stream_id),
+            ):
+                if media_id is not None:
+                    db.execute(f"UPDATE {table} SET stopped_at = ? WHERE id = ?", (now, media_id))
+            db.execute(
+                "UPDATE calls SET ended_at = ?, call_duration = ?, dialog_duration = ?,"
+                " result = ?, audio_id = NULL, recording_id = NULL, stream_id = NULL"
+                " WHERE id = ?",
+                (now, call_duration, dialog_duration, result, call.id),
+            )
+        return CallEnded(call_duration, dialog_duration, result, call.direction)
 
     def call_user_invite(
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
-    ) -> dict[str, Any]:
-        return self._transaction(team_id, thread_id, self._invite, user_ids)
-
-    def _invite(
-        self,
-        db: sqlite3.Connection,
-        team_id: str,
-        thread_id: str,
-        call: _ActiveCall | None,
-        user_ids: Sequence[str],
-    ) -> dict[str, Any]:
-        call = self._need_call(call, thread_id)
-        count = db.executemany(
-            "INSERT OR IGNORE INTO participants (call_id, user_id) VALUES (?, ?)",
-            [(call.id, user) for user in user_ids],
-        ).rowcount
-        if count and call.answered_at is None:
-            db.execute("UPDATE calls SET answered_at = ? WHERE id = ?", (self.clock(), call.id))
-        return {"invitedUsersCount": count}
+    ) -> UsersChanged:
+        """Invite the users not yet in the call; the first invitation answers the call."""
+        return self._users(team_id, thread_id, _INVITE, user_ids, answers=True)
 
     def call_user_exclude(
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
-    ) -> dict[str, Any]:
-        return self._transaction(team_id, thread_id, self._exclude, user_ids)
+    ) -> UsersChanged:
+        return self._users(team_id, thread_id, _EXCLUDE, user_ids)
 
-    def _exclude(
+    def call_pause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
+        return self._users(team_id, thread_id, _SET_PAUSED, user_ids, paused=1)
+
+    def call_unpause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
+        return self._users(team_id, thread_id, _SET_PAUSED, user_ids, paused=0)
+
+    def _users(
         self,
-        db: sqlite3.Connection,
         team_id: str,
         thread_id: str,
-        call: _ActiveCall | None,
+        statement: str,
         user_ids: Sequence[str],
-    ) -> dict[str, Any]:
-        call = self._need_call(call, thread_id)
-        count = db.executemany(
-            "DELETE FROM participants WHERE call_id = ? AND user_id = ?",
-            [(call.id, user) for user in user_ids],
-        ).rowcount
-        return {"excludedUsersCount": count}
+        *,
+        answers: bool = False,
+        **values: object,
+    ) -> UsersChanged:
+        """Run `statement` once per named user of the active call; count the rows it changed.
 
-    def call_pause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> dict[str, Any]:
-        return self._transaction(team_id, thread_id, self._set_paused, user_ids, 1)
-
-    def call_unpause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> dict[str, Any]:
-        return self._transaction(team_id, thread_id, self._set_paused, user_ids, 0)
-
-    def _set_paused(
-        self,
-        db: sqlite3.Connection,
-        team_id: str,
-        thread_id: str,
-        call: _ActiveCall | None,
-        user_ids: Sequence[str],
-        paused: int,
-    ) -> dict[str, Any]:
-        call = self._need_call(call, thread_id)
-        count = db.executemany(
-            "UPDATE participants SET paused = ? WHERE call_id = ? AND user_id = ? AND paused != ?",
-            [(paused, call.id, user, paused) for user in user_ids],
-        ).rowcount
-        return {"pausedUsersCount" if paused else "unpausedUsersCount": count}
+        `answers`: a change marks the call answered (the first invitation).
+        """
+        with self._thread(team_id, thread_id) as (db, active):
+            call = _need_call(active, thread_id)
+            rows = [{"call": call.id, "user": user, **values} for user in user_ids]
+            count = db.executemany(statement, rows).rowcount
+            if answers and count and call.answered_at is None:
+                db.execute("UPDATE calls SET answered_at = ? WHERE id = ?", (self.clock(), call.id))
+        return UsersChanged(count)
 
     def call_audio_play(self, team_id: str, thread_id: str, file_url: str) -> None:
-        return self._transaction(team_id, thread_id, self._audio_play, file_url)
-
-    def _audio_play(
-        self,
-        db: sqlite3.Connection,
-        team_id: str,
-        thread_id: str,
-        call: _ActiveCall | None,
-        file_url: str,
-    ) -> None:
-        call = self._need_call(call, thread_id)
-        now = self.clock()
-        if call.audio_id is not None:  # a new file replaces the one playing
-            db.execute("UPDATE audio_plays SET stopped_at = ? WHERE id = ?", (now, call.audio_id))
-        audio_id = db.execute(
-            "INSERT INTO audio_plays (call_id, file_url, started_at) VALUES (?, ?, ?)",
-            (call.id, file_url, now),
-        ).lastrowid
-        db.execute("UPDATE calls SET audio_id = ? WHERE id = ?", (audio_id, call.id))
+        """Play the file; a file already playing is replaced."""
+        with self._thread(team_id, thread_id) as (db, active):
+            call = _need_call(active, thread_id)
+            now = self.clock()
+            if call.audio_id is not None:
+                db.execute(
+                    "UPDATE audio_plays SET stopped_at = ? WHERE id = ?", (now, call.audio_id)
+                )
+            audio_id = db.execute(
+                "INSERT INTO audio_plays (call_id, file_url, started_at) VALUES (?, ?, ?)",
+                (call.id, file_url, now),
+            ).lastrowid
+            db.execute("UPDATE calls SET audio_id = ? WHERE id = ?", (audio_id, call.id))
 
     def call_audio_stop(self, team_id: str, thread_id: str) -> None:
-        return self._transaction(team_id, thread_id, self._audio_stop)
-
-    def _audio_stop(
-        self, db: sqlite3.Connection, team_id: str, thread_id: str, call: _ActiveCall | None
-    ) -> None:
-        if call is None or call.audio_id is None:
-            raise Conflict(f"No audio is playing in thread {thread_id}")
-        db.execute(
-            "UPDATE audio_plays SET stopped_at = ? WHERE id = ?", (self.clock(), call.audio_id)
-        )
-        db.execute("UPDATE calls SET audio_id = NULL WHERE id = ?", (call.id,))
+        with self._thread(team_id, thread_id) as (db, call):
+            if call is None or call.audio_id is None:
+                raise Conflict(f"No audio is playing in thread {thread_id}")
+            db.execute(
+                "UPDATE audio_plays SET stopped_at = ? WHERE id = ?", (self.clock(), call.audio_id)
+            )
+            db.execute("UPDATE calls SET audio_id = NULL WHERE id = ?", (call.id,))
 
     def call_recording_start(self, team_id: str, thread_id: str) -> None:
-        self._transaction(team_id, thread_id, self._start_recording_or_stream, _RECORDING)
+        self._start_media(team_id, thread_id, _RECORDING)
 
-    def call_recording_stop(self, team_id: str, thread_id: str) -> str:
-        """Stop the recording; answer its id."""
-        return self._transaction(team_id, thread_id, self._stop_recording_or_stream, _RECORDING)
+    def call_recording_stop(self, team_id: str, thread_id: str) -> RecordingStopped:
+        return RecordingStopped(self._stop_media(team_id, thread_id, _RECORDING))
 
-    def call_stream_start(self, team_id: str, thread_id: str) -> str:
-        """Start a stream; answer its id."""
-        return self._transaction(team_id, thread_id, self._start_recording_or_stream, _STREAM)
+    def call_stream_start(self, team_id: str, thread_id: str) -> StreamStarted:
+        return StreamStarted(self._start_media(team_id, thread_id, _STREAM))
 
     def call_stream_stop(self, team_id: str, thread_id: str) -> None:
-        self._transaction(team_id, thread_id, self._stop_recording_or_stream, _STREAM)
+        self._stop_media(team_id, thread_id, _STREAM)
 
-    def _start_recording_or_stream(
-        self,
-        db: sqlite3.Connection,
-        team_id: str,
-        thread_id: str,
-        call: _ActiveCall | None,
-        kind: _MediaKind,
-    ) -> str:
-        call = self._need_call(call, thread_id)
-        if getattr(call, kind.column) is not None:
-            raise Conflict(f"The call in thread {thread_id} is already being {kind.verb}")
-        media_id = secrets.token_hex(16)
-        db.execute(
-            f"INSERT INTO {kind.table} (id, call_id, started_at) VALUES (?, ?, ?)",
-            (media_id, call.id, self.clock()),
-        )
-        db.execute(f"UPDATE calls SET {kind.column} = ? WHERE id = ?", (media_id, call.id))
+    def _start_media(self, team_id: str, thread_id: str, kind: _MediaKind) -> str:
+        """Start a recording or a stream; answer its id."""
+        with self._thread(team_id, thread_id) as (db, active):
+            call = _need_call(active, thread_id)
+            if getattr(call, kind.column) is not None:
+                raise Conflict(f"The call in thread {thread_id} is already being {kind.verb}")
+            media_id = secrets.token_hex(16)
+            db.execute(
+                f"INSERT INTO {kind.table} (id, call_id, started_at) VALUES (?, ?, ?)",
+                (media_id, call.id, self.clock()),
+            )
+            db.execute(f"UPDATE calls SET {kind.column} = ? WHERE id = ?", (media_id, call.id))
         return media_id
 
-    def _stop_recording_or_stream(
-        self,
-        db: sqlite3.Connection,
-        team_id: str,
-        thread_id: str,
-        call: _ActiveCall | None,
-        kind: _MediaKind,
-    ) -> str:
-        media_id = None if call is None else getattr(call, kind.column)
-        if call is None or media_id is None:
-            raise Conflict(f"The call in thread {thread_id} is not being {kind.verb}")
-        db.execute(f"UPDATE {kind.table} SET stopped_at = ? WHERE id = ?", (self.clock(), media_id))
-        db.execute(f"UPDATE calls SET {kind.column} = NULL WHERE id = ?", (call.id,))
+    def _stop_media(self, team_id: str, thread_id: str, kind: _MediaKind) -> str:
+        """Stop the recording or the stream; answer its id."""
+        with self._thread(team_id, thread_id) as (db, call):
+            media_id: str | None = None if call is None else getattr(call, kind.column)
+            if call is None or media_id is None:
+                raise Conflict(f"The call in thread {thread_id} is not being {kind.verb}")
+            db.execute(
+                f"UPDATE {kind.table} SET stopped_at = ? WHERE id = ?", (self.clock(), media_id)
+            )
+            db.execute(f"UPDATE calls SET {kind.column} = NULL WHERE id = ?", (call.id,))
         return media_id
 
     # -- reads ----------------------------------------------------------------------------
 
     def recording(self, recording_id: str) -> Media | None:
-        return self._media("recordings", recording_id)
+        return self._media(_RECORDING, recording_id)
 
     def stream(self, stream_id: str) -> Media | None:
-        return self._media("streams", stream_id)
+        return self._media(_STREAM, stream_id)
 
-    def _media(self, table: str, media_id: str) -> Media | None:
+    def _media(self, kind: _MediaKind, media_id: str) -> Media | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT id, started_at, stopped_at FROM {table} WHERE id = ?", (media_id,)
+                f"SELECT id, started_at, stopped_at FROM {kind.table} WHERE id = ?", (media_id,)
             ).fetchone()
         return Media(*row) if row is not None else None
 

@@ -7,6 +7,8 @@
         ...  # server.base_url; server.kill() sends SIGKILL
 
 Both listen on 127.0.0.1 on a free port and stop by themselves when the block ends.
+`ServerProcess` is the one launcher of server processes: the reference server, the faulty
+servers of `testkit.faulty` (`module=`), and other programs such as Prism (`command=`).
 """
 
 from __future__ import annotations
@@ -76,9 +78,11 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
 
 
 class ServerProcess:
-    """`python -m MODULE ARGS --host 127.0.0.1 --port 0` as a child process (MODULE: by
+    """`python -m MODULE --host 127.0.0.1 --port 0 ARGS` as a child process (MODULE: by
     default `reference_server`; any server that prints `... on http://HOST:PORT` once it
-    listens, such as `testkit.faulty NAME`).
+    listens, such as `testkit.faulty NAME`). `command` runs another program instead of
+    `python -m MODULE`, with the same options and the same wait for that line (Prism:
+    `command=["prism", "mock"]` prints `Prism is listening on http://...`).
 
     Its output goes to a temporary file (`output()`), so that a chatty server never blocks
     on a full pipe. Leaving the `with` block terminates it (SIGTERM, then SIGKILL).
@@ -89,10 +93,14 @@ class ServerProcess:
         args: Sequence[str] = (),
         *,
         module: str = "reference_server",
+        command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
         timeout: float = 20.0,
     ) -> None:
         self.module = module
+        self.command = list(command) if command else [sys.executable, "-m", module]
+        #: What the error messages call the server.
+        self.name = Path(command[0]).name if command else module
         self.args = list(args)
         self.env = env
         self.timeout = timeout
@@ -110,16 +118,7 @@ class ServerProcess:
             filter(None, [source, environment.get("PYTHONPATH")])
         )
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                self.module,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                *self.args,
-            ],
+            [*self.command, "--host", "127.0.0.1", "--port", "0", *self.args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=environment,
@@ -132,10 +131,10 @@ class ServerProcess:
                 if self._accepts():
                     return self
             if self.process.poll() is not None:
-                raise ServerExited(f"{self.module} exited:\n{self.output()}")
+                raise ServerExited(f"{self.name} exited:\n{self.output()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise ServerStartTimeout(f"{self.module} did not start:\n{self.output()}")
+                raise ServerStartTimeout(f"{self.name} did not start:\n{self.output()}")
             time.sleep(0.02)
 
     def _accepts(self) -> bool:

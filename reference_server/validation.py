@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from workonflow_call_models import (
     CallAudioPlayRequest,
     CallStartRequest,
@@ -75,7 +76,7 @@ _ID_FIELDS = frozenset({"threadId", "userId", "userIds"})
 _STRING_SHAPE = frozenset({"string_pattern_mismatch", "string_too_short", "string_too_long"})
 
 
-def _message(error: dict[str, Any], field: str) -> str:
+def _message(error: ErrorDetails, field: str) -> str:
     kind = error["type"]
     if kind == "missing":
         return "is required"
@@ -89,7 +90,7 @@ def _message(error: dict[str, Any], field: str) -> str:
     return str(error["msg"])
 
 
-def _field_errors(errors: list[dict[str, Any]], data: dict[str, Any], skip: int = 0) -> FieldErrors:
+def _field_errors(errors: list[ErrorDetails], data: dict[str, Any], skip: int = 0) -> FieldErrors:
     result: FieldErrors = []
     for error in errors:
         field = _field(tuple(error["loc"])[skip:])
@@ -157,9 +158,13 @@ def thread_request(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: The `direction` of `call/start` when the body has none (the spec's default, as generated).
+_DEFAULT_DIRECTION: str = CallStartRequest.model_fields["direction"].default.value
+
+
 def call_start_request(data: dict[str, Any]) -> dict[str, Any]:
     _validate(CallStartRequest, data)
-    return {"threadId": data["threadId"], "direction": data.get("direction", "outgoing")}
+    return {"threadId": data["threadId"], "direction": data.get("direction", _DEFAULT_DIRECTION)}
 
 
 def call_audio_play_request(data: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +194,7 @@ def users_request(data: dict[str, Any]) -> dict[str, Any]:
     return {"threadId": data["threadId"], "userIds": [user_id] if user_id else user_ids}
 
 
-def _users_errors(data: dict[str, Any], errors: list[dict[str, Any]]) -> FieldErrors:
+def _users_errors(data: dict[str, Any], errors: list[ErrorDetails]) -> FieldErrors:
     """The errors of the union branch the body was meant for."""
     if "userId" in data:
         branch = "SingleUserRequest"
@@ -197,7 +202,7 @@ def _users_errors(data: dict[str, Any], errors: list[dict[str, Any]]) -> FieldEr
         branch = "UserListRequest"
     else:
         branch = ""
-    by_branch: dict[str, list[dict[str, Any]]] = {}
+    by_branch: dict[str, list[ErrorDetails]] = {}
     for error in errors:
         loc = tuple(error["loc"])
         name = str(loc[0]) if loc and loc[0] in _USERS_MEMBERS else ""

@@ -13,10 +13,12 @@ testing = pytest.importorskip("reference_server.testing")
 
 from workonflow_call import AsyncCallApi, CallApi, CallApiError
 
-TEAM = "333ccc134c0319001573485e"
-TOKEN = "dev-token"
-THREAD = "5b0525134c0319001573485e"
-USERS = ["5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"]
+from contract import demo
+
+TEAM = demo.TEAM
+TOKEN = demo.TOKEN
+THREAD = demo.THREADS[0]
+USERS = list(demo.USERS[:2])
 BASE_URL = "http://call-api.test"
 
 
@@ -54,7 +56,7 @@ def test_sync_client_against_the_reference_server_over_http() -> None:
         assert (failure.value.status, failure.value.code) == (409, 409)
         assert THREAD in failure.value.message
         with pytest.raises(CallApiError) as failure:
-            api.call.start(thread_id="5B0525134C0319001573485E")  # upper case: not an id
+            api.call.start(thread_id=THREAD.upper())  # upper case: not an id
         assert failure.value.status == 400
         assert [detail.field for detail in failure.value.errors] == ["threadId"]
         api.call.start(thread_id=THREAD)

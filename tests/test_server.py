@@ -2,10 +2,16 @@
 
 Every answer is also checked against the response schema that openapi.yaml gives for its
 status, so that the server and the contract cannot drift apart.
+
+Longer than ~300 lines on purpose: the tests share one server (a module-scoped fixture with
+one hand-moved clock) and the `Api` checker that validates every answer against the spec;
+split into several modules, each would start its own server and import the checker from a
+helper module of its own.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import re
@@ -19,14 +25,6 @@ pytest.importorskip("workonflow_call", reason="the generated client is not insta
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
 from workonflow_call import AuthenticatedClient, Client
-from workonflow_call.api.call import call_end, call_pause, call_start, call_unpause
-from workonflow_call.api.call_audio import call_audio_play, call_audio_stop
-from workonflow_call.api.call_recording import (
-    call_recording_start,
-    call_recording_stop,
-)
-from workonflow_call.api.call_stream import call_stream_start, call_stream_stop
-from workonflow_call.api.call_user import call_user_exclude, call_user_invite
 from workonflow_call.models import (
     CallAudioPlayRequest,
     CallStartRequest,
@@ -35,6 +33,8 @@ from workonflow_call.models import (
     UserListRequest,
 )
 
+from contract import demo
+from contract.spec import Operation, load
 from reference_server import create_app
 from reference_server.testing import serve_in_thread
 
@@ -46,11 +46,15 @@ def pointer(*parts: str) -> str:
     return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-TEAM = "333ccc134c0319001573485e"
-OTHER_TEAM = "444ddd134c0319001573485f"
-TOKENS = {"dev-token": TEAM, "other-token": OTHER_TEAM}
+SPEC = load()
+#: Every operation of the spec, by `{method}`.
+OPERATIONS = list(SPEC.operations)
+TEAM = demo.TEAM
+OTHER_TEAM = demo.OTHER_TEAM
+TOKEN = demo.TOKEN
+TOKENS = {TOKEN: TEAM, "other-token": OTHER_TEAM}
 _THREAD_NUMBERS = itertools.count(1)
-USERS = [f"5b4458eb1b2b33001bf213{n:02x}" for n in range(16)]
+USERS = [demo.user(n) for n in range(16)]
 
 
 def _users_body(body: dict[str, Any]) -> SingleUserRequest | UserListRequest:
@@ -59,31 +63,42 @@ def _users_body(body: dict[str, Any]) -> SingleUserRequest | UserListRequest:
     return UserListRequest.from_dict(body)
 
 
-#: method -> (generated endpoint module, how its body is built from a dict)
-ENDPOINTS: dict[str, tuple[Any, Callable[[dict[str, Any]], Any]]] = {
-    "call/start": (call_start, CallStartRequest.from_dict),
-    "call/end": (call_end, ThreadRequest.from_dict),
-    "call.user/invite": (call_user_invite, _users_body),
-    "call.user/exclude": (call_user_exclude, _users_body),
-    "call/pause": (call_pause, _users_body),
-    "call/unpause": (call_unpause, _users_body),
-    "call.audio/play": (call_audio_play, CallAudioPlayRequest.from_dict),
-    "call.audio/stop": (call_audio_stop, ThreadRequest.from_dict),
-    "call.recording/start": (call_recording_start, ThreadRequest.from_dict),
-    "call.recording/stop": (call_recording_stop, ThreadRequest.from_dict),
-    "call.stream/start": (call_stream_start, ThreadRequest.from_dict),
-    "call.stream/stop": (call_stream_stop, ThreadRequest.from_dict),
+#: By request schema: how the generated client's body is built from a dict, and what a valid
+#: body holds besides `threadId`.
+BODIES: dict[str, tuple[Callable[[dict[str, Any]], Any], dict[str, Any]]] = {
+    "CallStartRequest": (CallStartRequest.from_dict, {}),
+    "ThreadRequest": (ThreadRequest.from_dict, {}),
+    "UsersRequest": (_users_body, {"userIds": USERS[:2]}),
+    "CallAudioPlayRequest": (
+        CallAudioPlayRequest.from_dict,
+        {"fileUrl": "https://example.com/hold.mp3"},
+    ),
 }
-NEEDS_ACTIVE_CALL = [method for method in ENDPOINTS if method != "call/start"]
+#: Every operation but `call/start` needs an active call (docs/contract.md).
+NEEDS_ACTIVE_CALL = [method for method in OPERATIONS if method != "call/start"]
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def endpoint(operation: Operation) -> Any:
+    """The generated client's module of the operation: `api.<tag>.<operationId>`, snake_case."""
+    tag = operation.tag.replace(".", "_")
+    return importlib.import_module(
+        f"workonflow_call.api.{tag}.{_snake_case(operation.operation_id)}"
+    )
+
+
+def _request_schema(method: str) -> str:
+    schema = SPEC.operations[method].request_schema
+    assert schema is not None, method
+    return schema
 
 
 def valid_body(method: str, thread: str) -> dict[str, Any]:
     """A body the operation accepts (given the right state)."""
-    if method in ("call.user/invite", "call.user/exclude", "call/pause", "call/unpause"):
-        return {"threadId": thread, "userIds": USERS[:2]}
-    if method == "call.audio/play":
-        return {"threadId": thread, "fileUrl": "https://example.com/hold.mp3"}
-    return {"threadId": thread}
+    return {"threadId": thread, **BODIES[_request_schema(method)][1]}
 
 
 class Clock:
@@ -103,11 +118,11 @@ class Api:
         self.base_url = base_url
         self.schemas = schemas
         self.clock = clock
-        self.client = AuthenticatedClient(base_url=base_url, token="dev-token")
+        self.client = AuthenticatedClient(base_url=base_url, token=TOKEN)
 
     @staticmethod
     def new_thread() -> str:
-        return f"5b0525134c03190015{next(_THREAD_NUMBERS):06x}"
+        return demo.thread(next(_THREAD_NUMBERS))
 
     def call(
         self,
@@ -118,7 +133,8 @@ class Api:
         client: Client | AuthenticatedClient | None = None,
     ) -> dict[str, Any]:
         """Call the operation through the generated client; answer the checked JSON."""
-        module, build = ENDPOINTS[method]
+        build = BODIES[_request_schema(method)][0]
+        module = endpoint(SPEC.operations[method])
         response = module.sync_detailed(team, client=client or self.client, body=build(body))
         return self.check(method, response.status_code, response.headers, response.content)
 
@@ -128,21 +144,23 @@ class Api:
         content: bytes | None = None,
         *,
         team: str = TEAM,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str | None] | None = None,
         http_method: str = "POST",
-        token: str | None = "dev-token",
+        token: str | None = TOKEN,
     ) -> httpx.Response:
-        """Send exactly these bytes, which the generated client would refuse to build."""
-        sent = {"Content-Type": "application/json"}
+        """Send exactly these bytes, which the generated client would refuse to build.
+
+        A header given as None is not sent.
+        """
+        sent: dict[str, str | None] = {"Content-Type": "application/json"}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         sent.update(headers or {})
-        sent = {k: v for k, v in sent.items() if v is not None}
         return httpx.request(
             http_method,
             f"{self.base_url}/{team}/{method}",
             content=content,
-            headers=sent,
+            headers={k: v for k, v in sent.items() if v is not None},
             timeout=10,
         )
 
@@ -153,9 +171,12 @@ class Api:
     def check(self, method: str, status: int, headers: Any, content: bytes) -> dict[str, Any]:
         """The answer is the envelope of the contract, valid against the spec for its status."""
         assert headers["content-type"] == "application/json"
-        answer = json.loads(content)
+        answer: dict[str, Any] = json.loads(content)
         assert answer["code"] == int(status)
-        operation = self.schemas.spec["paths"][f"/{{teamId}}/{method}"]["post"]
+        spec_operation = SPEC.operations[method]
+        assert int(status) in spec_operation.statuses, f"{status} is not documented"
+        path, verb = spec_operation.path, spec_operation.http_method.lower()
+        operation = self.schemas.spec["paths"][path][verb]
         assert str(int(status)) in operation["responses"], f"{status} is not documented"
         response = self.schemas.resolve(operation["responses"][str(int(status))])
         name = operation["responses"][str(int(status))].get("$ref", "").rsplit("/", 1)[-1]
@@ -164,8 +185,8 @@ class Api:
             if name
             else pointer(
                 "paths",
-                f"/{{teamId}}/{method}",
-                "post",
+                path,
+                verb,
                 "responses",
                 str(int(status)),
                 "content",
@@ -347,7 +368,7 @@ def test_operations_on_a_thread_without_a_call_answer_409(api: Api, method: str)
 
 # -- 400: bad bodies ------------------------------------------------------------------------
 
-THREAD = "5b0525134c0319001573485e"
+THREAD = demo.THREADS[0]
 ID_MESSAGE = "must be 24 lowercase hexadecimal characters"
 
 BAD_BODIES = [
@@ -445,14 +466,14 @@ def test_invalid_bodies_answer_400_naming_the_field(
     ("content", "message"),
     [
         (b"", "Expecting value"),
-        (b'{"threadId": "5b0525134c0319001573485e"', "Expecting ',' delimiter"),
+        (b'{"threadId": "' + THREAD.encode() + b'"', "Expecting ',' delimiter"),
         (b"{'threadId': 1}", "Expecting property name enclosed in double quotes"),
         (b'{"threadId": NaN}', "NaN is not valid JSON"),
         (b"\xff\xfe{}", None),
         (b"[]", "must be a JSON object"),
         (b'{"threadId": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", None),  # too deep
         (b"null", "must be a JSON object"),
-        (b'"5b0525134c0319001573485e"', "must be a JSON object"),
+        (b'"' + THREAD.encode() + b'"', "must be a JSON object"),
     ],
 )
 def test_malformed_json_answers_400(api: Api, content: bytes, message: str | None) -> None:
@@ -478,16 +499,17 @@ def test_an_invalid_body_changes_nothing(api: Api) -> None:
 
 def test_a_body_over_64_kib_answers_413(api: Api) -> None:
     thread = api.start()
-    many = [f"{n:024x}" for n in range(3000)]  # ~80 KiB; the client checks nothing
+    # An id takes 28 bytes in the list (~75 KiB in all); the client checks nothing.
+    many = [f"{n:024x}" for n in range(SPEC.max_body_bytes // 24)]
     answer = api.call("call.user/invite", {"threadId": thread, "userIds": many})
     assert answer["code"] == 413
-    assert "65536" in answer["message"]
+    assert str(SPEC.max_body_bytes) in answer["message"]
 
 
 def test_a_streamed_body_over_64_kib_answers_413(api: Api) -> None:
     def chunks() -> Iterator[bytes]:  # no Content-Length: the server counts as it reads
-        yield b'{"threadId": "5b0525134c0319001573485e", "pad": "'
-        for _ in range(70):
+        yield b'{"threadId": "' + THREAD.encode() + b'", "pad": "'
+        for _ in range(SPEC.max_body_bytes // 1024 + 6):
             yield b"x" * 1024
         yield b'"}'
 
@@ -495,7 +517,7 @@ def test_a_streamed_body_over_64_kib_answers_413(api: Api) -> None:
         f"{api.base_url}/{TEAM}/call/start",
         content=chunks(),
         timeout=10,
-        headers={"Authorization": "Bearer dev-token", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
     )
     assert (
         api.check("call/start", response.status_code, response.headers, response.content)["code"]
@@ -505,8 +527,8 @@ def test_a_streamed_body_over_64_kib_answers_413(api: Api) -> None:
 
 def test_a_body_of_exactly_64_kib_is_read(api: Api) -> None:
     body = json.dumps({"threadId": THREAD, "pad": ""}).encode()
-    body = body[:-2] + b" " * (65536 - len(body)) + body[-2:]
-    assert len(body) == 65536
+    body = body[:-2] + b" " * (SPEC.max_body_bytes - len(body)) + body[-2:]
+    assert len(body) == SPEC.max_body_bytes
     answer = api.check("call/start", *_status_headers_content(api.raw("call/start", body)))
     assert answer["code"] == 400 and answer["errors"][0]["field"] == "pad"
 
@@ -528,7 +550,7 @@ def _status_headers_content(response: httpx.Response) -> tuple[int, Any, bytes]:
 def test_a_body_that_is_not_json_answers_415(api: Api, content_type: str | None) -> None:
     response = api.raw(
         "call/start",
-        b'{"threadId": "5b0525134c0319001573485e"}',
+        json.dumps({"threadId": THREAD}).encode(),
         headers={"Content-Type": content_type},
     )
     assert api.check("call/start", *_status_headers_content(response))["code"] == 415
@@ -547,17 +569,29 @@ def test_json_with_a_charset_parameter_is_json(api: Api) -> None:
 # -- 404, 405 ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", list(ENDPOINTS))
-@pytest.mark.parametrize("http_method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
+
+
+@pytest.mark.parametrize(
+    ("method", "http_method"),
+    [
+        (method, http_method)
+        for method, operation in SPEC.operations.items()
+        for http_method in HTTP_METHODS
+        if http_method != operation.http_method
+    ],
+)
 def test_other_http_methods_answer_405_with_allow(api: Api, method: str, http_method: str) -> None:
+    allowed = SPEC.operations[method].http_method
+    assert allowed == "POST"
     response = api.raw(method, None, http_method=http_method, token=None)
     assert response.status_code == 405
-    assert response.headers["allow"] == "POST"
+    assert response.headers["allow"] == allowed
     assert response.headers["content-type"] == "application/json"
     if http_method != "HEAD":
         assert response.json() == {
             "code": 405,
-            "message": f"Method {http_method} is not allowed: use POST",
+            "message": f"Method {http_method} is not allowed: use {allowed}",
         }
 
 
@@ -585,7 +619,7 @@ def test_unknown_paths_answer_404(api: Api, path: str, http_method: str) -> None
         api.base_url + path,
         timeout=10,
         content=b"{}",
-        headers={"Authorization": "Bearer dev-token", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
     )
     assert response.status_code == 404
     answer = response.json()
@@ -605,14 +639,14 @@ def test_unknown_recordings_answer_404_and_only_get_reads_them(api: Api) -> None
 # -- security: 401, 403, and the order of the checks -------------------------------------------
 
 
-@pytest.mark.parametrize("method", list(ENDPOINTS))
+@pytest.mark.parametrize("method", OPERATIONS)
 def test_security_of_every_operation(api: Api, method: str) -> None:
     thread = api.start()
     body = valid_body(method, thread)
     anonymous = Client(base_url=api.base_url)
     unknown = AuthenticatedClient(base_url=api.base_url, token="not-a-token")
     other_team = AuthenticatedClient(base_url=api.base_url, token="other-token")
-    basic = AuthenticatedClient(base_url=api.base_url, token="dev-token", prefix="Basic")
+    basic = AuthenticatedClient(base_url=api.base_url, token=TOKEN, prefix="Basic")
     for client in (anonymous, unknown, basic):
         answer = api.call(method, body, client=client)
         assert answer == {"code": 401, "message": "Missing or unknown bearer token"}
@@ -630,11 +664,11 @@ def test_security_of_every_operation(api: Api, method: str) -> None:
     [
         "",
         "Bearer",
-        "dev-token",
-        "Token dev-token",
-        "Bearer dev-token x",
-        "Bearer DEV-TOKEN",
-        "Bearer dev-tokenx",
+        TOKEN,
+        f"Token {TOKEN}",
+        f"Bearer {TOKEN} x",
+        f"Bearer {TOKEN.upper()}",
+        f"Bearer {TOKEN}x",
     ],
 )
 def test_malformed_authorization_answers_401(api: Api, authorization: str) -> None:
@@ -647,7 +681,7 @@ def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
         "call/start",
         json.dumps({"threadId": api.new_thread()}).encode(),
         token=None,
-        headers={"Authorization": "bEaReR   dev-token"},
+        headers={"Authorization": f"bEaReR   {TOKEN}"},
     )
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
@@ -655,12 +689,12 @@ def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
 @pytest.mark.parametrize(
     "team",
     [
-        "333CCC134C0319001573485E",
-        "333ccc",
-        "333ccc134c0319001573485e0",
+        TEAM.upper(),
+        TEAM[:6],
+        TEAM + "0",
         "not-an-id",
         "%20",
-        "333ccc134c0319001573485g",
+        TEAM[:-1] + "g",
     ],
 )
 def test_an_invalid_team_id_answers_401_without_token_then_400(api: Api, team: str) -> None:
@@ -740,7 +774,7 @@ def test_a_bot_session_through_call_api(server: str) -> None:
 
     thread = Api.new_thread()
     a, b = USERS[:2]
-    with CallApi(server, token="dev-token", team_id=TEAM) as api:
+    with CallApi(server, token=TOKEN, team_id=TEAM) as api:
         assert api.call.start(thread_id=thread).data.direction == "outgoing"
         assert api.call_user.invite(thread_id=thread, user_ids=[a, b]).data.invited_users_count == 2
         assert api.call.pause(thread_id=thread, user_id=a).data.paused_users_count == 1

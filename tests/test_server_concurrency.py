@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +14,29 @@ import pytest
 
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
+from contract import demo
+from contract.spec import load
 from reference_server import create_app
 from reference_server.testing import ServerProcess, serve_in_thread
 
-TEAM = "333ccc134c0319001573485e"
-AUTH = {"Authorization": "Bearer dev-token"}
-USERS = [f"5b4458eb1b2b33001b{n:06x}" for n in range(64)]
+TEAM = demo.TEAM
+AUTH = {"Authorization": f"Bearer {demo.TOKEN}"}
+USERS = [demo.user(n) for n in range(64)]
 _THREADS = itertools.count(1)
+#: The operations that change the users of a call, in an order where each counts every user
+#: once: invite them all, pause, unpause, then exclude them all.
+USER_OPERATIONS = ("call.user/invite", "call/pause", "call/unpause", "call.user/exclude")
 
 
 def new_thread() -> str:
-    return f"7d0525134c03190015{next(_THREADS):06x}"
+    return demo.thread(next(_THREADS))
+
+
+def test_the_scenario_covers_every_operation_on_users() -> None:
+    """Every operation of the spec whose body names users is in the concurrent scenario."""
+    spec = load()
+    takes_users = {op.method for op in spec if op.request_schema == "UsersRequest"}
+    assert set(USER_OPERATIONS) == takes_users
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +53,7 @@ def test_concurrent_requests_in_process(tmp_path: Path) -> None:
     app = create_app(tmp_path / "calls.sqlite3")
     try:
         with serve_in_thread(app) as url:
-
-            async def scenario() -> None:
-                clients = _clients(url)
-                try:
-                    await _one_thread_scenario(clients, seed=3)
-                finally:
-                    for client in clients:
-                        await client.aclose()
-
-            asyncio.run(scenario())
+            asyncio.run(_with_clients([url], _one_thread_scenario, seed=3))
     finally:
         app.close()
 
@@ -65,6 +68,22 @@ def _clients(*base_urls: str, connections: int = 32) -> list[httpx.AsyncClient]:
         httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30, limits=limits)
         for url in base_urls
     ]
+
+
+async def _with_clients(
+    base_urls: list[str],
+    scenario: Callable[[list[httpx.AsyncClient], int], Awaitable[None]],
+    *,
+    seed: int,
+    connections: int = 32,
+) -> None:
+    """Run the scenario with a client per base URL; close the clients whatever happens."""
+    clients = _clients(*base_urls, connections=connections)
+    try:
+        await scenario(clients, seed)
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 async def _counts_of(
@@ -100,7 +119,7 @@ async def _one_thread_scenario(clients: list[httpx.AsyncClient], seed: int) -> N
     thread = new_thread()
     assert (await _post(clients[0], "call/start", {"threadId": thread})).status_code == 200
     # Each user is named twice, concurrently: counted exactly once by each operation.
-    for method in ("call.user/invite", "call/pause", "call/unpause", "call.user/exclude"):
+    for method in USER_OPERATIONS:
         counts = await _counts_of(clients, method, thread, _overlapping_batches(seed))
         assert sum(counts) == len(USERS), method
     end = await _post(clients[0], "call/end", {"threadId": thread})
@@ -108,15 +127,7 @@ async def _one_thread_scenario(clients: list[httpx.AsyncClient], seed: int) -> N
 
 
 def test_concurrent_updates_of_one_thread(base_url: str) -> None:
-    async def scenario() -> None:
-        clients = _clients(base_url)
-        try:
-            await _one_thread_scenario(clients, seed=1)
-        finally:
-            for client in clients:
-                await client.aclose()
-
-    asyncio.run(scenario())
+    asyncio.run(_with_clients([base_url], _one_thread_scenario, seed=1))
 
 
 def test_concurrent_starts_and_ends_of_one_thread(base_url: str) -> None:
@@ -174,17 +185,13 @@ def test_two_processes_on_one_database_never_lose_an_update(tmp_path: Path) -> N
         ServerProcess(["--database", database, "--quiet"]) as second,
     ):
 
-        async def scenario() -> None:
-            clients = _clients(first.base_url, second.base_url, connections=16)
-            try:
-                await _one_thread_scenario(clients, seed=2)
-                thread = new_thread()
-                starts = await asyncio.gather(
-                    *(_post(clients[n % 2], "call/start", {"threadId": thread}) for n in range(20))
-                )
-                assert sorted(r.status_code for r in starts) == [200] + [409] * 19
-            finally:
-                for client in clients:
-                    await client.aclose()
+        async def scenario(clients: list[httpx.AsyncClient], seed: int) -> None:
+            await _one_thread_scenario(clients, seed)
+            thread = new_thread()
+            starts = await asyncio.gather(
+                *(_post(clients[n % 2], "call/start", {"threadId": thread}) for n in range(20))
+            )
+            assert sorted(r.status_code for r in starts) == [200] + [409] * 19
 
-        asyncio.run(scenario())
+        urls = [first.base_url, second.base_url]
+        asyncio.run(_with_clients(urls, scenario, seed=2, connections=16))

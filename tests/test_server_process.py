@@ -8,21 +8,29 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
+from contract import demo
 from reference_server.testing import ServerProcess
 
-TEAM = "333ccc134c0319001573485e"
-USERS = [f"5b4458eb1b2b33001bf213{n:02x}" for n in range(8)]
-AUTH = {"Authorization": "Bearer dev-token"}
+TEAM = demo.TEAM
+TOKEN = demo.TOKEN
+USERS = [demo.user(n) for n in range(8)]
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def post(
-    server: ServerProcess, method: str, body: dict, *, team: str = TEAM, token: str = "dev-token"
+    server: ServerProcess,
+    method: str,
+    body: dict[str, Any],
+    *,
+    team: str = TEAM,
+    token: str = TOKEN,
 ) -> httpx.Response:
     return httpx.post(
         f"{server.base_url}/{team}/{method}",
@@ -34,9 +42,9 @@ def post(
 
 def test_a_killed_server_keeps_every_answered_call(tmp_path: Path) -> None:
     database = tmp_path / "calls.sqlite3"
-    thread = "5b0525134c0319001573485e"
+    thread = demo.THREADS[0]
     # Many threads, each answered once: every one of them must outlive the SIGKILL.
-    threads = [f"6c0525134c03190015{n:06x}" for n in range(200)]
+    threads = [demo.thread(n) for n in range(200)]
     with ServerProcess(["--database", str(database), "--quiet"]) as server:
         assert (
             post(server, "call/start", {"threadId": thread, "direction": "incoming"}).status_code
@@ -98,17 +106,17 @@ def test_the_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: int) -> None:
 
 
 def test_tokens_come_from_the_environment_and_the_options(tmp_path: Path) -> None:
-    other = "444ddd134c0319001573485f"
+    other = demo.OTHER_TEAM
     env = {**os.environ, "WORKONFLOW_TOKENS": f"alpha={TEAM}, beta={other}"}
     with ServerProcess(["--memory", "--token", f"gamma={other}"], env=env) as server:
         output = server.output()
         assert f"token alpha -> team {TEAM}" in output
         assert f"token beta -> team {other}" in output
         assert f"token gamma -> team {other}" in output
-        assert "dev-token" not in output
+        assert TOKEN not in output
         assert "in memory" in output
         body = {"threadId": USERS[1]}
-        assert post(server, "call/start", body, token="dev-token").status_code == 401
+        assert post(server, "call/start", body, token=TOKEN).status_code == 401
         assert post(server, "call/start", body, token="alpha").status_code == 200
         assert post(server, "call/start", body, token="beta").status_code == 403
         assert post(server, "call/start", body, team=other, token="gamma").status_code == 200
@@ -117,7 +125,7 @@ def test_tokens_come_from_the_environment_and_the_options(tmp_path: Path) -> Non
 def test_the_default_token_is_printed_at_start() -> None:
     env = {k: v for k, v in os.environ.items() if k != "WORKONFLOW_TOKENS"}
     with ServerProcess(["--memory"], env=env) as server:
-        assert f"token dev-token -> team {TEAM}" in server.output()
+        assert f"token {TOKEN} -> team {TEAM}" in server.output()
         assert post(server, "call/start", {"threadId": USERS[2]}).status_code == 200
 
 
@@ -125,9 +133,9 @@ def test_the_default_token_is_printed_at_start() -> None:
     ("args", "env", "message"),
     [
         (["--token", "nothing"], "", "is not TOKEN=TEAM"),
-        (["--token", "tok=333CCC134C0319001573485E"], "", "invalid team id"),
+        (["--token", f"tok={TEAM.upper()}"], "", "invalid team id"),
         ([], "tok=team", "invalid team id"),
-        ([], "a b=333ccc134c0319001573485e", "invalid token"),
+        ([], f"a b={TEAM}", "invalid token"),
         (["--memory", "--database", "x.sqlite3"], "", "not allowed with argument"),
         (["--database", "/nonexistent-dir/x.sqlite3"], "", "cannot open the database"),
         (["--port", "99999"], "", "cannot listen"),
