@@ -90,13 +90,27 @@ def upstream_records() -> list[tuple[str, str, str]]:
     return records
 
 
+#: Templates of this project's own, shared by the overrides (macros): no upstream to pin.
+OWN_TEMPLATES = ["client/templates/call_api_macros.py.jinja"]
+
+
 def test_every_override_template_is_recorded() -> None:
     templates = sorted(
         path.relative_to(OVERRIDES).as_posix()
         for path in OVERRIDES.glob("*/templates/**/*")
         if path.is_file()
     )
-    assert templates == sorted(override for _, override, _ in upstream_records())
+    recorded = [override for _, override, _ in upstream_records()]
+    assert templates == sorted(recorded + OWN_TEMPLATES)
+
+
+@pytest.mark.parametrize("own", OWN_TEMPLATES)
+def test_own_templates_say_so_and_shadow_no_upstream_template(own: str) -> None:
+    assert (OVERRIDES / own).read_text().startswith("{#- Not an override"), own
+    spec = importlib.util.find_spec("openapi_python_client")
+    assert spec is not None and spec.origin is not None
+    upstream = Path(spec.origin).parent / "templates" / Path(own).name
+    assert not upstream.exists(), f"{own} now shadows an upstream template"
 
 
 @pytest.mark.parametrize(
