@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from contract.spec import ROOT
 from toolchain import generate
 
 
@@ -50,7 +50,7 @@ def main() -> int:
     args = parser.parse_args()
     nox = shutil.which("nox")
     if nox is None:
-        raise SystemExit("nox is not on PATH: pip install 'nox[uv]==2026.10.20'")
+        raise SystemExit("nox is not on PATH: pip install -c constraints.txt 'nox[uv]'")
     info = generate.read_spec(generate.SPEC)
     config = generate.Config()
 

@@ -1,7 +1,12 @@
-"""The breaking-change gate on spec pairs with known answers (tests/specs/) and in git."""
+"""The breaking-change gate on spec pairs with known answers (tests/specs/) and in git.
+
+The gate's policy is tested with a stand-in differ too, so that it holds for any differ that
+replaces Optic.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from contract.spec import ROOT
 from toolchain import breaking
+from toolchain.changes import Change, Reason
 
-ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "tests" / "specs"
 BASE = SPECS / "base.yaml"
 
-pytestmark = pytest.mark.skipif(
+needs_optic = pytest.mark.skipif(
     shutil.which("node") is None or not (ROOT / "npm" / "node_modules" / "@useoptic").is_dir(),
     reason="needs Node.js and the npm tools (npm ci --prefix npm)",
 )
@@ -51,10 +57,13 @@ KNOWN = {
 }
 
 
-def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def gate_cli(*args: str, ci: bool = False) -> subprocess.CompletedProcess[str]:
+    """The gate's command line, outside CI unless `ci` (the suite itself may run in CI)."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | ({"CI": "true"} if ci else {})
     return subprocess.run(
         [sys.executable, "-m", "toolchain.breaking", *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -62,6 +71,36 @@ def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+class StandIn:
+    """A differ that reports the changes it is given: the policy without Optic."""
+
+    name = "stand-in"
+
+    def __init__(self, *changes: Change) -> None:
+        self.given = list(changes)
+
+    def changes(self, base: Path, head: Path) -> list[Change]:
+        return self.given
+
+
+def test_the_policy_holds_for_any_differ(tmp_path: Path) -> None:
+    removed = Change("POST /{teamId}/call/end", "response 200", "field data.x", "removed")
+    removed.reasons.append(Reason("response property removed", "data.x was removed"))
+    added = Change("POST /{teamId}/call/end", "response 200", "field data.y", "added")
+    major = tmp_path / "major.yaml"
+    major.write_text(BASE.read_text().replace("version: 1.0.0", "version: 2.0.0", 1))
+    assert breaking.load_spec(major)["info"]["version"] == "2.0.0"
+
+    report = breaking.compare(BASE, BASE, StandIn(added))
+    assert breaking.gate(report)[0]
+    report = breaking.compare(BASE, BASE, StandIn(added, removed))
+    ok, lines = breaking.gate(report)
+    assert not ok and "info.version must go from 1.0.0 to 2.0.0" in lines[-1]
+    assert "BREAKING    POST /{teamId}/call/end: response 200 field data.x removed" in lines[1]
+    assert breaking.gate(breaking.compare(BASE, major, StandIn(removed)))[0]
+
+
+@needs_optic
 @pytest.mark.parametrize("pair", sorted(KNOWN))
 def test_known_pair(pair: str) -> None:
     is_breaking, passes, operation, words = KNOWN[pair]
@@ -75,6 +114,7 @@ def test_known_pair(pair: str) -> None:
     assert ok is passes, "\n".join(lines)
 
 
+@needs_optic
 def test_the_cli_prints_every_change_and_fails_without_a_major_bump() -> None:
     done = gate_cli("--base-spec", str(BASE), "--spec", str(SPECS / "removed-response-field.yaml"))
     assert done.returncode == 1, done.stdout + done.stderr
@@ -85,12 +125,14 @@ def test_the_cli_prints_every_change_and_fails_without_a_major_bump() -> None:
     assert "info.version must go from 1.0.0 to 2.0.0" in done.stdout
 
 
+@needs_optic
 def test_identical_specs_pass() -> None:
     report = breaking.compare(BASE, BASE)
     assert report.changes == []
     assert breaking.gate(report)[0]
 
 
+@needs_optic
 def test_changelog_must_describe_the_new_version(tmp_path: Path) -> None:
     report = breaking.compare(BASE, SPECS / "removed-response-field-major.yaml")
     log = tmp_path / "CHANGELOG.md"
@@ -122,8 +164,8 @@ def _git(repo: Path, *args: str) -> None:
     )
 
 
-def test_git_bases(tmp_path: Path) -> None:
-    """One commit: nothing to compare; then HEAD~1; then the last release tag wins."""
+def one_commit_repo(tmp_path: Path) -> Path:
+    """A repository whose one commit holds the base spec; returns the spec's path."""
     repo = tmp_path / "repo"
     repo.mkdir()
     spec = repo / "openapi.yaml"
@@ -131,6 +173,24 @@ def test_git_bases(tmp_path: Path) -> None:
     shutil.copy(BASE, spec)
     _git(repo, "add", "openapi.yaml")
     _git(repo, "commit", "-qm", "1.0.0")
+    return spec
+
+
+def test_without_a_base_only_ci_fails(tmp_path: Path) -> None:
+    """A shallow clone without tags has no base either: in CI the gate must not pass blind."""
+    spec = one_commit_repo(tmp_path)
+    done = gate_cli("--spec", str(spec))
+    assert done.returncode == 0 and "Nothing to compare" in done.stdout, done.stdout + done.stderr
+    done = gate_cli("--spec", str(spec), ci=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL: no release tag and no parent commit" in done.stderr
+
+
+@needs_optic
+def test_git_bases(tmp_path: Path) -> None:
+    """One commit: nothing to compare; then HEAD~1; then the last release tag wins."""
+    spec = one_commit_repo(tmp_path)
+    repo = spec.parent
     done = gate_cli("--spec", str(spec))
     assert done.returncode == 0 and "Nothing to compare" in done.stdout, done.stdout + done.stderr
 

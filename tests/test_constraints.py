@@ -45,3 +45,19 @@ def test_the_generated_projects_dependencies_and_build_backends_are_locked() -> 
         ]:
             name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)  # type: ignore[union-attr]
             assert normalise(name) in pins, f"{package}: {requirement} is not locked"
+
+
+def test_nox_is_pinned_once() -> None:
+    """The `nox` group pins nox; noxfile.py's needs_version (a literal nox reads before it runs
+    the file) names the same version, and every install command takes it from the lock."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [requirement] = pyproject["dependency-groups"]["nox"]
+    version = requirement.partition("==")[2]
+    noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    assert f'\nnox.needs_version = ">={version}"\n' in noxfile
+    for path in ("README.md", ".ci/run", "noxfile.py", "bench/regenerate.py"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert "nox[uv]==" not in text, (
+            f"{path} pins nox itself: install it with -c constraints.txt"
+        )
+    assert "-c constraints.txt 'nox[uv]'" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import typing
 
+import pydantic
 import pytest
+
+from contract import demo
 
 m = pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
-import pydantic
-
-THREAD = "5b0525134c0319001573485e"
-USER = "5b4458eb1b2b33001bf213bf"
-OTHER = "5b4458eb1b2b33001bf213bc"
+THREAD = demo.THREADS[0]
+USER, OTHER = demo.USERS[:2]
 
 
 def test_class_and_field_names_are_the_spec_s() -> None:

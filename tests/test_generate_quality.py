@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from contract import demo
+from contract.spec import load
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"
 PACKAGES = {"client": "workonflow_call", "models": "workonflow_call_models"}
@@ -39,7 +42,7 @@ def test_mypy_strict(tmp_path: Path) -> None:
 @pytest.mark.parametrize("config", ["own", "overrides/ruff.toml"])
 def test_ruff_check_and_format(config: str) -> None:
     pytest.importorskip("ruff", reason="ruff is in the generate dependency group")
-    options = [] if config == "own" else ["--config", ROOT / config]
+    options = [] if config == "own" else ["--config", str(ROOT / config)]
     run(sys.executable, "-m", "ruff", "check", "--no-cache", *options, "generated")
     run(sys.executable, "-m", "ruff", "format", "--check", "--no-cache", *options, "generated")
 
@@ -70,6 +73,6 @@ def test_both_packages_install_into_a_fresh_venv_and_import(tmp_path: Path) -> N
         "-c",
         "import workonflow_call, workonflow_call_models as m;"
         "from workonflow_call import CallApi, AsyncCallApi, CallApiError;"
-        "print(workonflow_call.__version__, m.CallStartRequest(threadId='5b0525134c0319001573485e'))",
+        f"print(workonflow_call.__version__, m.CallStartRequest(threadId='{demo.THREADS[0]}'))",
     )
-    assert "1.0.0 threadId='5b0525134c0319001573485e'" in output
+    assert f"{load().version} threadId='{demo.THREADS[0]}'" in output

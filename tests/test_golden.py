@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
 
-from testkit.spec import ROOT, SPEC_PATH, require_generators
+from contract.spec import ROOT, SPEC_PATH, load
+from testkit.spec import require_generators
 from toolchain import generate
 from toolchain.generate import Config
 
@@ -23,20 +25,13 @@ require_generators()
 
 OVERRIDES = ROOT / "overrides"
 
-ENDPOINT_MODULES = [
-    "call/call_end.py",
-    "call/call_pause.py",
-    "call/call_start.py",
-    "call/call_unpause.py",
-    "call_audio/call_audio_play.py",
-    "call_audio/call_audio_stop.py",
-    "call_recording/call_recording_start.py",
-    "call_recording/call_recording_stop.py",
-    "call_stream/call_stream_start.py",
-    "call_stream/call_stream_stop.py",
-    "call_user/call_user_exclude.py",
-    "call_user/call_user_invite.py",
-]
+
+def snake(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower())
+
+
+# openapi-python-client's layout: a folder per first tag, a module per operationId.
+ENDPOINT_MODULES = [f"{snake(op.tag)}/{snake(op.operation_id)}.py" for op in load()]
 
 # Each file, and the override that makes it differ.
 OVERRIDDEN = {
@@ -95,13 +90,27 @@ def upstream_records() -> list[tuple[str, str, str]]:
     return records
 
 
+#: Templates of this project's own, shared by the overrides (macros): no upstream to pin.
+OWN_TEMPLATES = ["client/templates/call_api_macros.py.jinja"]
+
+
 def test_every_override_template_is_recorded() -> None:
     templates = sorted(
         path.relative_to(OVERRIDES).as_posix()
         for path in OVERRIDES.glob("*/templates/**/*")
         if path.is_file()
     )
-    assert templates == sorted(override for _, override, _ in upstream_records())
+    recorded = [override for _, override, _ in upstream_records()]
+    assert templates == sorted(recorded + OWN_TEMPLATES)
+
+
+@pytest.mark.parametrize("own", OWN_TEMPLATES)
+def test_own_templates_say_so_and_shadow_no_upstream_template(own: str) -> None:
+    assert (OVERRIDES / own).read_text().startswith("{#- Not an override"), own
+    spec = importlib.util.find_spec("openapi_python_client")
+    assert spec is not None and spec.origin is not None
+    upstream = Path(spec.origin).parent / "templates" / Path(own).name
+    assert not upstream.exists(), f"{own} now shadows an upstream template"
 
 
 @pytest.mark.parametrize(

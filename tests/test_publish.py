@@ -20,25 +20,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contract import demo
+from contract.spec import ROOT, load
 from toolchain.publish import remote_assets
 
-ROOT = Path(__file__).resolve().parent.parent
 NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
 REPORTS = ROOT / "reports"
-OPERATIONS = [
-    "call/start",
-    "call/end",
-    "call.user/invite",
-    "call.user/exclude",
-    "call/pause",
-    "call/unpause",
-    "call.audio/play",
-    "call.audio/stop",
-    "call.recording/start",
-    "call.recording/stop",
-    "call.stream/start",
-    "call.stream/stop",
-]
+#: Every `{method}` of the spec.
+OPERATIONS = list(load().operations)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -202,14 +191,14 @@ type Start = components["schemas"]["CallStartRequest"];
 type EndAnswer = operations["callEnd"]["responses"][200]["content"]["application/json"];
 
 export async function demo(): Promise<number> {
-  const body: Start = { threadId: "5b0525134c0319001573485e", direction: "incoming" };
+  const body: Start = { threadId: "{thread}", direction: "incoming" };
   const api = new CallApi(new Configuration({
     basePath: "http://127.0.0.1:8080",
-    accessToken: async () => "dev-token",
+    accessToken: async () => "{token}",
   }));
-  await api.callStart({ teamId: "333ccc134c0319001573485e", callStartRequest: body });
+  await api.callStart({ teamId: "{team}", callStartRequest: body });
   const ended: CallEndResponse = await api.callEnd({
-    teamId: "333ccc134c0319001573485e", threadRequest: { threadId: body.threadId },
+    teamId: "{team}", threadRequest: { threadId: body.threadId },
   });
   const typed: EndAnswer["data"]["callDuration"] = ended.data.callDuration;
   return typed;
@@ -219,7 +208,8 @@ export async function demo(): Promise<number> {
 WRONG = """
 import type { components } from "{types}/schema";
 import type { ThreadRequest } from "{client}/src";
-export const a: components["schemas"]["CallStartRequest"] = { threadId: "x", direction: "sideways" };
+type Start = components["schemas"]["CallStartRequest"];
+export const a: Start = { threadId: "x", direction: "sideways" };
 export const b: ThreadRequest = {};
 """
 
@@ -228,9 +218,16 @@ def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) 
     def project(name: str, source: str) -> Path:
         folder = tmp_path / name
         folder.mkdir()
-        code = source.replace("{types}", (dist / "types").as_posix()).replace(
-            "{client}", (dist / "clients" / "typescript").as_posix()
-        )
+        values = {
+            "{types}": (dist / "types").as_posix(),
+            "{client}": (dist / "clients" / "typescript").as_posix(),
+            "{thread}": demo.THREADS[0],
+            "{team}": demo.TEAM,
+            "{token}": demo.TOKEN,
+        }
+        code = source
+        for placeholder, value in values.items():
+            code = code.replace(placeholder, value)
         (folder / "usage.ts").write_text(code)
         (folder / "tsconfig.json").write_text(
             json.dumps(
@@ -275,7 +272,7 @@ def test_a_missing_tool_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     from toolchain import publish
 
     real = shutil.which
-    monkeypatch.setattr(publish.shutil, "which", lambda n: None if n == "java" else real(n))
+    monkeypatch.setattr(shutil, "which", lambda n: None if n == "java" else real(n))
     with pytest.raises(publish.PublishError, match=r"needs Java 11 or newer \(java\)"):
         publish.check_tools(publish.NPM_DIR)
     with pytest.raises(publish.PublishError, match="no such spec file"):

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from contract import demo
+from contract.spec import load
 from testkit.spec import SpecSchemas
 
-THREAD = "5b0525134c0319001573485e"
-USER, OTHER = "5b4458eb1b2b33001bf213bf", "5b4458eb1b2b33001bf213bc"
-USER_METHODS = ["call.user/invite", "call.user/exclude", "call/pause", "call/unpause"]
-THREAD_METHODS = [
-    "call/end",
-    "call.audio/stop",
-    "call.recording/start",
-    "call.recording/stop",
-    "call.stream/start",
-    "call.stream/stop",
-]
+THREAD = demo.THREADS[0]
+USER, OTHER = demo.USERS[:2]
+#: The operations whose body names users, and those whose body names only the thread.
+USER_METHODS = [op.method for op in load() if op.request_schema == "UsersRequest"]
+THREAD_METHODS = [op.method for op in load() if op.request_schema == "ThreadRequest"]
 
 VALID = [
     ("call/start", {"threadId": THREAD}),
@@ -80,14 +76,11 @@ def test_invalid_body_is_refused(schemas: SpecSchemas, method: str, body: object
     assert not schemas.request_schema(f"/{{teamId}}/{method}").is_valid(body), why
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["333ccc134c0319001573485e", "000000000000000000000000"],
-)
+@pytest.mark.parametrize("value", [demo.TEAM, "000000000000000000000000"])
 def test_team_id_parameter_takes_object_ids(schemas: SpecSchemas, value: str) -> None:
     assert schemas.validator("/components/parameters/TeamId/schema").is_valid(value)
 
 
-@pytest.mark.parametrize("value", ["", "333ccc", "333CCC134C0319001573485E", "../../etc/passwd"])
+@pytest.mark.parametrize("value", ["", demo.TEAM[:6], demo.TEAM.upper(), "../../etc/passwd"])
 def test_team_id_parameter_refuses_other_strings(schemas: SpecSchemas, value: str) -> None:
     assert not schemas.validator("/components/parameters/TeamId/schema").is_valid(value)

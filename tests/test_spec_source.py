@@ -74,7 +74,7 @@ def test_operation_keeps_the_source_title_tag_and_a_camel_case_id(
 ) -> None:
     op = operation(spec, method)
     assert op["x-source-title"] == source_operation(method).title
-    assert op["tags"] == [method.split("/")[0]]
+    assert op["tags"] == [method.split("/", maxsplit=1)[0]]
     family, verb = method.split("/")
     expected_id = "".join(
         part if i == 0 else part[:1].upper() + part[1:]

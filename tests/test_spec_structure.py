@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
-from testkit.spec import SpecSchemas, load_spec
+from contract.spec import load
+from testkit.spec import SpecSchemas
 
 OPERATIONS = {
-    item["post"]["operationId"]: (path, item["post"]) for path, item in load_spec()["paths"].items()
+    op.operation_id: (op.path, load().document["paths"][op.path][op.http_method.lower()])
+    for op in load()
 }
 NEEDS_ACTIVE_CALL = {
     "callEnd",

@@ -4,78 +4,52 @@
     python -m toolchain.breaking --base v1.0.0        # against openapi.yaml at a git ref
     python -m toolchain.breaking --base-spec OLD.yaml --spec NEW.yaml   # two files
 
-The two documents are compared with Optic (`@useoptic/optic`, run offline from `npm/`) and its
-`breaking-changes` ruleset. Every change is printed on one line: `BREAKING` or `compatible`,
-the operation, where in it (parameter, request body, response) and the field. Direction
-matters: a new required request field, or a removed or retyped response field, breaks clients
-built on the base; a new optional request field or a new response field does not.
+This module is the gate's policy; the comparison itself is a differ's job
+(`toolchain.changes.Differ`; today `toolchain.optic.OpticDiffer`, Optic run offline from
+`npm/`). Every change is printed on one line: `BREAKING` or `compatible`, the operation, where
+in it (parameter, request body, response) and the field. Direction matters: a new required
+request field, or a removed or retyped response field, breaks clients built on the base; a new
+optional request field or a new response field does not.
+
+Without a base (a single commit, or a shallow clone without release tags or HEAD~1) there is
+nothing to compare: outside CI the gate says so and passes; in CI (`CI` set) it fails, since a
+gate that cannot look must not pass silently.
 
 Exit status: 0 when there is no breaking change, or when every breaking change comes with a new
 major `info.version`; 1 when a breaking change comes without one (or, with `--changelog`, when
-the changelog does not describe the new version); 2 for bad arguments or a tool failure.
+the changelog does not describe the new version, or in CI when there is no base); 2 for bad
+arguments or a tool failure.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from toolchain.changes import Change, Differ, DiffError
+from toolchain.optic import NPM_DIR, OpticDiffer
+
+__all__ = ["Change", "GateError", "Report", "compare", "gate", "main"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
-NPM_DIR = ROOT / "npm"
-OPTIC_SCRIPT = Path(__file__).resolve().parent / "optic_diff.cjs"
 # Release tags are `v` followed by the spec version (`v1.0.0`).
 RELEASE_TAG_PATTERN = "v[0-9]*"
-# Optic's severities: 0 info, 1 warn, 2 error. An error is a breaking change.
-SEVERITY_ERROR = 2
-# A removed operation violates one rule per response field; show the first few.
-MAX_REASONS = 3
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:[-+].*)?$")
 
 
-class GateError(Exception):
+class GateError(DiffError):
     """The comparison could not be made; the message says why."""
-
-
-@dataclass
-class Change:
-    """One change between the two documents, as Optic groups them."""
-
-    operation: str
-    location: str
-    field: str
-    kind: str
-    json_path: str = ""
-    param: str = ""
-    detail: str = ""
-    violations: list[dict] = field(default_factory=list)
-
-    @property
-    def breaking(self) -> bool:
-        return bool(self.violations)
-
-    def line(self) -> str:
-        verdict = "BREAKING  " if self.breaking else "compatible"
-        where = " ".join(part for part in (self.location, self.field) if part)
-        text = f"{verdict}  {self.operation}: {where} {self.kind}".rstrip()
-        if self.detail:
-            text += f" ({self.detail})"
-        for violation in self.violations[:MAX_REASONS]:
-            text += f"\n            - {violation['name']}: {violation['error']}"
-        if len(self.violations) > MAX_REASONS:
-            text += f"\n            - and {len(self.violations) - MAX_REASONS} more"
-        return text
 
 
 @dataclass
@@ -83,7 +57,6 @@ class Report:
     base_version: str
     head_version: str
     changes: list[Change]
-    checks: dict
 
     @property
     def breaking(self) -> list[Change]:
@@ -93,7 +66,7 @@ class Report:
 # --- specs -------------------------------------------------------------------------------------
 
 
-def load_spec(path: Path) -> dict:
+def load_spec(path: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -105,7 +78,7 @@ def load_spec(path: Path) -> dict:
     return document
 
 
-def spec_version(document: dict, path: Path) -> str:
+def spec_version(document: dict[str, Any], path: Path) -> str:
     version = str((document.get("info") or {}).get("version", ""))
     if not SEMVER.match(version):
         raise GateError(
@@ -155,187 +128,15 @@ def spec_at(repo: Path, ref: str, spec: Path, into: Path) -> Path | None:
     return target
 
 
-# --- optic -------------------------------------------------------------------------------------
-
-
-def run_optic(base: Path, head: Path, npm_dir: Path = NPM_DIR) -> dict:
-    if shutil.which("node") is None:
-        raise GateError("the breaking-change gate needs Node.js 20 or newer: install it")
-    if not (npm_dir / "node_modules" / "@useoptic" / "optic").is_dir():
-        raise GateError(
-            f"@useoptic/optic is not installed in {npm_dir}: run `npm ci --prefix {npm_dir}`"
-        )
-    env = dict(os.environ, OPTIC_TELEMETRY_LEVEL="off", NO_UPDATE_NOTIFIER="1")
-    done = subprocess.run(
-        ["node", str(OPTIC_SCRIPT), str(npm_dir), str(base), str(head)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise GateError(f"optic could not compare the specs:\n{done.stderr.strip()}")
-    try:
-        return json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        raise GateError(f"optic printed no JSON report: {exc}: {done.stdout[:500]}") from exc
-
-
-def _pointer_escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _field(key: str) -> str:
-    """`/schema/properties/data/properties/dialogDuration` -> `data.dialogDuration`."""
-    parts = [p for p in key.split("/") if p]
-    if parts and parts[0] == "schema":
-        parts = parts[1:]
-    names = []
-    i = 0
-    while i < len(parts):
-        if parts[i] == "properties" and i + 1 < len(parts):
-            names.append(parts[i + 1].replace("~1", "/").replace("~0", "~"))
-            i += 2
-        elif parts[i] == "items":
-            names.append("[]")
-            i += 1
-        else:
-            names.append(parts[i])
-            i += 1
-    return "field " + ".".join(names).replace(".[]", "[]") if names else "schema"
-
-
-def _attribute_changes(operation: str, location: str, base_path: str, attrs: list) -> list[Change]:
-    out = []
-    for attr in attrs:
-        key = attr.get("key", "")
-        label = _field(key) if key.startswith("/schema") else (key.lstrip("/") or "")
-        out.append(
-            Change(
-                operation, location, label, attr["change"], base_path + key, detail=_detail(attr)
-            )
-        )
-    return out
-
-
-def _detail(attr: dict) -> str:
-    """What a changed attribute was and became, in short: `type: integer -> string`."""
-    before, after = attr.get("before"), attr.get("after")
-    if attr.get("change") != "changed":
-        return ""
-    if isinstance(before, dict) and isinstance(after, dict):
-        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
-        text = "; ".join(
-            f"{k}: {json.dumps(before.get(k))} -> {json.dumps(after.get(k))}" for k in keys
-        )
-    else:
-        text = f"{json.dumps(before)} -> {json.dumps(after)}"
-    return text if len(text) <= 100 else text[:97] + "..."
-
-
-def _content_changes(operation: str, location: str, base_path: str, entry: dict) -> list[Change]:
-    changes = _attribute_changes(operation, location, base_path, entry.get("attributes", []))
-    for content in entry.get("contentTypes", []):
-        path = f"{base_path}/content/{_pointer_escape(content['name'])}"
-        where = f"{location} {content['name']}"
-        if content["change"] in ("added", "removed"):
-            changes.append(Change(operation, where, "", content["change"], path))
-        changes += _attribute_changes(operation, where, path, content.get("attributes", []))
-    return changes
-
-
-def changes_from(optic: dict) -> list[Change]:
-    """Flatten Optic's changelog and attach each failed rule to the change it judged."""
-    changes: list[Change] = []
-    for op in optic["changelog"].get("operations", []):
-        name = op["name"]
-        method, _, route = name.partition(" ")
-        op_path = f"/paths/{_pointer_escape(route)}/{method.lower()}"
-        if op["change"] in ("added", "removed"):
-            changes.append(Change(name, "operation", "", op["change"], op_path))
-            continue
-        changes += _attribute_changes(name, "operation", op_path, op.get("attributes", []))
-        for param in op.get("parameters", []):
-            label = param["name"]  # "query parameter 'trace'"
-            pname = label.split("'")[1] if label.count("'") >= 2 else label
-            for attr in param.get("attributes", []) or [{"key": "", "change": param["change"]}]:
-                detail = attr.get("key", "").lstrip("/")
-                changes.append(
-                    Change(
-                        name,
-                        label,
-                        detail,
-                        attr["change"],
-                        f"{op_path}/parameters",
-                        param=pname,
-                    )
-                )
-        if op.get("requestBody"):
-            changes += _content_changes(
-                name, "request body", f"{op_path}/requestBody", op["requestBody"]
-            )
-        for response in op.get("responses", []):
-            status = response["name"].split(" ", 1)[0]
-            path = f"{op_path}/responses/{_pointer_escape(status)}"
-            where = f"response {status}"
-            if response["change"] in ("added", "removed"):
-                changes.append(Change(name, where, "", response["change"], path))
-                continue
-            changes += _content_changes(name, where, path, response)
-            for header in response.get("headers", []):
-                changes.append(
-                    Change(
-                        name,
-                        f"{where} header {header['name']}",
-                        "",
-                        header["change"],
-                        f"{path}/headers/{_pointer_escape(header['name'])}",
-                    )
-                )
-
-    for result in optic["results"]:
-        if result["passed"] or result["exempted"] or result["severity"] < SEVERITY_ERROR:
-            continue
-        target = _owner(changes, result)
-        if target is None:
-            target = Change(result["where"], "", "", "changed", result["jsonPath"])
-            changes.append(target)
-        target.violations.append(result)
-    return changes
-
-
-def _owner(changes: list[Change], result: dict) -> Change | None:
-    """The change a rule result is about: the longest JSON pointer that contains its location."""
-    path = result["jsonPath"]
-    best: Change | None = None
-    for change in changes:
-        if change.param:
-            # Optic names parameters by index; match them by operation and name instead.
-            if path.startswith(change.json_path + "/") and f": {change.param}" in result["where"]:
-                return change
-            continue
-        inside = path == change.json_path or path.startswith(change.json_path + "/")
-        if inside and (best is None or len(change.json_path) > len(best.json_path)):
-            best = change
-    return best
-
-
 # --- the gate ----------------------------------------------------------------------------------
 
 
-def compare(base: Path, head: Path, npm_dir: Path = NPM_DIR) -> Report:
-    base_doc, head_doc = load_spec(base), load_spec(head)
-    base_version, head_version = spec_version(base_doc, base), spec_version(head_doc, head)
-    # Optic waives its breaking-change rules when info.version has a new major; this gate
-    # applies that rule itself, after listing every change for what it is. So Optic sees the
-    # head under the base's version.
-    with tempfile.TemporaryDirectory(prefix="breaking-head-") as tmp:
-        judged = Path(tmp) / "head.json"
-        head_doc.setdefault("info", {})["version"] = base_version
-        judged.write_text(json.dumps(head_doc, default=str), encoding="utf-8")
-        optic = run_optic(base, judged, npm_dir)
-    return Report(base_version, head_version, changes_from(optic), optic.get("checks", {}))
+def compare(base: Path, head: Path, differ: Differ | None = None) -> Report:
+    """Every change from `base` to `head`, judged by the differ (Optic by default)."""
+    base_version = spec_version(load_spec(base), base)
+    head_version = spec_version(load_spec(head), head)
+    changes = (differ or OpticDiffer()).changes(base, head)
+    return Report(base_version, head_version, changes)
 
 
 def changelog_problems(changelog: Path, version: str, breaking: bool) -> list[str]:
@@ -368,7 +169,8 @@ def gate(report: Report, changelog: Path | None = None) -> tuple[bool, list[str]
         f"info.version {report.base_version} -> {report.head_version}"
     )
     if not report.changes:
-        summary = f"no changes to the operations; info.version {report.base_version} -> {report.head_version}"
+        versions = f"{report.base_version} -> {report.head_version}"
+        summary = f"no changes to the operations; info.version {versions}"
     lines.append(summary)
     ok = True
     if breaking and major(report.head_version) <= major(report.base_version):
@@ -423,6 +225,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def no_base(reason: str) -> int:
+    """Outside CI, say that there is nothing to compare and pass; in CI, fail."""
+    if os.environ.get("CI"):
+        print(
+            f"FAIL: {reason}, so the gate cannot compare (in CI it must): fetch the history "
+            "and tags (e.g. `git fetch --unshallow --tags`) or give --base GIT_REF",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Nothing to compare: {reason}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -433,16 +248,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 repo = repository_of(args.spec)
                 ref = args.base or default_base(repo)
                 if ref is None:
-                    print("Nothing to compare: the repository has one commit and no release tag.")
-                    return 0
+                    return no_base("no release tag and no parent commit (HEAD~1)")
                 base = spec_at(repo, ref, args.spec, Path(tmp))
                 if base is None:
                     print(f"Nothing to compare: {args.spec.name} does not exist at {ref}.")
                     return 0
                 label = f"{args.spec.name} at {ref}"
             print(f"Comparing {label} (base) with {args.spec} (head)")
-            report = compare(base, args.spec, args.npm_dir)
-    except GateError as exc:
+            report = compare(base, args.spec, OpticDiffer(args.npm_dir))
+    except DiffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ok, lines = gate(report, args.changelog)

@@ -12,13 +12,14 @@ tool's own message and, for a spec that is not valid YAML, the line and column.
 The tools run from the Python environment running this module (the `generate` dependency
 group); their configuration lives in `overrides/`: `overrides/client/config.yaml`,
 `overrides/models/datamodel-codegen.toml`, `overrides/ruff.toml`, and the templates under
-`overrides/client/templates/` and `overrides/models/templates/`.
+`overrides/client/templates/` and `overrides/models/templates/`. The files written here rather
+than by a generator (the models project's pyproject.toml and README.md, the [tool.ruff] tables,
+the headers) are in `toolchain.generated_files`; the comparison of trees in `toolchain.trees`.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import re
 import shutil
@@ -32,6 +33,28 @@ from typing import TextIO
 
 import yaml
 
+from toolchain.generated_files import (
+    GenerationError,
+    add_ruff_tables,
+    header_text,
+    models_project_files,
+    stamp_headers,
+)
+from toolchain.trees import IGNORED_NAMES, compare_trees, report_stale, tree_files
+
+__all__ = [
+    "IGNORED_NAMES",
+    "Config",
+    "GenerationError",
+    "build",
+    "check",
+    "compare_trees",
+    "main",
+    "read_spec",
+    "regenerate",
+    "tree_files",
+]
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 GENERATED = ROOT / "generated"
@@ -44,21 +67,8 @@ CLIENT_PACKAGE = "workonflow_call"
 MODELS_PROJECT = "workonflow-call-models"
 MODELS_PACKAGE = "workonflow_call_models"
 
-# Folders a tool or an editable install may leave behind that are not part of the generated tree.
-IGNORED_NAMES = {".ruff_cache", "__pycache__", ".mypy_cache", ".pytest_cache", "build", "dist"}
-IGNORED_SUFFIXES = (".egg-info",)
-
-
-def ignored(relative: Path) -> bool:
-    return any(part in IGNORED_NAMES or part.endswith(IGNORED_SUFFIXES) for part in relative.parts)
-
-
 # Names the model override templates use; the generator only imports what its own templates use.
 MODEL_TEMPLATE_IMPORTS = ("typing.TypeAlias", "pydantic.ConfigDict", "pydantic.field_validator")
-
-
-class GenerationError(Exception):
-    """A step of the generation failed; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +88,6 @@ class SpecInfo:
     path: Path
     title: str
     version: str
-
-
-def header_text(version: str) -> str:
-    """The sentence every generated file starts with."""
-    return f"Generated from openapi.yaml version {version}. Do not edit."
 
 
 def read_spec(spec: Path) -> SpecInfo:
@@ -176,80 +181,19 @@ def generate_client(info: SpecInfo, dest: Path, config: Config) -> None:
     run("openapi-python-client", command, cwd=dest.parent, spec=info.path)
 
 
-def ruff_tables(config: Config) -> str:
-    """overrides/ruff.toml as [tool.ruff] tables, for the pyproject.toml of a generated project.
-
-    Ruff run anywhere in the checkout then reads, for generated code, the configuration the code
-    was formatted with, not the checkout's own (whose rule set may differ).
-    """
-    lines = ["[tool.ruff]"]
-    for line in (config.overrides / "ruff.toml").read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            continue
-        if stripped.startswith("[") and stripped.endswith("]"):
-            line = f"[tool.ruff.{stripped[1:-1]}]"
-        lines.append(line)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return "\n".join(lines) + "\n"
-
-
-def add_ruff_tables(pyproject: Path, config: Config) -> None:
-    text = pyproject.read_text(encoding="utf-8")
-    if "[tool.ruff" in text:
-        raise GenerationError(f"{pyproject} already has a [tool.ruff] table")
-    pyproject.write_text(text.rstrip("\n") + "\n\n" + ruff_tables(config), encoding="utf-8")
-
-
-def models_pyproject(info: SpecInfo, config: Config) -> str:
-    options = (config.overrides / "models" / "datamodel-codegen.toml").read_text(encoding="utf-8")
-    return (
-        f"# {header_text(info.version)}\n"
-        "[project]\n"
-        f'name = "{MODELS_PROJECT}"\n'
-        f'version = "{info.version}"\n'
-        f'description = "Pydantic models of the {info.title}"\n'
-        'requires-python = ">=3.11"\n'
-        'readme = "README.md"\n'
-        "dependencies = [\n"
-        '    "pydantic>=2.11,<3",\n'
-        "]\n"
-        "\n"
-        "[build-system]\n"
-        'requires = ["setuptools>=77"]\n'
-        'build-backend = "setuptools.build_meta"\n'
-        "\n"
-        "[tool.setuptools]\n"
-        f'packages = ["{MODELS_PACKAGE}"]\n'
-        "\n"
-        "[tool.setuptools.package-data]\n"
-        f'{MODELS_PACKAGE} = ["py.typed"]\n'
-        "\n" + options
-    )
-
-
-def models_readme(info: SpecInfo) -> str:
-    return (
-        f"<!-- {header_text(info.version)} -->\n"
-        f"# {MODELS_PROJECT}\n\n"
-        f"Pydantic v2 models of the {info.title} {info.version}, one class per schema of\n"
-        "`openapi.yaml`, field names exactly as in the spec.\n\n"
-        "Request models reject unknown fields; response models keep them.\n\n"
-        "```python\n"
-        f"from {MODELS_PACKAGE} import CallStartRequest, CallEndResponse\n\n"
-        'request = CallStartRequest(threadId="5b0525134c0319001573485e")\n'
-        'print(request.model_dump_json(exclude_unset=True))  # {"threadId":"5b05..."}\n'
-        "```\n"
-    )
-
-
 def generate_models(info: SpecInfo, dest: Path, config: Config) -> None:
     package = dest / MODELS_PACKAGE
     package.mkdir(parents=True)
     # The generator reads its options from the nearest pyproject.toml of its output.
-    (dest / "pyproject.toml").write_text(models_pyproject(info, config), encoding="utf-8")
-    (dest / "README.md").write_text(models_readme(info), encoding="utf-8")
+    files = models_project_files(
+        config.overrides,
+        project=MODELS_PROJECT,
+        package=MODELS_PACKAGE,
+        title=info.title,
+        version=info.version,
+    )
+    for name, text in files.items():
+        (dest / name).write_text(text, encoding="utf-8")
     (package / "py.typed").write_text("", encoding="utf-8")
     command = [
         tool("datamodel-codegen"),
@@ -265,30 +209,6 @@ def generate_models(info: SpecInfo, dest: Path, config: Config) -> None:
         command += ["--custom-template-dir", str(templates)]
         command += ["--additional-imports", ",".join(MODEL_TEMPLATE_IMPORTS)]
     run("datamodel-codegen", command, cwd=dest, spec=info.path)
-
-
-def header_line(path: Path, version: str) -> str | None:
-    """The header line for a file of this kind, or None when the format has no comments."""
-    text = header_text(version)
-    if path.suffix == ".md":
-        return f"<!-- {text} -->"
-    if path.suffix in {".py", ".toml", ".cfg", ".txt", ".typed"} or path.name == ".gitignore":
-        return f"# {text}"
-    return None
-
-
-def stamp_headers(dest: Path, version: str) -> None:
-    """Start every generated file with the header, unless its template already wrote it."""
-    for path in sorted(dest.rglob("*")):
-        if not path.is_file():
-            continue
-        line = header_line(path, version)
-        if line is None:
-            raise GenerationError(f"no header format for {path.relative_to(dest)}")
-        content = path.read_text(encoding="utf-8")
-        if content.startswith(line + "\n"):
-            continue
-        path.write_text(f"{line}\n{content}" if content else f"{line}\n", encoding="utf-8")
 
 
 def format_tree(dest: Path, config: Config) -> None:
@@ -318,7 +238,7 @@ def build(spec: Path, dest: Path, config: Config | None = None) -> None:
     generate_models(info, dest / MODELS_DIR, config)
     if config.templates:
         for project in (CLIENT_DIR, MODELS_DIR):
-            add_ruff_tables(dest / project / "pyproject.toml", config)
+            add_ruff_tables(dest / project / "pyproject.toml", config.overrides / "ruff.toml")
     stamp_headers(dest, info.version)
     format_tree(dest, config)
     clean_tree(dest)
@@ -338,33 +258,6 @@ def regenerate(spec: Path = SPEC, target: Path = GENERATED, config: Config | Non
         shutil.rmtree(work, ignore_errors=True)
 
 
-def tree_files(root: Path) -> dict[str, bytes]:
-    """Relative path -> content of every file under root (tool caches left out)."""
-    files: dict[str, bytes] = {}
-    if not root.exists():
-        return files
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if ignored(relative) or not path.is_file():
-            continue
-        files[relative.as_posix()] = path.read_bytes()
-    return files
-
-
-def compare_trees(expected: Path, actual: Path) -> list[tuple[str, str]]:
-    """(path, 'missing' | 'extra' | 'differs') for each file where `actual` is stale."""
-    want, have = tree_files(expected), tree_files(actual)
-    stale: list[tuple[str, str]] = []
-    for name in sorted(want.keys() | have.keys()):
-        if name not in have:
-            stale.append((name, "missing"))
-        elif name not in want:
-            stale.append((name, "extra"))
-        elif want[name] != have[name]:
-            stale.append((name, "differs"))
-    return stale
-
-
 def check(
     spec: Path = SPEC,
     target: Path = GENERATED,
@@ -379,32 +272,11 @@ def check(
         fresh = Path(tmp) / "generated"
         build(spec.resolve(), fresh, config)
         stale = compare_trees(fresh, target)
-        write = (out or sys.stdout).write
+        out = out or sys.stdout
         if not stale:
-            write(f"{target.name}/ is up to date with {spec.name}\n")
+            out.write(f"{target.name}/ is up to date with {spec.name}\n")
             return 0
-        write(f"{target.name}/ is stale: {len(stale)} file(s) differ from a fresh generation\n")
-        for name, status in stale:
-            write(f"  {status:8} {target.name}/{name}\n")
-        for name, status in stale:
-            if status != "differs":
-                continue
-            try:
-                old = (target / name).read_text(encoding="utf-8").splitlines(keepends=True)
-                new = (fresh / name).read_text(encoding="utf-8").splitlines(keepends=True)
-            except UnicodeDecodeError:
-                continue
-            write(
-                "".join(
-                    difflib.unified_diff(
-                        old,
-                        new,
-                        f"{target.name}/{name} (committed)",
-                        f"{target.name}/{name} (fresh)",
-                    )
-                )
-            )
-        write("Run `nox -s generate` and commit the result.\n")
+        report_stale(fresh, target, stale, out)
         return 1
 
 

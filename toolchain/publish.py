@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from string import Template
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -101,7 +102,7 @@ def npm_tool(npm_dir: Path, name: str) -> Path:
 
 def npm_version(npm_dir: Path, package: str) -> str:
     manifest = npm_dir / "node_modules" / package / "package.json"
-    return json.loads(manifest.read_text(encoding="utf-8"))["version"]
+    return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
 
 
 def generator_cli() -> Path:
@@ -138,7 +139,7 @@ def spec_version(bundle_json: Path) -> str:
     return str(json.loads(bundle_json.read_text(encoding="utf-8"))["info"]["version"])
 
 
-def without_links(document: dict) -> dict:
+def without_links(document: dict[str, Any]) -> dict[str, Any]:
     """A copy of the spec without links, for openapi-generator's validator."""
     out = copy.deepcopy(document)
     out.get("components", {}).pop("links", None)
@@ -165,6 +166,7 @@ def generate_client(
     generator: str,
     spec: Path,
     out: Path,
+    *,
     props: dict[str, str],
     extra: Sequence[str] = (),
 ) -> None:
@@ -196,14 +198,14 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest(dist: Path, version: str, tools: dict[str, str]) -> dict:
+def manifest(dist: Path, version: str, tools: dict[str, str]) -> dict[str, Any]:
     """Every artifact and every file of dist/ with its sha256 (the manifest itself excepted)."""
     files = sorted(
         p
         for p in dist.rglob("*")
         if p.is_file() and p.relative_to(dist).as_posix() != "manifest.json"
     )
-    listing = [
+    listing: list[dict[str, Any]] = [
         {"path": p.relative_to(dist).as_posix(), "bytes": p.stat().st_size, "sha256": sha256(p)}
         for p in files
     ]
@@ -234,7 +236,7 @@ def manifest(dist: Path, version: str, tools: dict[str, str]) -> dict:
     return {"specVersion": version, "tools": tools, "artifacts": artifacts, "files": listing}
 
 
-def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict:
+def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, Any]:
     """Write every artifact into `out` (replacing it only when all steps worked); the manifest."""
     if not spec.is_file():
         raise PublishError(f"{spec}: no such spec file")
@@ -282,16 +284,16 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict:
                 "typescript-fetch",
                 generator_spec,
                 ts_client,
-                {"npmName": TS_NPM_NAME, "npmVersion": version, "supportsES6": "true"},
-                ["--git-user-id", GIT_USER, "--git-repo-id", TS_REPO],
+                props={"npmName": TS_NPM_NAME, "npmVersion": version, "supportsES6": "true"},
+                extra=["--git-user-id", GIT_USER, "--git-repo-id", TS_REPO],
             ),
             lambda: generate_client(
                 cli,
                 "go",
                 generator_spec,
                 go_client,
-                {"packageName": GO_PACKAGE, "packageVersion": version},
-                ["--git-user-id", GIT_USER, "--git-repo-id", GO_REPO],
+                props={"packageName": GO_PACKAGE, "packageVersion": version},
+                extra=["--git-user-id", GIT_USER, "--git-repo-id", GO_REPO],
             ),
         ]
         # The steps are independent processes, each writing its own folder.
