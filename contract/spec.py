@@ -98,7 +98,10 @@ class Spec:
 
     def schema(self, name: str) -> dict[str, Any]:
         """The component schema `name` with every local `$ref` in it replaced by its target."""
-        return resolve(self.document, {"$ref": f"#/components/schemas/{name}"})
+        schema = resolve(self.document, {"$ref": f"#/components/schemas/{name}"})
+        if not isinstance(schema, dict):
+            raise SpecError(f"components.schemas.{name}: not a schema object")
+        return schema
 
     def id_matches(self, value: str) -> bool:
         return re.fullmatch(self.id_pattern, value) is not None
@@ -240,7 +243,7 @@ def read(path: Path | str = SPEC_PATH) -> Spec:
     path = Path(path)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+        document = yaml.load(handle, Loader=loader)  # CSafeLoader or SafeLoader: safe
     if not isinstance(document, Mapping):
         raise SpecError(f"{path}: not a YAML mapping")
     return parse(document, path)
