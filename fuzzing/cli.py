@@ -145,19 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fuzz(options: Options, args: argparse.Namespace) -> int:
-    from fuzzing import report, runner
+    from fuzzing import boundaries, report, runner
 
     first_contact(options.url, options.team, options.token)
     print(
         f"fuzz: {options.url} team {options.team}, budget {options.budget} s, seed {options.seed}",
         flush=True,
     )
+    found = boundaries.run(options)  # the spec's near misses, before schemathesis
     progress = None if args.quiet else report.Progress()
     try:
         result = runner.run(options, progress=progress, hard_timeout=options.budget + STALL_MARGIN)
     finally:
         if progress is not None:
             progress.close()
+    boundaries.merge(found, result)
     junit, data = report.write_reports(result, args.report_dir)
     print(report.summary(result))
     print(f"Reports: {junit}, {data}, {args.report_dir / report.HTML_NAME}")
