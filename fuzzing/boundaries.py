@@ -1004,32 +1004,33 @@ class Found:
 def judge(
     cases: Sequence[Boundary], send: Transport, url: str, *, started: float | None = None
 ) -> Found:
-    """Send every case, compare each status with the contract's; one violation per
-    operation, field and constraint (the first case that failed it, and how many did)."""
+    """Send every case and compare its status with the contract's. One violation per field
+    and constraint: the first case that failed it, and how many more did, on which operations."""
     from fuzzing.runner import Violation
 
     started = time.monotonic() if started is None else started
     found = Found()
-    failed: dict[tuple[str, str, str], Violation] = {}
-    more: dict[tuple[str, str, str], int] = {}
+    first: dict[tuple[str, str], Violation] = {}
+    later: dict[tuple[str, str], list[Boundary]] = {}
     for case in cases:
         try:
             status: int | None = send(case)
-            found.statuses.setdefault(case.method, {}).setdefault(status, 0)
-            found.statuses[case.method][status] += 1
         except (http.client.HTTPException, OSError):
             status = None
         found.cases += 1
+        by_status = found.statuses.setdefault(case.method, {})
+        if status is not None:
+            by_status[status] = by_status.get(status, 0) + 1
         counts = found.tally.setdefault(case.operation, [0, 0])
         if status is not None and status in case.expected:
             counts[0] += 1
             continue
         counts[1] += 1
-        key = (case.operation, case.field, case.constraint)
-        if key in failed:
-            more[key] = more.get(key, 0) + 1
+        key = (case.field, case.constraint)
+        if key in first:
+            later.setdefault(key, []).append(case)
             continue
-        failed[key] = Violation(
+        first[key] = Violation(
             check=CHECK,
             operation=case.operation,
             reason=case.reason(status),
@@ -1039,9 +1040,11 @@ def judge(
             status=status,
             body=case.json_body,
         )
-        found.violations.append(failed[key])
-    for key, count in more.items():
-        failed[key].reason += f" (and {count} more value(s) of this rule)"
+        found.violations.append(first[key])
+    for key, others in later.items():
+        operations = {case.operation for case in others} - {first[key].operation}
+        where = f", {len(operations)} other operation(s)" if operations else ""
+        first[key].reason += f" (and {len(others)} more case(s) of this rule{where})"
     found.elapsed = time.monotonic() - started
     return found
 
