@@ -74,7 +74,6 @@ _MISSING: Final = object()
 Path = tuple[str | int, ...]
 
 
-
 # -- validation: is a value inside the schema? -------------------------------------------------
 
 
@@ -88,8 +87,10 @@ def _ecma(pattern: str) -> re.Pattern[str]:
 _TYPES: Final[dict[str, Callable[[Any], bool]]] = {
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "string": lambda v: isinstance(v, str),
     "array": lambda v: isinstance(v, list),
@@ -175,9 +176,9 @@ def valid(schema: Any, value: Any) -> bool:
     for kind, check in kind_checks:
         if isinstance(value, kind) and not check(value):
             return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not _number_ok(schema, value):
-            return False
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and not _number_ok(schema, value):
+        return False
     if "allOf" in schema and not all(valid(s, value) for s in schema["allOf"]):
         return False
     if "anyOf" in schema and not any(valid(s, value) for s in schema["anyOf"]):
@@ -347,6 +348,10 @@ def _resized(pattern: str | None, value: str, length: int) -> str:
     return value + value[-1] * delta if delta > 0 else value[:length]
 
 
+def _resize_to(pattern: str | None, length: int) -> Transform:
+    return lambda old: _resized(pattern, old, length)
+
+
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,5})(\?[^/]*)?$")
 
 
@@ -424,12 +429,7 @@ def _string_mutations(schema: Mapping[str, Any], value: str) -> Iterator[Mutatio
             for length in (bound, bound + beyond):
                 if length >= 0:
                     label = f"{'exactly ' if length == bound else ''}{length} characters"
-                    yield Mutation(
-                        (),
-                        lambda old, n=length: _resized(pattern, old, n),
-                        f"{key} {bound}",
-                        label,
-                    )
+                    yield Mutation((), _resize_to(pattern, length), f"{key} {bound}", label)
     for key in ("enum", "const"):
         if key not in schema:
             continue
@@ -444,8 +444,9 @@ def _string_mutations(schema: Mapping[str, Any], value: str) -> Iterator[Mutatio
                     yield Mutation((), _const(other), name, "an allowed value in another case")
             yield Mutation((), _const(item + " "), name, "an allowed value and a space")
     if "pattern" not in schema and "enum" not in schema and "const" not in schema:
-        yield Mutation((), _const(""), "minLength 1" if "minLength" in schema else "type string",
-                       "empty")
+        yield Mutation(
+            (), _const(""), "minLength 1" if "minLength" in schema else "type string", "empty"
+        )
 
 
 def _number_mutations(schema: Mapping[str, Any]) -> Iterator[Mutation]:
@@ -495,7 +496,7 @@ def mutations(schema: Mapping[str, Any], value: Any, path: Path = ()) -> Iterato
     """Every near miss of the valid `value` of the resolved `schema`, at `path` of the body."""
     if path:
         if not nullable(schema):
-            yield Mutation(path, _const(None), "not nullable", "null")
+            yield Mutation(path, _const(None), "not nullable", "given as")
         wrong = _wrong_type(schema, value)
         if wrong is not None:
             yield Mutation(path, _const(wrong[0]), f"type {_kind(schema)}", wrong[1])
@@ -668,8 +669,8 @@ def path_parameters(spec: Spec, operation: Operation) -> dict[str, Any]:
     """The resolved schema of each path parameter of the operation, by name."""
     item, node = _operation_node(spec, operation)
     found: dict[str, Any] = {}
-    for parameter in [*item.get("parameters", ()), *node.get("parameters", ())]:
-        parameter = follow(spec.document, parameter)
+    for node_or_ref in [*item.get("parameters", ()), *node.get("parameters", ())]:
+        parameter = follow(spec.document, node_or_ref)
         if parameter.get("in") == "path":
             found[str(parameter["name"])] = resolve(spec.document, parameter.get("schema", {}))
     return found
@@ -760,8 +761,9 @@ class _Builder:
                     continue
                 body = apply(base, mutation)
                 shown = _show(_value_at(body, mutation.path))
-                self.add(_field_name(mutation.path), mutation.constraint, mutation.label, shown,
-                         body)
+                self.add(
+                    _field_name(mutation.path), mutation.constraint, mutation.label, shown, body
+                )
         minimal = instance(_branches(self.root)[0], str(self.operation.request_schema))
         self.body_cases(minimal)
         self.media_cases(minimal)
@@ -788,12 +790,26 @@ class _Builder:
                 (f"{media_type}; charset=utf-8", "with a charset"),
                 (media_type.upper(), "in upper case"),
             ):
-                self.add("Content-Type", constraint, label, json.dumps(sent),
-                         self.fresh(minimal), content_type=sent)
+                self.add(
+                    "Content-Type",
+                    constraint,
+                    label,
+                    json.dumps(sent),
+                    self.fresh(minimal),
+                    content_type=sent,
+                )
         for other in (*OTHER_MEDIA_TYPES, None):
             shown = json.dumps(other) if other else "(none)"
-            self.add("Content-Type", constraint, "another media type", shown, self.fresh(minimal),
-                     raw=_encode(self.fresh(minimal)), status=415, content_type=other)
+            self.add(
+                "Content-Type",
+                constraint,
+                "another media type",
+                shown,
+                self.fresh(minimal),
+                raw=_encode(self.fresh(minimal)),
+                status=415,
+                content_type=other,
+            )
 
     def size_cases(self, minimal: Any) -> None:
         limit = self.spec.max_body_bytes
@@ -804,25 +820,48 @@ class _Builder:
             (limit + 1, True, "one byte over, sent chunked"),
         ):
             body = self.fresh(minimal)
-            self.add("body", constraint, f"{label}, valid JSON padded with spaces",
-                     f"({size} bytes)", body, raw=_padded(body, size),
-                     status=None if size <= limit else 413, chunked=chunked)
+            self.add(
+                "body",
+                constraint,
+                f"{label}, valid JSON padded with spaces",
+                f"({size} bytes)",
+                body,
+                raw=_padded(body, size),
+                status=None if size <= limit else 413,
+                chunked=chunked,
+            )
         # Two faults at once: the check that comes first answers (415 before 413 before 400).
-        self.add("Content-Type", f"{constraint} (415 before 413)",
-                 "text/plain and one byte over", '"text/plain"', None,
-                 raw=_padded(self.fresh(minimal), limit + 1), status=415,
-                 content_type=OTHER_MEDIA_TYPES[0])
+        self.add(
+            "Content-Type",
+            f"{constraint} (415 before 413)",
+            "text/plain and one byte over",
+            '"text/plain"',
+            None,
+            raw=_padded(self.fresh(minimal), limit + 1),
+            status=415,
+            content_type=OTHER_MEDIA_TYPES[0],
+        )
         invalid = {**self.fresh(minimal), "x-unknown-field": 1}
-        self.add("body", f"{constraint} (413 before 400)",
-                 "an unknown field and one byte over", f"({limit + 1} bytes)", None,
-                 raw=_padded(invalid, limit + 1), status=413)
+        self.add(
+            "body",
+            f"{constraint} (413 before 400)",
+            "an unknown field and one byte over",
+            f"({limit + 1} bytes)",
+            None,
+            raw=_padded(invalid, limit + 1),
+            status=413,
+        )
 
     def team_cases(self, minimal: Any) -> None:
         schema = path_parameters(self.spec, self.operation).get(TEAM_PARAMETER)
         if schema is None:
             return
-        values = [(m.change(self.team), m.constraint, m.label) for m in mutations(schema, self.team)]
-        other = next(c for c in _neighbours(schema, self.team) if c != self.team and valid(schema, c))
+        values = [
+            (m.change(self.team), m.constraint, m.label) for m in mutations(schema, self.team)
+        ]
+        other = next(
+            c for c in _neighbours(schema, self.team) if c != self.team and valid(schema, c)
+        )
         values.append((other, "the token's team", "a valid id of another team"))
         for value, constraint, label in values:
             if not isinstance(value, str) or not value:
@@ -834,13 +873,29 @@ class _Builder:
             else:
                 continue  # the team itself: every other case sends it
             body = self.fresh(minimal)
-            self.add(TEAM_PARAMETER, constraint, label, _show(value), body, raw=_encode(body),
-                     status=status, team=value)
+            self.add(
+                TEAM_PARAMETER,
+                constraint,
+                label,
+                _show(value),
+                body,
+                raw=_encode(body),
+                status=status,
+                team=value,
+            )
             # ... and before the media type is looked at (400 teamId, 403 before 415).
             body = self.fresh(minimal)
-            self.add(TEAM_PARAMETER, f"{constraint} ({status} before 415)",
-                     f"{label}, sent as text/plain", _show(value), body, raw=_encode(body),
-                     status=status, team=value, content_type=OTHER_MEDIA_TYPES[0])
+            self.add(
+                TEAM_PARAMETER,
+                f"{constraint} ({status} before 415)",
+                f"{label}, sent as text/plain",
+                _show(value),
+                body,
+                raw=_encode(body),
+                status=status,
+                team=value,
+                content_type=OTHER_MEDIA_TYPES[0],
+            )
 
     def auth_cases(self, minimal: Any) -> None:
         if not bearer_security(self.spec, self.operation):
@@ -851,14 +906,35 @@ class _Builder:
             (BEARER + "x", "the token with one character more"),
             ("Basic {token}", "another scheme (Basic)"),
         ):
-            self.add("Authorization", constraint, label, "", self.fresh(minimal), status=401,
-                     authorization=authorization)
+            self.add(
+                "Authorization",
+                constraint,
+                label,
+                "",
+                self.fresh(minimal),
+                status=401,
+                authorization=authorization,
+            )
         body = self.fresh(minimal)
-        self.add("Authorization", f"{constraint} (401 before 400 teamId)",
-                 "no Authorization header, teamId in upper case", "", body, raw=_encode(body),
-                 status=401, authorization=None, team=self.team.upper())
-        self.add("Authorization", constraint, "the scheme in lower case (bearer)", "",
-                 self.fresh(minimal), authorization=BEARER.replace("Bearer", "bearer"))
+        self.add(
+            "Authorization",
+            f"{constraint} (401 before 400 teamId)",
+            "no Authorization header, teamId in upper case",
+            "",
+            body,
+            raw=_encode(body),
+            status=401,
+            authorization=None,
+            team=self.team.upper(),
+        )
+        self.add(
+            "Authorization",
+            constraint,
+            "the scheme in lower case (bearer)",
+            "",
+            self.fresh(minimal),
+            authorization=BEARER.replace("Bearer", "bearer"),
+        )
 
 
 def bearer_security(spec: Spec, operation: Operation) -> bool:
@@ -932,9 +1008,7 @@ class HttpTransport:
         for attempt in (1, 2):
             connection = self._connect()
             try:
-                body: bytes | Iterable[bytes] = (
-                    _chunks(case.body) if case.chunked else case.body
-                )
+                body: bytes | Iterable[bytes] = _chunks(case.body) if case.chunked else case.body
                 connection.request(
                     "POST",
                     self.path(case),

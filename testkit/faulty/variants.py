@@ -243,6 +243,8 @@ class InviteAfterEnd(Wrapper):
     def after(self, exchange: Exchange) -> None:
         body = exchange.request_json()
         thread = body.get("threadId") if isinstance(body, dict) else None
+        if not isinstance(thread, str):
+            return
         if exchange.method == "call/end" and exchange.status == 200:
             self.ended.add(thread)
         elif exchange.method == "call/start" and exchange.status == 200:
@@ -309,7 +311,11 @@ def _named_users(exchange: Exchange) -> list[str]:
     if isinstance(body.get("userId"), str):
         return [body["userId"]]
     users = body.get("userIds")
-    return list(dict.fromkeys(u for u in users if isinstance(u, str))) if isinstance(users, list) else []
+    return (
+        list(dict.fromkeys(u for u in users if isinstance(u, str)))
+        if isinstance(users, list)
+        else []
+    )
 
 
 class _UsersBefore(Wrapper):
@@ -356,7 +362,8 @@ class PauseCountsAbsent(_UsersBefore):
         if exchange.method == self.method and exchange.status == 200 and users is not None:
             absent = sum(1 for user in _named_users(exchange) if user not in users)
             _rewrite_data(
-                exchange, lambda data: data.update(pausedUsersCount=data["pausedUsersCount"] + absent)
+                exchange,
+                lambda data: data.update(pausedUsersCount=data["pausedUsersCount"] + absent),
             )
 
 
@@ -498,7 +505,9 @@ class FileExtensionIgnored(_BodyRewrite):
             return
         path, _, query = url.partition("?")
         head = re.sub(r"\.[A-Za-z0-9]*$", "", path.rsplit("/", 1)[-1])
-        candidate = f"{path.rsplit('/', 1)[0]}/{head or 'file'}.mp3" + (f"?{query}" if query else "")
+        candidate = f"{path.rsplit('/', 1)[0]}/{head or 'file'}.mp3" + (
+            f"?{query}" if query else ""
+        )
         if _FILE_URL.search(candidate):
             body["fileUrl"] = candidate
 
