@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from contract import demo
-from contract.model import Model, duration_bounds
+from contract.model import Model
+from contract.observations import duration_bounds
 from contract.rules import RULES, TRANSITIONS, operation_table
 from contract.spec import load
 from testkit.spec import ROOT
