@@ -20,7 +20,7 @@ The rules themselves live in `fuzzing.rules` and `contract.model`, free of schem
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import requests
 import schemathesis
@@ -38,9 +38,9 @@ PROBE_TIMEOUT_SECONDS = 10.0
 CLOCK_MARGIN_SECONDS = 0.05
 
 
-def method_of(case: Case) -> str:
+def method_of(case: Case[Any]) -> str:
     """The operation's `{method}`: its path after `/{teamId}/` (`call.user/invite`)."""
-    return case.operation.path.split("/", 2)[2]
+    return str(case.operation.path).split("/", 2)[2]
 
 
 def _fail(reason: str | None) -> None:
@@ -49,7 +49,9 @@ def _fail(reason: str | None) -> None:
 
 
 @schemathesis.check
-def envelope_code_matches_status(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def envelope_code_matches_status(
+    ctx: CheckContext, response: Response, case: Case[Any]
+) -> bool | None:
     """Every answer is a JSON envelope `{code, message, ...}` whose `code` is the HTTP status."""
     if response.request.method == "HEAD" or response.status_code in (204, 304):
         return None  # no body by definition of HTTP
@@ -75,7 +77,7 @@ class OtherTeamTokenRefused:
         self.probed: set[str] = set()
         self.session = requests.Session()
 
-    def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         team_id = case.path_parameters.get("teamId")
         sent = response.request
         if (
@@ -92,7 +94,7 @@ class OtherTeamTokenRefused:
             return None  # a generated, invalid team id: nothing to swap
         self.probed.add(case.operation.label)
         probe = sent.copy()
-        probe.url = sent.url.replace(f"/{team_id}/", f"/{rules.other_team(team_id)}/", 1)
+        probe.url = str(sent.url).replace(f"/{team_id}/", f"/{rules.other_team(team_id)}/", 1)
         answer = self.session.send(probe, timeout=PROBE_TIMEOUT_SECONDS, allow_redirects=False)
         reason = rules.other_team_refused(answer.status_code)
         active = judge_module.current()
@@ -120,7 +122,7 @@ class ContractModel:
         # Responses already judged: schemathesis may run a check again on the same answer.
         self.seen: list[tuple[Response, str | None]] = []
 
-    def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         for earlier, reason in self.seen:
             if earlier is response:
                 _fail(reason)

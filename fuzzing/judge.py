@@ -20,7 +20,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.model import Exchange, Model, Verdict
+from contract.model import Model
+from contract.observations import Exchange, Verdict
 from contract.rules import RULES
 from contract.spec import Spec, load
 

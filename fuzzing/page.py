@@ -23,7 +23,7 @@ th, td { border: 1px solid #ccc; padding: .2em .6em; text-align: left; }
 td.seen { background: #cfc; } td.never { background: #fcc; } td.na { background: #eee; }
 .verdict { font-weight: bold; padding: .5em; display: inline-block; }
 .ok { background: #cfc; } .bad { background: #fcc; }
-pre { background: #f6f6f6; padding: .5em; overflow-x: auto; }
+pre { background: #f6f6f6; padding: .5em; white-space: pre-wrap; word-break: break-all; }
 li.never { color: #a00; }
 """
 

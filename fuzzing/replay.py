@@ -37,7 +37,7 @@ def load(path: Path) -> dict[str, Any]:
         isinstance(s, dict) and isinstance(s.get("method"), str) and "body" in s for s in steps
     ):
         raise ValueError(f"{path}: no list of steps with method and body")
-    return document
+    return dict(document)
 
 
 def replay(document: dict[str, Any], url: str, token: str, out: Any = sys.stdout) -> list[str]:

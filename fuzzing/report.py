@@ -236,8 +236,9 @@ def write_junit(result: RunResult, path: Path) -> None:
     for number, error in enumerate(result.errors, 1):
         case = ElementTree.SubElement(suite, "testcase", classname="fuzz", name=f"error {number}")
         ElementTree.SubElement(case, "error", message=error)
-    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
-    tree.getroot().append(suite)
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    tree = ElementTree.ElementTree(root)
     ElementTree.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)

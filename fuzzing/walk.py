@@ -100,7 +100,7 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
         violation = judge.judge(
             method,
             options.team,
-            session.headers["Authorization"],
+            f"Bearer {options.token}",
             "application/json",
             body,
             answer.status_code,
