@@ -26,7 +26,7 @@ from testkit.spec import ROOT
 
 SEED = 20261127
 #: Faults that schemathesis's own checks catch need its phases: the default budget of a test.
-BUDGET = 12
+BUDGET = 8
 #: The contract model's walk and the boundary phase run before schemathesis and catch their
 #: faults within seconds: these budgets leave a margin of several times the time to the catch.
 SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2}
