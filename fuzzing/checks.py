@@ -4,28 +4,28 @@ Importing this module registers the checks (it is the `hooks` module of `schemat
 plain `st run` uses them too). Each check is named after the rule it enforces:
 
 - `envelope_code_matches_status`: every answer is a JSON envelope whose `code` is the HTTP status.
-- `counts_within_named_users`: invite, exclude, pause and unpause never count more users than
-  the request named.
-- `call_durations_consistent`: `call/end` answers `0 <= dialogDuration <= callDuration`.
 - `other_team_token_refused`: the same request, with the same token, on another team's path is
   answered 403 (probed once per operation and run, on the first answer that is not an error of
   the request itself).
-- `thread_state_rules`: across a sequence of calls, each operation's 200 or 409 agrees with
-  the state of its thread that earlier answers proved (see `fuzzing.rules.ThreadStates`). It
-  assumes the run is the only client acting on the team's threads: fuzz a shared server with
-  a team of its own.
+- `contract_model`: every answer to a valid, authenticated request agrees with the contract
+  model (`contract.model`): the status where the answers so far determine it (200 or 409),
+  every count from who is in the call and who is paused, `direction` as asked, the URL fields,
+  durations within what the clock allows. It assumes the run is the only client acting on the
+  team's threads (fuzz a shared server with a team of its own); threads whose state it does
+  not know yet are learnt from the answers, not guessed.
 
-The rules themselves live in `fuzzing.rules` as plain functions.
+The rules themselves live in `fuzzing.rules` and `contract.model`, free of schemathesis.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import requests
 import schemathesis
 
+from fuzzing import judge as judge_module
 from fuzzing import rules
 
 if TYPE_CHECKING:
@@ -34,18 +34,13 @@ if TYPE_CHECKING:
 #: Answers that mean the request itself was refused; probing another team after them says nothing.
 REQUEST_ERRORS = frozenset({400, 401, 403, 405, 413, 415})
 PROBE_TIMEOUT_SECONDS = 10.0
+#: How long before its answer a request may have been sent, beyond the answer's elapsed time.
+CLOCK_MARGIN_SECONDS = 0.05
 
 
-def method_of(case: Case) -> str:
+def method_of(case: Case[Any]) -> str:
     """The operation's `{method}`: its path after `/{teamId}/` (`call.user/invite`)."""
-    return case.operation.path.split("/", 2)[2]
-
-
-def _json_or_none(response: Response) -> Any:
-    try:
-        return rules.decode_json(response.content)
-    except ValueError:
-        return None
+    return str(case.operation.path).split("/", 2)[2]
 
 
 def _fail(reason: str | None) -> None:
@@ -54,32 +49,13 @@ def _fail(reason: str | None) -> None:
 
 
 @schemathesis.check
-def envelope_code_matches_status(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def envelope_code_matches_status(
+    ctx: CheckContext, response: Response, case: Case[Any]
+) -> bool | None:
     """Every answer is a JSON envelope `{code, message, ...}` whose `code` is the HTTP status."""
     if response.request.method == "HEAD" or response.status_code in (204, 304):
         return None  # no body by definition of HTTP
     _fail(rules.envelope_code(response.status_code, response.content))
-    return None
-
-
-@schemathesis.check
-def counts_within_named_users(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """A user count never exceeds the number of distinct users named in the request."""
-    body = case.body if isinstance(case.body, dict) else None
-    _fail(
-        rules.count_within_named_users(
-            method_of(case), body, response.status_code, _json_or_none(response)
-        )
-    )
-    return None
-
-
-@schemathesis.check
-def call_durations_consistent(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """`call/end` answers whole seconds with `0 <= dialogDuration <= callDuration`."""
-    _fail(
-        rules.durations_consistent(method_of(case), response.status_code, _json_or_none(response))
-    )
     return None
 
 
@@ -101,7 +77,7 @@ class OtherTeamTokenRefused:
         self.probed: set[str] = set()
         self.session = requests.Session()
 
-    def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         team_id = case.path_parameters.get("teamId")
         sent = response.request
         if (
@@ -118,49 +94,67 @@ class OtherTeamTokenRefused:
             return None  # a generated, invalid team id: nothing to swap
         self.probed.add(case.operation.label)
         probe = sent.copy()
-        probe.url = sent.url.replace(f"/{team_id}/", f"/{rules.other_team(team_id)}/", 1)
+        probe.url = str(sent.url).replace(f"/{team_id}/", f"/{rules.other_team(team_id)}/", 1)
         answer = self.session.send(probe, timeout=PROBE_TIMEOUT_SECONDS, allow_redirects=False)
         reason = rules.other_team_refused(answer.status_code)
+        active = judge_module.current()
+        if active is not None:
+            active.count(method_of(case), answer.status_code)
         if reason is not None:
+            thread = case.body.get("threadId") if isinstance(case.body, dict) else None
+            if active is not None and answer.status_code < 400 and isinstance(thread, str):
+                active.forget(thread)  # served for another team, it may have acted here too
             raise AssertionError(f"{reason}: {sent.method} {probe.url}")
         return None
 
 
-class ThreadStateRules:
-    """Each 200 or 409 agrees with the thread state proved by the earlier answers of the run.
+class ContractModel:
+    """Every answer to a valid, authenticated request agrees with the contract model.
 
-    For example, a 200 on `call.user/invite` right after a 200 on `call/end` for the same
-    thread is a violation: the call is over. The state is shared by all phases of a run, so
-    sequences from the stateful phase (which follows the spec's links) and repeated thread ids
-    of the other phases are both judged.
+    The model is shared by all phases of a run (and with the walk phase before them, see
+    `fuzzing.judge`), so sequences of the stateful phase and thread ids repeated across the
+    other phases are judged alike. A violation names what the model expected and the step
+    that established it; `fuzzing.runner` keeps the whole sequence for a replay file.
     """
 
     def __init__(self) -> None:
-        self.states = rules.ThreadStates()
-        self.lock = threading.Lock()
+        self.judge = judge_module.current() or judge_module.Judge.from_env()
+        # Responses already judged: schemathesis may run a check again on the same answer.
+        self.seen: list[tuple[Response, str | None]] = []
 
-    def after_response(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
-        team_id = case.path_parameters.get("teamId")
-        body = case.body
-        if not isinstance(team_id, str) or not isinstance(body, dict):
-            return None
-        thread_id = body.get("threadId")
-        if not isinstance(thread_id, str) or response.request.method != "POST":
-            return None
-        with self.lock:
-            reason = self.states.observe(team_id, thread_id, method_of(case), response.status_code)
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+        for earlier, reason in self.seen:
+            if earlier is response:
+                _fail(reason)
+                return None
+        received = time.time()
+        sent = response.request
+        team = case.path_parameters.get("teamId") if case.path_parameters else None
+        violation = None
+        if sent.method == "POST" and isinstance(team, str):
+            violation = self.judge.judge(
+                method_of(case),
+                team,
+                sent.headers.get("Authorization"),
+                sent.headers.get("Content-Type"),
+                judge_module.decode(sent.body),
+                response.status_code,
+                judge_module.decode(response.content),
+                received - response.elapsed - CLOCK_MARGIN_SECONDS,
+                received,
+            )
+        reason = violation.message if violation is not None else None
+        self.seen = [*self.seen[-31:], (response, reason)]
         _fail(reason)
         return None
 
 
 other_team_token_refused = _register(OtherTeamTokenRefused, "other_team_token_refused")
-thread_state_rules = _register(ThreadStateRules, "thread_state_rules")
+contract_model = _register(ContractModel, "contract_model")
 
 #: The names of the custom checks, in the order the summary lists them.
 CUSTOM_CHECKS = (
     "envelope_code_matches_status",
-    "counts_within_named_users",
-    "call_durations_consistent",
     "other_team_token_refused",
-    "thread_state_rules",
+    "contract_model",
 )

@@ -14,14 +14,20 @@ import argparse
 import random
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fuzzing.runner import DEFAULT_CONFIG, DEFAULT_SPEC, ROOT, ConfigurationError, Options
 from fuzzing.target import DEMO_TEAM, DEMO_TOKEN, ReferenceServer, TargetError, first_contact
 
-#: Seconds of fuzzing when `--budget` is not given: with the start of the reference server the
-#: whole run stays under two minutes on two cores.
-DEFAULT_BUDGET = 60
+if TYPE_CHECKING:
+    from fuzzing import runner
+
+#: Seconds of fuzzing when `--budget` is not given. Every faulty variant of testkit/faulty/ is
+#: caught within 3 s of the start of a run on two cores (`nox -s bench -- fuzz`), and all four
+#: schemathesis phases run: 10 s leaves a margin of three, and a run takes about 15 s in all.
+DEFAULT_BUDGET = 10
 #: The run is stopped when it outlives its budget by this much (schemathesis can stall).
 STALL_MARGIN = 60
 
@@ -54,14 +60,35 @@ def _seed(text: str) -> int:
     return value
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 100")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nox -s fuzz --",
         description="Fuzz a Call API implementation against openapi.yaml with schemathesis "
         "(all built-in checks, all phases, plus the contract's own checks). Exit status: 0 no "
         "violation, 1 violations, 2 the target cannot be used, 3 the run stalled.",
-        epilog="With --url, use a team no other client acts on during the run: the state "
-        "rules follow each thread's answers.",
+        epilog="With --url, use a team no other client acts on during the run: the contract "
+        "model follows each thread's answers. `python -m fuzzing replay FILE [--url URL]` "
+        "re-sends the sequence of a violation's replay file and judges it again.",
     )
     parser.add_argument(
         "--url", help="base URL of the server to fuzz (default: start the reference server)"
@@ -92,7 +119,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--report-dir",
         type=Path,
         default=ROOT / "reports",
-        help="where the JUnit XML and JSON results go (default: reports/)",
+        help="where the JUnit XML, JSON results, HTML page and replay files go (default: reports/)",
+    )
+    parser.add_argument(
+        "--min-coverage",
+        type=_percent,
+        default=None,
+        metavar="PERCENT",
+        help="fail (exit 1) when the coverage is below PERCENT. Coverage counts two kinds of "
+        "items equally: each documented status of each operation (openapi.yaml's responses) "
+        "that some answer had, and each transition of the contract model that ran at least "
+        "once; it is (statuses seen + transitions run) / (statuses documented + transitions "
+        "known), printed at the end of every run",
+    )
+    parser.add_argument(
+        "--walk-steps",
+        type=_non_negative,
+        default=400,
+        help="requests of the model-guided walk that runs before schemathesis, at most a "
+        "quarter of the budget (0: no walk) (default: %(default)s)",
     )
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
@@ -101,30 +146,54 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fuzz(options: Options, args: argparse.Namespace) -> int:
-    from fuzzing import report, runner
+    from fuzzing import boundaries, report, runner
 
     first_contact(options.url, options.team, options.token)
     print(
         f"fuzz: {options.url} team {options.team}, budget {options.budget} s, seed {options.seed}",
         flush=True,
     )
+    found = boundaries.run(options)  # the spec's near misses, before schemathesis
     progress = None if args.quiet else report.Progress()
     try:
         result = runner.run(options, progress=progress, hard_timeout=options.budget + STALL_MARGIN)
     finally:
         if progress is not None:
             progress.close()
-    print(report.summary(result))
+    boundaries.merge(found, result)
     junit, data = report.write_reports(result, args.report_dir)
-    print(f"Reports: {junit}, {data}")
+    print(report.summary(result))
+    print(f"Reports: {junit}, {data}, {args.report_dir / report.HTML_NAME}")
     if result.stop_reason == "server_unavailable":
         print(f"fuzz: {options.url} stopped answering during the run", file=sys.stderr)
     if result.stalled:
         return EXIT_STALLED
+    if not _coverage_met(result, args.min_coverage):
+        return EXIT_VIOLATIONS
     return EXIT_CLEAN if result.ok else EXIT_VIOLATIONS
 
 
+def _coverage_met(result: runner.RunResult, minimum: float | None) -> bool:
+    from fuzzing import coverage
+
+    if minimum is None:
+        return True
+    percent = coverage.of(result).percent
+    if percent < minimum:
+        print(
+            f"fuzz: coverage {percent:.1f}% is below --min-coverage {minimum:g}%",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["replay"]:
+        from fuzzing import replay
+
+        return replay.main(argv[1:])
     args = build_parser().parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     for path in (args.spec, args.config):
@@ -138,12 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = Options(
                 args.url, args.team, args.token, args.budget, seed, args.spec, args.config
             )
-            return _fuzz(options, args)
+            return _fuzz(replace(options, walk_steps=args.walk_steps), args)
         with ReferenceServer() as server:
             options = Options(
                 server.url, args.team, args.token, args.budget, seed, args.spec, args.config
             )
-            return _fuzz(options, args)
+            return _fuzz(replace(options, walk_steps=args.walk_steps), args)
     except (TargetError, ConfigurationError) as error:
         print(f"fuzz: {error}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree
 
-from fuzzing.runner import RunResult
+from fuzzing import coverage
+from fuzzing.runner import RunResult, Violation, curl_command
 
 JUNIT_NAME = "fuzz-junit.xml"
 JSON_NAME = "fuzz-result.json"
+HTML_NAME = "fuzz-report.html"
+REPLAY_PATTERN = "replay-{number}.json"
 
 
 class Progress:
@@ -87,7 +90,13 @@ def summary(result: RunResult) -> str:
         f"{name} {result.phase_cases.get(name, 0)}"
         for name in ("examples", "coverage", "fuzzing", "stateful")
     )
-    out = ["", f"Cases per phase: {phases}", "", "Checks"]
+    out = [""]
+    if result.walk:
+        out.append(
+            f"Walk: {result.walk.get('steps', 0)} model-guided requests "
+            f"in {result.walk.get('seconds', 0.0):.1f} s"
+        )
+    out += [f"Cases per phase: {phases}", "", "Checks"]
     out.append(
         _table(
             ["check", "passed", "failed", "operations failing"],
@@ -107,11 +116,18 @@ def summary(result: RunResult) -> str:
             ],
         )
     )
+    out += coverage_lines(result)
     if result.violations:
         out += ["", f"Violations ({len(result.violations)})"]
         for number, violation in enumerate(result.violations, 1):
             out.append(f"{number}. [{violation.check}] {violation.operation}: {violation.reason}")
-            if violation.thread_before and violation.check != "thread_state_rules":
+            if violation.sequence:
+                out.append(f"   the sequence on thread {violation.thread} that led to it:")
+                out += [f"   {line}" for line in sequence_lines(violation)]
+                if violation.replay:
+                    out.append(f"   replay: python -m fuzzing replay {violation.replay}")
+                continue
+            if violation.thread_before:
                 before = " -> ".join(violation.thread_before)
                 out.append(f"   its thread answered before: {before}")
             for step in violation.steps:
@@ -133,6 +149,66 @@ def summary(result: RunResult) -> str:
     if result.violations:
         out.append("The curl commands read the token from $FUZZ_TOKEN.")
     return "\n".join(out)
+
+
+def sequence_lines(violation: Violation) -> list[str]:
+    """Each step of a violation's sequence: what was sent and what was answered."""
+    lines = []
+    for step in violation.sequence:
+        data = f" {json.dumps(step['data'])}" if step.get("data") is not None else ""
+        body = json.dumps(step["body"])
+        lines.append(f"step {step['step']}: {step['method']} {body} -> {step['status']}{data}")
+    return lines
+
+
+def coverage_lines(result: RunResult) -> list[str]:
+    """Documented statuses never observed, transitions never run, and the overall share."""
+    if not result.statuses and not result.transitions:
+        return []
+    cover = coverage.of(result)
+    out = ["", "Coverage"]
+    rows = []
+    for method, per in cover.statuses.items():
+        seen = [str(s) for s, n in per.items() if n]
+        never = [str(s) for s, n in per.items() if not n]
+        rows.append([method, " ".join(seen) or "-", " ".join(never) or "-"])
+    out.append(_table(["operation", "statuses seen", "never seen"], rows))
+    out.append(f"Model transitions: {cover.transitions_run} of {len(cover.transitions)} exercised")
+    out += [f"  never: {name}" for name in cover.never_run()]
+    out.append(
+        f"Coverage {cover.percent:.1f}%: {cover.statuses_seen} of {cover.statuses_documented} "
+        f"documented statuses seen, {cover.transitions_run} of {len(cover.transitions)} "
+        "transitions exercised"
+    )
+    return out
+
+
+def write_replays(result: RunResult, directory: Path) -> list[Path]:
+    """One replay file per violation that has a sequence (`python -m fuzzing replay FILE`)."""
+    for old in directory.glob(REPLAY_PATTERN.format(number="*")):
+        old.unlink()
+    written = []
+    numbered = [v for v in result.violations if v.sequence]
+    for number, violation in enumerate(numbered, 1):
+        path = directory / REPLAY_PATTERN.format(number=number)
+        violation.replay = str(path)
+        document = {
+            "about": "python -m fuzzing replay FILE [--url URL]: re-send and re-judge",
+            "url": result.url,
+            "team": violation.team or result.team,
+            "check": violation.check,
+            "operation": violation.operation,
+            "reason": violation.reason,
+            "expected": violation.expected,
+            "steps": violation.sequence,
+            "curl": [
+                curl_command(result.url, violation.team or result.team, s["method"], s["body"])
+                for s in violation.sequence
+            ],
+        }
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def write_junit(result: RunResult, path: Path) -> None:
@@ -160,17 +236,23 @@ def write_junit(result: RunResult, path: Path) -> None:
     for number, error in enumerate(result.errors, 1):
         case = ElementTree.SubElement(suite, "testcase", classname="fuzz", name=f"error {number}")
         ElementTree.SubElement(case, "error", message=error)
-    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
-    tree.getroot().append(suite)
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    tree = ElementTree.ElementTree(root)
     ElementTree.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def write_reports(result: RunResult, directory: Path) -> tuple[Path, Path]:
-    """Write the JUnit XML and the JSON result into `directory`; return both paths."""
+    """Write the JUnit XML, the JSON result, the replay files and the HTML page into
+    `directory`; return the paths of the first two."""
+    from fuzzing import page
+
     directory.mkdir(parents=True, exist_ok=True)
     junit, data = directory / JUNIT_NAME, directory / JSON_NAME
+    write_replays(result, directory)
     write_junit(result, junit)
+    (directory / HTML_NAME).write_text(page.render(result), encoding="utf-8")
     data.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
     return junit, data

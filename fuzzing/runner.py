@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fuzzing import coverage
+from fuzzing.judge import Judge, ModelViolation, activate
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 DEFAULT_CONFIG = ROOT / "schemathesis.toml"
@@ -43,6 +46,7 @@ class Options:
     spec: Path = DEFAULT_SPEC
     config: Path = DEFAULT_CONFIG
     max_failures: int | None = None  # stop after this many failing checks (default: never)
+    walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
 
 
 @dataclass
@@ -59,6 +63,11 @@ class Violation:
     status: int | None = None  # of the answer that failed the check
     body: Any = None  # the JSON request body that failed the check
     thread_before: list[str] = field(default_factory=list)  # earlier answers on its thread
+    expected: dict[str, Any] | None = None  # what the contract model expected, and why
+    sequence: list[dict[str, Any]] = field(default_factory=list)  # the thread's steps to it
+    team: str = ""
+    thread: str = ""
+    replay: str = ""  # the replay file written for it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +81,10 @@ class Violation:
             "status": self.status,
             "body": self.body,
             "thread_before": self.thread_before,
+            "expected": self.expected,
+            "sequence": self.sequence,
+            "thread": self.thread,
+            "replay": self.replay,
         }
 
 
@@ -92,6 +105,11 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     stop_reason: str = ""
     stalled: bool = False  # stopped by the outer time limit, not by its budget
+    team: str = ""
+    # Coverage: observed statuses per `{method}`, how often each model transition ran.
+    statuses: dict[str, dict[int, int]] = field(default_factory=dict)
+    transitions: dict[str, int] = field(default_factory=dict)
+    walk: dict[str, Any] = field(default_factory=dict)  # steps and seconds of the walk phase
 
     @property
     def ok(self) -> bool:
@@ -117,6 +135,8 @@ class RunResult:
             ],
             "violations": [v.as_dict() for v in self.violations],
             "errors": self.errors,
+            "walk": self.walk,
+            "coverage": coverage.of(self).as_dict(),
         }
 
 
@@ -176,7 +196,8 @@ def _since_call_start(history: list[str], limit: int = 8) -> list[str]:
 class _Collector:
     """Folds engine events into a `RunResult`."""
 
-    def __init__(self, result: RunResult, started: float) -> None:
+    def __init__(self, result: RunResult, started: float, judge: Judge | None = None) -> None:
+        self.judge = judge
         self.result = result
         self.started = started
         self.seen: set[tuple[str, str, str]] = set()
@@ -243,8 +264,9 @@ class _Collector:
             reason = _first_line(failure.title) + (f" (HTTP {status})" if status else "")
             if detail:
                 reason += f": {detail}"
+        record = self.judge.by_message.get(reason) if self.judge is not None else None
         reason = reason if len(reason) <= 300 else reason[:297] + "..."
-        key = (check.name, operation, failure.title or reason)
+        key = (check.name, operation, record.kind if record else failure.title or reason)
         if key in self.seen:
             return
         self.seen.add(key)
@@ -268,6 +290,17 @@ class _Collector:
                 thread_before=self.thread_before.get(failing_id, []),
             )
         )
+        if record is not None:
+            add_model_details(self.result.violations[-1], record)
+
+
+def add_model_details(violation: Violation, record: ModelViolation) -> None:
+    """What the contract model expected, and the whole sequence that led to the violation."""
+    violation.reason = f"{record.reason} (thread {record.thread}, step {record.step})"
+    violation.expected = record.expected
+    violation.sequence = record.sequence
+    violation.team = record.team
+    violation.thread = record.thread
 
 
 def run(
@@ -284,10 +317,18 @@ def run(
     """
     from schemathesis.engine import events, from_schema
 
+    from fuzzing import walk
+
     schema = load_schema(options)
     result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
+    result.team = options.team
     started = time.monotonic()
-    collector = _Collector(result, started)
+    judge = Judge(options.team, options.token)
+    activate(judge)
+    if options.walk_steps:
+        result.walk = walk.run(options, judge, started=started)
+        _walk_violations(result, judge, started)
+    collector = _Collector(result, started, judge)
     stream = from_schema(schema).execute()
     watchdog = _Watchdog(hard_timeout, stream) if hard_timeout else None
     phase = "loading"
@@ -314,11 +355,52 @@ def run(
         stream.generator.close()
         if watchdog is not None:
             watchdog.cancel()
+        activate(None)
+    result.statuses = {m: dict(c) for m, c in judge.statuses.items()}
+    result.transitions = {name: judge.model.exercised[name] for name in judge.model.transitions()}
     result.elapsed = time.monotonic() - started
     if watchdog is not None and watchdog.fired:
         result.stalled = True
         result.errors.append(f"the run outlived its limit of {hard_timeout:.0f} s and was stopped")
     return result
+
+
+def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
+    """The walk's violations, one per kind of fault, as the run's first violations."""
+    kinds: set[str] = set()
+    for record in judge.violations:
+        if record.kind in kinds:
+            continue
+        kinds.add(record.kind)
+        last = record.sequence[-1] if record.sequence else {}
+        violation = Violation(
+            check="contract_model",
+            operation=f"POST /{{teamId}}/{record.method}",
+            reason="",
+            curl=curl_command(result.url, record.team, record.method, last.get("body")),
+            steps=[
+                curl_command(result.url, record.team, step["method"], step["body"])
+                for step in record.sequence[:-1]
+            ],
+            phase="walk",
+            first_seen=result.walk.get("first_seen", {}).get(record.message, 0.0),
+            status=record.status,
+            body=last.get("body"),
+        )
+        add_model_details(violation, record)
+        result.violations.append(violation)
+
+
+def curl_command(url: str, team: str, method: str, body: Any) -> str:
+    """A curl command that sends `body` to `method`, the token read from `$FUZZ_TOKEN`."""
+    import json
+    import shlex
+
+    return (
+        f'curl -X POST -H "Authorization: Bearer ${TOKEN_VARIABLE}" '
+        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(body))} "
+        f"{url.rstrip('/')}/{team}/{method}"
+    )
 
 
 class _Watchdog:

@@ -7,10 +7,12 @@ import urllib.error
 import urllib.request
 from typing import Self
 
+from contract import demo
 from reference_server.testing import ServerExited, ServerProcess, ServerStartTimeout
 
-DEMO_TEAM = "333ccc134c0319001573485e"
-DEMO_TOKEN = "dev-token"
+#: The demo team and token of the sandbox (`contract.demo`), the defaults of `python -m fuzzing`.
+DEMO_TEAM = demo.TEAM
+DEMO_TOKEN = demo.TOKEN
 #: A thread id nothing else uses: the first contact asks to stop a stream that never started.
 PROBE_THREAD = "0000000000000000000000f5"
 
@@ -60,7 +62,7 @@ def first_contact(url: str, team: str, token: str, timeout: float = 10.0) -> int
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            status = answer.status
+            status = int(answer.status)
     except urllib.error.HTTPError as error:
         status = error.code
     except urllib.error.URLError as error:

@@ -28,7 +28,8 @@ def _lenient_json(text: str) -> dict[str, object]:
     """Parse the source's JavaScript-ish JSON: drop `//` comments and trailing commas."""
     text = re.sub(r"(?<=\s)//[^\n]*", "", text)  # a comment, not the `//` of a URL
     text = re.sub(r",\s*([}\]])", r"\1", text)
-    return json.loads(text)
+    parsed: dict[str, object] = json.loads(text)
+    return parsed
 
 
 def _alternative_bodies(example: str) -> list[dict[str, object]]:
@@ -66,6 +67,7 @@ def read_source(path: Path = SOURCE) -> list[SourceOperation]:
         data = re.search(r"data:\s*\{(.*)\}\s*\}", response.group(1))
         if data:
             items = data.group(1).split(",")
-            operation.response_data_keys = [re.match(r"\s*(\w+)", item).group(1) for item in items]
+            keys = (re.match(r"\s*(\w+)", item) for item in items)
+            operation.response_data_keys = [key.group(1) for key in keys if key is not None]
         operations.append(operation)
     return operations

@@ -24,7 +24,8 @@ def require_generators() -> None:
 
 def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        document: dict[str, Any] = yaml.safe_load(handle)
+    return document
 
 
 def pointer(*parts: str) -> str:

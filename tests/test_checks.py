@@ -13,7 +13,7 @@ import requests
 import schemathesis
 from schemathesis.checks import CHECKS
 
-from fuzzing import checks, rules
+from fuzzing import checks, judge, rules
 from testkit.spec import SPEC_PATH
 
 TEAM = "333ccc134c0319001573485e"
@@ -116,102 +116,6 @@ def test_envelope_check_fails_on_a_lying_envelope(schema: Any) -> None:
     assert checks.envelope_code_matches_status(None, response, case) is None
 
 
-# counts_within_named_users ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("request_body", "count", "expected"),
-    [
-        ({"threadId": THREAD, "userId": USER_A}, 1, None),
-        ({"threadId": THREAD, "userId": USER_A}, 0, None),
-        (
-            {"threadId": THREAD, "userId": USER_A},
-            2,
-            "`pausedUsersCount` is 2, but the request named 1 user(s)",
-        ),
-        ({"threadId": THREAD, "userIds": [USER_A, USER_B]}, 2, None),
-        (
-            {"threadId": THREAD, "userIds": [USER_A, USER_B]},
-            3,
-            "`pausedUsersCount` is 3, but the request named 2",
-        ),
-        # userId wins over userIds, as the source document says
-        ({"threadId": THREAD, "userId": USER_A, "userIds": [USER_A, USER_B]}, 2, "named 1 user(s)"),
-        ({"threadId": THREAD, "userId": USER_A}, -1, "`pausedUsersCount` is -1"),
-    ],
-)
-def test_count_rule(request_body: dict[str, Any], count: int, expected: str | None) -> None:
-    reason = rules.count_within_named_users(
-        "call/pause", request_body, 200, ok({"pausedUsersCount": count})
-    )
-    if expected is None:
-        assert reason is None
-    else:
-        assert reason is not None and expected in reason
-
-
-def test_count_rule_judges_only_answers_with_a_count() -> None:
-    body = {"threadId": THREAD, "userId": USER_A}
-    assert rules.count_within_named_users("call/pause", body, 409, conflict()) is None
-    assert (
-        rules.count_within_named_users("call/end", body, 200, ok({"pausedUsersCount": 9})) is None
-    )
-    # a string count is a schema violation, reported by response_schema_conformance
-    assert (
-        rules.count_within_named_users("call/pause", body, 200, ok({"pausedUsersCount": "9"}))
-        is None
-    )
-
-
-def test_counts_check_on_each_count_operation(schema: Any) -> None:
-    for method, name in rules.COUNT_FIELDS.items():
-        body = {"threadId": THREAD, "userIds": [USER_A]}
-        case, response = exchange(schema, method, body, 200, ok({name: 2}))
-        with pytest.raises(AssertionError, match=f"`{name}` is 2, but the request named 1"):
-            checks.counts_within_named_users(None, response, case)
-        case, response = exchange(schema, method, body, 200, ok({name: 1}))
-        assert checks.counts_within_named_users(None, response, case) is None
-
-
-# call_durations_consistent ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("call", "dialog", "expected"),
-    [
-        (95, 80, None),
-        (0, 0, None),
-        (10, 10, None),
-        (10, 11, "dialogDuration 11 is longer than callDuration 10"),
-        (-1, 0, "negative duration"),
-        (5, -2, "negative duration"),
-    ],
-)
-def test_durations_rule(call: int, dialog: int, expected: str | None) -> None:
-    body = ok(
-        {
-            "callDuration": call,
-            "dialogDuration": dialog,
-            "result": "answered",
-            "direction": "outgoing",
-        }
-    )
-    reason = rules.durations_consistent("call/end", 200, body)
-    if expected is None:
-        assert reason is None
-    else:
-        assert reason is not None and expected in reason
-
-
-def test_durations_check(schema: Any) -> None:
-    data = {"callDuration": 3, "dialogDuration": 4, "result": "answered", "direction": "outgoing"}
-    case, response = exchange(schema, "call/end", {"threadId": THREAD}, 200, ok(data))
-    with pytest.raises(AssertionError, match="dialogDuration 4 is longer than callDuration 3"):
-        checks.call_durations_consistent(None, response, case)
-    case, response = exchange(schema, "call/start", {"threadId": THREAD}, 200, ok(data))
-    assert checks.call_durations_consistent(None, response, case) is None
-
-
 # other_team_token_refused ----------------------------------------------------------------
 
 
@@ -289,189 +193,134 @@ def test_other_team_check_skips_requests_without_token(schema: Any) -> None:
     assert checks.OtherTeamTokenRefused().after_response(None, response, case) is None
 
 
-# thread_state_rules ----------------------------------------------------------------------
+# contract_model --------------------------------------------------------------------------
 
 
-def play(states: rules.ThreadStates, *steps: tuple[str, int]) -> list[str | None]:
-    return [states.observe(TEAM, THREAD, method, status) for method, status in steps]
+@pytest.fixture
+def model_check() -> Iterator[Any]:
+    judge.activate(judge.Judge(TEAM, "dev-token"))
+    try:
+        yield checks.ContractModel()
+    finally:
+        judge.activate(None)
 
 
-def test_state_invite_after_end_is_a_violation() -> None:
+def play(schema: Any, check: Any, *steps: tuple[str, dict[str, Any], int, Any]) -> list[str]:
+    """Feed answers to the check; return the failure message of each (empty: passed)."""
+    reasons = []
+    for method, body, status, answer in steps:
+        case, response = exchange(schema, method, body, status, answer)
+        try:
+            check.after_response(None, response, case)
+            reasons.append("")
+        except AssertionError as error:
+            reasons.append(str(error))
+    return reasons
+
+
+END = {"callDuration": 0, "dialogDuration": 0, "result": "unanswered", "direction": "outgoing"}
+
+
+def test_model_check_invite_after_end(schema: Any, model_check: Any) -> None:
     reasons = play(
-        rules.ThreadStates(),
-        ("call/start", 200),
-        ("call.user/invite", 200),
-        ("call/end", 200),
-        ("call.user/invite", 200),
-    )
-    assert reasons[:3] == [None, None, None]
-    assert reasons[3] is not None
-    assert reasons[3].startswith("call.user/invite answered 200 but the thread has no active call")
-    assert "call/start 200 -> call.user/invite 200 -> call/end 200" in reasons[3]
-
-
-def test_state_unknown_threads_are_not_judged() -> None:
-    # a server may have had calls before the run: nothing is known until start or end succeed
-    assert (
-        play(
-            rules.ThreadStates(),
-            ("call.recording/stop", 200),
-            ("call.stream/stop", 409),
-            ("call.audio/stop", 200),
-            ("call.stream/start", 409),
-        )
-        == [None] * 4
-    )
-    assert (
-        play(rules.ThreadStates(), ("call.user/invite", 409), ("call.recording/stop", 409))
-        == [None] * 2
-    )
-
-
-@pytest.mark.parametrize(
-    ("steps", "expected"),
-    [
-        ([("call/start", 200), ("call/start", 200)], "the thread already has an active call"),
-        (
-            [("call/end", 200), ("call/start", 409)],
-            "the thread has no active call, so a call can start",
-        ),
-        ([("call/start", 200), ("call/pause", 409)], "the thread has an active call"),
-        (
-            [("call/start", 200), ("call/end", 200), ("call/end", 200)],
-            "the thread has no active call",
-        ),
-        (
-            [("call/start", 200), ("call.recording/start", 200), ("call.recording/start", 200)],
-            "the call is already being recorded",
-        ),
-        ([("call/start", 200), ("call.recording/stop", 200)], "nothing is being recorded"),
-        (
-            [("call/start", 200), ("call.recording/start", 200), ("call.recording/stop", 409)],
-            "the call is being recorded",
-        ),
-        (
-            [("call/start", 200), ("call.recording/start", 409)],
-            "the call is active and not recorded",
-        ),
-        (
-            [
-                ("call/start", 200),
-                ("call.stream/start", 200),
-                ("call/end", 200),
-                ("call.stream/stop", 200),
-            ],
-            "nothing is being streamed",
-        ),
-        (
-            [("call/start", 200), ("call.stream/start", 200), ("call.stream/start", 200)],
-            "the call is already streamed",
-        ),
-        ([("call/start", 200), ("call.audio/stop", 200)], "no audio is playing"),
-        ([("call/end", 200), ("call.audio/play", 200)], "the thread has no active call"),
-    ],
-)
-def test_state_violations(steps: list[tuple[str, int]], expected: str) -> None:
-    reasons = play(rules.ThreadStates(), *steps)
-    assert reasons[:-1] == [None] * (len(steps) - 1)
-    assert reasons[-1] is not None and expected in reasons[-1]
-
-
-def test_state_sequences_that_keep_the_contract() -> None:
-    assert (
-        play(
-            rules.ThreadStates(),
-            ("call/start", 200),
-            ("call/start", 409),
-            ("call.user/invite", 200),
-            ("call/pause", 200),
-            ("call.recording/start", 200),
-            ("call.recording/start", 409),
-            ("call.audio/play", 200),
-            ("call.audio/stop", 200),
-            ("call.audio/stop", 409),
-            ("call.stream/start", 200),
-            ("call/end", 200),
-            ("call.recording/stop", 409),
-            ("call.stream/stop", 409),
-            ("call.user/invite", 409),
-            ("call/end", 409),
-            ("call/start", 200),
-            ("call.recording/start", 200),
-        )
-        == [None] * 17
-    )
-
-
-def test_state_audio_may_end_by_itself() -> None:
-    assert (
-        play(
-            rules.ThreadStates(),
-            ("call/start", 200),
-            ("call.audio/play", 200),
-            ("call.audio/stop", 409),
-        )
-        == [None] * 3
-    )
-
-
-def test_state_any_success_status_counts_as_success() -> None:
-    reasons = play(
-        rules.ThreadStates(), ("call/start", 201), ("call/end", 200), ("call/pause", 200)
-    )
-    assert reasons[-1] is not None and "no active call" in reasons[-1]
-
-
-def test_state_after_a_violation_the_thread_is_unknown_again() -> None:
-    reasons = play(
-        rules.ThreadStates(),
-        ("call/start", 200),
-        ("call/end", 200),
-        ("call.user/invite", 200),
-        ("call.user/exclude", 200),
-        ("call.user/invite", 200),
-    )
-    assert [r is not None for r in reasons] == [False, False, True, False, False]
-
-
-def test_state_threads_and_teams_are_apart() -> None:
-    states = rules.ThreadStates()
-    assert states.observe(TEAM, THREAD, "call/start", 200) is None
-    assert states.observe(TEAM, "5b0525134c0319001573485f", "call/start", 200) is None
-    assert states.observe("0" * 24, THREAD, "call/start", 200) is None
-    assert states.observe(TEAM, THREAD, "call/start", 200) is not None
-
-
-def test_state_check_on_a_sequence_of_answers(schema: Any) -> None:
-    check = checks.ThreadStateRules()
-    data_end = {
-        "callDuration": 1,
-        "dialogDuration": 0,
-        "result": "unanswered",
-        "direction": "outgoing",
-    }
-    steps = [
+        schema,
+        model_check,
         ("call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"})),
-        ("call/end", {"threadId": THREAD}, 200, ok(data_end)),
+        ("call/end", {"threadId": THREAD}, 200, ok(END)),
         (
             "call.user/invite",
             {"threadId": THREAD, "userId": USER_A},
             200,
             ok({"invitedUsersCount": 1}),
         ),
-    ]
-    for method, body, status, answer in steps[:2]:
-        case, response = exchange(schema, method, body, status, answer)
-        assert check.after_response(None, response, case) is None
-    case, response = exchange(schema, *steps[2])
-    with pytest.raises(
-        AssertionError, match="call.user/invite answered 200 but the thread has no active call"
-    ):
-        check.after_response(None, response, case)
-
-
-def test_state_check_ignores_bodies_without_a_thread(schema: Any) -> None:
-    case, response = exchange(
-        schema, "call/start", ["not", "an", "object"], 200, ok({"direction": "outgoing"})
     )
-    assert checks.ThreadStateRules().after_response(None, response, case) is None
+    assert reasons[:2] == ["", ""]
+    assert reasons[2] == (
+        f"call.user/invite (thread {THREAD}, step 3): expected 409, got 200: call.user/invite "
+        "needs an active call: no active call (call/end answered 200 at step 2)"
+    )
+    (violation,) = model_check.judge.violations
+    assert [s["method"] for s in violation.sequence] == ["call/end", "call.user/invite"]
+
+
+def test_model_check_counts_users_already_in_the_call(schema: Any, model_check: Any) -> None:
+    body = {"threadId": THREAD, "userIds": [USER_A, USER_B]}
+    reasons = play(
+        schema,
+        model_check,
+        ("call/end", {"threadId": THREAD}, 409, conflict()),
+        ("call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"})),
+        ("call.user/invite", body, 200, ok({"invitedUsersCount": 2})),
+        ("call.user/invite", body, 200, ok({"invitedUsersCount": 1})),
+    )
+    assert reasons[:3] == ["", "", ""]
+    assert "expected invitedUsersCount 0, got 1: user 5b4458eb... is in this call" in reasons[3]
+
+
+def test_model_check_direction_is_echoed(schema: Any, model_check: Any) -> None:
+    reasons = play(
+        schema,
+        model_check,
+        ("call/end", {"threadId": THREAD}, 409, conflict()),
+        (
+            "call/start",
+            {"threadId": THREAD, "direction": "incoming"},
+            200,
+            ok({"direction": "outgoing"}),
+        ),
+    )
+    assert (
+        "expected direction incoming, got 'outgoing': the request asked for incoming" in reasons[1]
+    )
+
+
+def test_model_check_durations(schema: Any, model_check: Any) -> None:
+    data = {"callDuration": 3, "dialogDuration": 4, "result": "answered", "direction": "outgoing"}
+    (reason,) = play(schema, model_check, ("call/end", {"threadId": THREAD}, 200, ok(data)))
+    assert "expected dialogDuration <= callDuration, got 4 > 3" in reason
+
+
+def test_model_check_judges_only_valid_authenticated_requests(
+    schema: Any, model_check: Any
+) -> None:
+    play(schema, model_check, ("call/end", {"threadId": THREAD}, 409, conflict()))
+    # invalid body (unknown field): not judged, and its success makes the thread unknown
+    assert play(
+        schema,
+        model_check,
+        ("call/start", {"threadId": THREAD, "x": 1}, 200, ok({"direction": "outgoing"})),
+    ) == [""]
+    assert play(schema, model_check, ("call/start", {"threadId": THREAD}, 409, conflict())) == [""]
+    # another token: not judged
+    case, response = exchange(schema, "call/end", {"threadId": THREAD}, 200, ok(END), token="other")
+    assert model_check.after_response(None, response, case) is None
+    assert model_check.judge.judged == 2
+
+
+def test_model_check_unknown_threads_are_learnt(schema: Any, model_check: Any) -> None:
+    assert (
+        play(
+            schema,
+            model_check,
+            ("call.recording/stop", {"threadId": THREAD}, 200, ok({"fileUrl": "http://x/f.wav"})),
+            (
+                "call.user/invite",
+                {"threadId": THREAD, "userId": USER_A},
+                200,
+                ok({"invitedUsersCount": 1}),
+            ),
+            ("call/start", {"threadId": THREAD}, 409, conflict()),
+            ("call.audio/stop", {"threadId": THREAD}, 409, conflict()),
+        )
+        == [""] * 4
+    )
+
+
+def test_model_check_is_registered_and_old_checks_are_gone() -> None:
+    names = set(CHECKS.get_all_names())
+    assert "contract_model" in names
+    assert not {
+        "thread_state_rules",
+        "counts_within_named_users",
+        "call_durations_consistent",
+    } & set(checks.CUSTOM_CHECKS)

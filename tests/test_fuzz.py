@@ -18,17 +18,24 @@ from xml.etree import ElementTree
 
 import pytest
 
+from contract.demo import TEAM
 from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import FuzzRun, fuzz, fuzz_variant
-from testkit.faulty.variants import TEAM, VARIANTS
+from testkit.faulty.variants import VARIANTS
 from testkit.spec import ROOT
 
 SEED = 20261127
-BUDGET = 12
-#: Variants whose fault needs multi-step sequences of the stateful phase get a longer budget.
-BUDGETS = {"count_too_high": 30}
+#: Faults that schemathesis's own checks catch need its phases: the default budget of a test.
+BUDGET = 8
+#: The contract model's walk and the boundary phase run before schemathesis and catch their
+#: faults within seconds: these budgets leave a margin of several times the time to the catch.
+SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2}
 CLEAN_BUDGET = 20
 REPLAY = "invite_after_end"
+
+
+def budget(name: str) -> int:
+    return SHORT_BUDGETS.get(VARIANTS[name].caught_by, BUDGET)
 
 
 def _fuzz_job(variant: str | None, budget: int) -> FuzzRun:
@@ -40,9 +47,7 @@ def _fuzz_job(variant: str | None, budget: int) -> FuzzRun:
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, FuzzRun]:
-    jobs: dict[str, tuple[str | None, int]] = {
-        name: (name, BUDGETS.get(name, BUDGET)) for name in VARIANTS
-    }
+    jobs: dict[str, tuple[str | None, int]] = {name: (name, budget(name)) for name in VARIANTS}
     jobs["reference"] = (None, CLEAN_BUDGET)
     jobs["replay"] = (REPLAY, 6)
     jobs["replay-again"] = (REPLAY, 6)
@@ -83,9 +88,11 @@ def test_the_reference_server_gives_no_false_alarm(runs: dict[str, FuzzRun]) -> 
         run.result["phase_cases"].get(phase, 0) > 0
         for phase in ("examples", "coverage", "fuzzing", "stateful")
     ), run.result["phase_cases"]
+    assert run.result["phase_cases"].get("boundaries", 0) > 500  # the spec's near misses
     checks = {row["check"] for row in run.result["tally"]}
     assert {
-        "thread_state_rules",
+        "contract_model",
+        "spec_boundaries",
         "other_team_token_refused",
         "positive_data_acceptance",
         "negative_data_rejection",
@@ -100,7 +107,8 @@ def test_junit_report_of_a_clean_run(runs: dict[str, FuzzRun]) -> None:
     suite = ElementTree.fromstring(run.junit).find("testsuite")
     assert suite is not None and suite.get("failures") == "0" and suite.get("errors") == "0"
     names = {(case.get("classname"), case.get("name")) for case in suite.iter("testcase")}
-    assert ("POST /{teamId}/call/start", "thread_state_rules") in names
+    assert ("POST /{teamId}/call/start", "contract_model") in names
+    assert ("POST /{teamId}/call/start", "spec_boundaries") in names
     assert len(names) == int(suite.get("tests", "0"))
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert properties["seed"] == str(SEED)
@@ -110,26 +118,45 @@ def test_a_violation_is_reported_with_check_operation_reason_and_curl(
     runs: dict[str, FuzzRun],
 ) -> None:
     run = runs["invite_after_end"]
-    line = next((ln for ln in run.stdout.splitlines() if "[thread_state_rules]" in ln), None)
+    line = next((ln for ln in run.stdout.splitlines() if "[contract_model]" in ln), None)
     assert line is not None, run.stdout
     assert re.match(
-        r"\d+\. \[thread_state_rules\] POST /\{teamId\}/call\.user/invite: call\.user/invite "
-        r"answered 200 but the thread has no active call \(thread [0-9a-f]{24}: .*call/end 200",
+        r"\d+\. \[contract_model\] POST /\{teamId\}/call\.user/invite: expected 409, got 200: "
+        r"call\.user/invite needs an active call: .*call/end answered 200",
         line,
     ), line
-    curl = run.stdout.splitlines()[run.stdout.splitlines().index(line) + 1].strip()
-    assert curl.startswith('curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN"')
-    assert f"/{TEAM}/call.user/invite" in curl
+    assert run.result is not None
+    violation = next(v for v in run.result["violations"] if v["check"] == "contract_model")
+    assert violation["curl"].startswith('curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN"')
+    assert f"/{TEAM}/call.user/invite" in violation["curl"]
     assert "dev-token" not in run.stdout  # the token is never printed
     suite = ElementTree.fromstring(run.junit or "").find("testsuite")
+    assert suite is not None
     failed = {
         case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
     }
-    assert "thread_state_rules" in failed
+    assert "contract_model" in failed
+
+
+def test_a_boundary_violation_names_field_constraint_value_and_reproduces_with_curl(
+    runs: dict[str, FuzzRun],
+) -> None:
+    run = runs["null_accepted"]
+    lines = run.stdout.splitlines()
+    line = next((ln for ln in lines if "[spec_boundaries] POST /{teamId}/call/start" in ln), None)
+    assert line is not None, run.stdout
+    assert line.endswith(
+        "POST /{teamId}/call/start: direction: not nullable, given as null: expected 400, got 200"
+    ), line
+    curl = lines[lines.index(line) + 1].strip()
+    assert curl.startswith('curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN"'), curl
+    assert '"direction":null' in curl and f"/{TEAM}/call/start" in curl
+    assert "dev-token" not in run.stdout
 
 
 def test_the_same_seed_replays_the_same_run(runs: dict[str, FuzzRun]) -> None:
     def first(run: FuzzRun) -> tuple[str, str, str]:
+        assert run.result is not None
         violation = run.result["violations"][0]
         return (
             violation["check"],

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fuzzing import report, runner
+import pytest
+
+from fuzzing import replay, report, runner
+from testkit.spec import ROOT
 
 
 def result_with_violation() -> runner.RunResult:
     result = runner.RunResult(seed=42, url="http://127.0.0.1:9", budget=30, cases=120, elapsed=30.2)
     result.phase_cases = {"examples": 45, "coverage": 50, "fuzzing": 20, "stateful": 5}
     result.tally = {
-        ("POST /{teamId}/call/end", "call_durations_consistent"): [7, 1],
+        ("POST /{teamId}/call/end", "contract_model"): [7, 1],
         ("POST /{teamId}/call/end", "not_a_server_error"): [8, 0],
         ("POST /{teamId}/call/start", "not_a_server_error"): [9, 0],
     }
     result.violations = [
         runner.Violation(
-            check="call_durations_consistent",
+            check="contract_model",
             operation="POST /{teamId}/call/end",
             reason="dialogDuration 4 is longer than callDuration 3",
             curl='curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN" http://127.0.0.1:9/t/call/end',
@@ -34,14 +42,14 @@ def test_summary_lists_checks_operations_and_each_violation() -> None:
     text = report.summary(result_with_violation())
     lines = text.splitlines()
     assert "Cases per phase: examples 45, coverage 50, fuzzing 20, stateful 5" in lines
-    assert any(line.split() == ["call_durations_consistent", "7", "1", "1"] for line in lines), text
+    assert any(line.split() == ["contract_model", "7", "1", "1"] for line in lines), text
     assert any(line.split() == ["not_a_server_error", "17", "0", "-"] for line in lines), text
     assert any(
-        line.split() == ["POST", "/{teamId}/call/end", "15", "1", "call_durations_consistent"]
+        line.split() == ["POST", "/{teamId}/call/end", "15", "1", "contract_model"]
         for line in lines
     ), text
     assert (
-        "1. [call_durations_consistent] POST /{teamId}/call/end: "
+        "1. [contract_model] POST /{teamId}/call/end: "
         "dialogDuration 4 is longer than callDuration 3"
     ) in lines
     assert "   its thread answered before: call/start 200 -> call.user/invite 200" in lines
@@ -66,7 +74,7 @@ def test_reports_junit_and_json(tmp_path: Path) -> None:
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
     failed = [case for case in suite.iter("testcase") if case.find("failure") is not None]
     assert [(c.get("classname"), c.get("name")) for c in failed] == [
-        ("POST /{teamId}/call/end", "call_durations_consistent")
+        ("POST /{teamId}/call/end", "contract_model")
     ]
     failure = failed[0].find("failure")
     assert failure is not None
@@ -74,7 +82,7 @@ def test_reports_junit_and_json(tmp_path: Path) -> None:
     assert "curl -X POST" in (failure.text or "")
     loaded = json.loads(data.read_text(encoding="utf-8"))
     assert loaded["ok"] is False and loaded["seed"] == 42
-    assert loaded["violations"][0]["check"] == "call_durations_consistent"
+    assert loaded["violations"][0]["check"] == "contract_model"
 
 
 def test_errors_fail_the_run_and_appear_in_junit(tmp_path: Path) -> None:
@@ -126,3 +134,145 @@ def test_progress_line_on_a_log_is_periodic() -> None:
     assert stream.getvalue().splitlines() == [
         "fuzz   1.0/10 s  examples         5 cases    0 violations"
     ]
+
+
+# Model violations: sequence, replay file, coverage, HTML page -----------------------------
+
+SEQUENCE = [
+    {"step": 3, "method": "call/end", "body": {"threadId": "t" * 24}, "status": 200, "data": {}},
+    {
+        "step": 4,
+        "method": "call.user/invite",
+        "body": {"threadId": "t" * 24, "userId": "u" * 24},
+        "status": 200,
+        "data": {"invitedUsersCount": 0},
+    },
+]
+MODEL_REASON = (
+    "expected 409, got 200: call.user/invite needs an active call: no active call "
+    "(call/end answered 200 at step 3) (thread tttttttttttttttttttttttt, step 4)"
+)
+
+
+def result_with_model_violation() -> runner.RunResult:
+    result = runner.RunResult(seed=7, url="http://127.0.0.1:9", budget=15, cases=50, elapsed=15.0)
+    result.team = "333ccc134c0319001573485e"
+    result.statuses = {"call/start": {200: 3, 409: 1}, "call.user/invite": {200: 2, 599: 1}}
+    result.transitions = {"call/start: no active call in the thread -> 200": 3}
+    result.walk = {"steps": 40, "seconds": 0.5}
+    result.violations = [
+        runner.Violation(
+            check="contract_model",
+            operation="POST /{teamId}/call.user/invite",
+            reason=MODEL_REASON,
+            curl="",
+            phase="walk",
+            sequence=SEQUENCE,
+            thread="t" * 24,
+            expected={"statuses": [409]},
+        )
+    ]
+    return result
+
+
+def test_model_violation_has_its_sequence_and_a_replay_file(tmp_path: Path) -> None:
+    result = result_with_model_violation()
+    report.write_reports(result, tmp_path)
+    replay_file = tmp_path / "replay-1.json"
+    document = replay.load(replay_file)
+    assert [s["method"] for s in document["steps"]] == ["call/end", "call.user/invite"]
+    assert all("$FUZZ_TOKEN" in line and "dev-token" not in line for line in document["curl"])
+    lines = report.summary(result).splitlines()
+    assert f"1. [contract_model] POST /{{teamId}}/call.user/invite: {MODEL_REASON}" in lines
+    assert (
+        '   step 4: call.user/invite {"threadId": "tttttttttttttttttttttttt", "userId": '
+        '"uuuuuuuuuuuuuuuuuuuuuuuu"} -> 200 {"invitedUsersCount": 0}'
+    ) in lines
+    assert f"   replay: python -m fuzzing replay {replay_file}" in lines
+    loaded = json.loads((tmp_path / report.JSON_NAME).read_text(encoding="utf-8"))
+    assert loaded["violations"][0]["sequence"] == SEQUENCE
+    assert loaded["violations"][0]["replay"] == str(replay_file)
+
+
+def test_coverage_in_summary_and_json(tmp_path: Path) -> None:
+    result = result_with_model_violation()
+    text = report.summary(result)
+    assert re.search(r"call/start\s+200 409\s+400 401 403 413 415", text), text
+    assert "Model transitions: 1 of " in text
+    assert "  never: call/start: again after end" in text
+    _, data = report.write_reports(result, tmp_path)
+    cover = json.loads(data.read_text(encoding="utf-8"))["coverage"]
+    assert cover["statuses"]["call/start"]["409"] == 1
+    assert cover["statuses_never_seen"]["call/start"] == [400, 401, 403, 413, 415]
+    assert cover["undocumented_statuses"] == {"call.user/invite": {"599": 1}}
+    assert cover["transitions_run"] == 1
+    assert 0 < cover["percent"] < 10
+
+
+def test_min_coverage_fails_the_run() -> None:
+    from fuzzing import cli
+
+    result = result_with_model_violation()
+    assert cli._coverage_met(result, None)
+    assert cli._coverage_met(result, 1.0)
+    assert not cli._coverage_met(result, 90.0)
+    assert "--min-coverage PERCENT" in cli.build_parser().format_help()
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+
+
+def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    report.write_reports(result_with_model_violation(), tmp_path)
+    page = tmp_path / report.HTML_NAME
+    html = page.read_text(encoding="utf-8")
+    assert "http://" not in html.replace("http://127.0.0.1:9", "")  # no external assets
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        flags = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1200,1600"]
+        dom = subprocess.run(
+            [*flags, "--dump-dom", page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        shots = ROOT / "reports"
+        shots.mkdir(exist_ok=True)
+        shot = shots / "fuzz-report-chromium.png"
+        shot.unlink(missing_ok=True)
+        pic = subprocess.run(
+            [*flags, f"--screenshot={shot}", page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert pic.returncode == 0 and shot.stat().st_size > 5_000, pic.stderr[-2000:]
+    reader = _Text()
+    reader.feed(dom.stdout)
+    text = " ".join(" ".join(reader.parts).split())
+    assert MODEL_REASON in text
+    assert "step 4: call.user/invite" in text
+    assert "call/start: again after end: never" in text

@@ -12,11 +12,13 @@ may rewrite the answer (status, headers, body) before it is sent.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contract.demo import TEAM, TOKEN
+from contract.spec import load
 from reference_server import create_app
 
 Scope = dict[str, Any]
@@ -36,6 +38,9 @@ class Exchange:
     status: int = 0
     response_headers: list[tuple[bytes, bytes]] | None = None
     response: bytes = b""
+    team: str = ""  # the `teamId` of the path
+    #: What `before` noted for `after` (e.g. the users of the call before the request).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def request_json(self) -> Any:
         try:
@@ -83,12 +88,16 @@ class Wrapper:
             method=parts[2] if len(parts) == 3 else "",
             headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
             body=b"".join(chunks),
+            team=parts[1] if len(parts) == 3 else "",
         )
         self.before(exchange)
         if exchange.status:  # answered by the wrapper itself: the reference server never sees it
             await self._send(exchange, send)
             return
         inner = dict(scope)
+        if len(parts) == 3 and exchange.team != parts[1]:  # `before` changed the team
+            path = f"/{exchange.team}/{parts[2]}"
+            inner.update(path=path, raw_path=path.encode("latin-1"))
         inner["headers"] = [
             (k.encode("latin-1"), v.encode("latin-1"))
             for k, v in exchange.headers.items()
@@ -201,8 +210,8 @@ class InvalidBodyAccepted(Wrapper):
 
     def before(self, exchange: Exchange) -> None:
         body = exchange.request_json()
-        if isinstance(body, dict) and exchange.method:
-            known = {"threadId", "direction", "userId", "userIds", "fileUrl"}
+        known = {"threadId", "direction", "userId", "userIds", "fileUrl"}
+        if isinstance(body, dict) and exchange.method and set(body) - known:
             exchange.body = json.dumps({k: v for k, v in body.items() if k in known}).encode()
 
 
@@ -234,6 +243,8 @@ class InviteAfterEnd(Wrapper):
     def after(self, exchange: Exchange) -> None:
         body = exchange.request_json()
         thread = body.get("threadId") if isinstance(body, dict) else None
+        if not isinstance(thread, str):
+            return
         if exchange.method == "call/end" and exchange.status == 200:
             self.ended.add(thread)
         elif exchange.method == "call/start" and exchange.status == 200:
@@ -289,6 +300,227 @@ class AnyTeam(Wrapper):
         await super().__call__(scope, receive, send)
 
 
+# -- faults the contract model catches: counts, effects, echoes --------------------------------
+
+
+def _named_users(exchange: Exchange) -> list[str]:
+    """The distinct users a users request names (`userId` wins over `userIds`)."""
+    body = exchange.request_json()
+    if not isinstance(body, dict):
+        return []
+    if isinstance(body.get("userId"), str):
+        return [body["userId"]]
+    users = body.get("userIds")
+    return (
+        list(dict.fromkeys(u for u in users if isinstance(u, str)))
+        if isinstance(users, list)
+        else []
+    )
+
+
+class _UsersBefore(Wrapper):
+    """Notes the users of the thread's call (user -> paused) before `method` runs."""
+
+    method = ""
+
+    def before(self, exchange: Exchange) -> None:
+        body = exchange.request_json()
+        if exchange.method == self.method and isinstance(body, dict):
+            thread = body.get("threadId")
+            if isinstance(thread, str):
+                exchange.notes["users"] = self.app.store.participants(exchange.team, thread) or {}
+
+
+class InviteCountsMembers(Wrapper):
+    """`call.user/invite` counts every user it names, those already in the call too."""
+
+    def after(self, exchange: Exchange) -> None:
+        if exchange.method == "call.user/invite" and exchange.status == 200:
+            named = len(_named_users(exchange))
+            _rewrite_data(exchange, lambda data: data.update(invitedUsersCount=named))
+
+
+class UnpauseCountsUnpaused(_UsersBefore):
+    """`call/unpause` also counts users of the call who were never paused."""
+
+    method = "call/unpause"
+
+    def after(self, exchange: Exchange) -> None:
+        users = exchange.notes.get("users")
+        if exchange.method == self.method and exchange.status == 200 and users is not None:
+            count = sum(1 for user in _named_users(exchange) if user in users)
+            _rewrite_data(exchange, lambda data: data.update(unpausedUsersCount=count))
+
+
+class PauseCountsAbsent(_UsersBefore):
+    """`call/pause` also counts the named users who are not in the call."""
+
+    method = "call/pause"
+
+    def after(self, exchange: Exchange) -> None:
+        users = exchange.notes.get("users")
+        if exchange.method == self.method and exchange.status == 200 and users is not None:
+            absent = sum(1 for user in _named_users(exchange) if user not in users)
+            _rewrite_data(
+                exchange,
+                lambda data: data.update(pausedUsersCount=data["pausedUsersCount"] + absent),
+            )
+
+
+class ExcludeWithoutEffect(_UsersBefore):
+    """`call.user/exclude` answers the right count, but the users stay in the call."""
+
+    method = "call.user/exclude"
+
+    def after(self, exchange: Exchange) -> None:
+        users = exchange.notes.get("users")
+        body = exchange.request_json()
+        if exchange.method == self.method and exchange.status == 200 and users:
+            stay = [user for user in _named_users(exchange) if user in users]
+            if stay and isinstance(body, dict):
+                self.app.store.call_user_invite(exchange.team, body["threadId"], stay)
+
+
+class DirectionIgnored(Wrapper):
+    """`call/start` answers `direction: outgoing`, whatever direction was asked for."""
+
+    def after(self, exchange: Exchange) -> None:
+        if exchange.method == "call/start" and exchange.status == 200:
+            _rewrite_data(exchange, lambda data: data.update(direction="outgoing"))
+
+
+# -- faults of the request's constraints: the spec's boundaries catch them ---------------------
+
+SPEC = load()
+_MAX_BODY = SPEC.max_body_bytes
+_MAX_USERS = int(SPEC.schema("UserIds")["maxItems"])
+_FILE_URL = re.compile(SPEC.schema("CallAudioPlayRequest")["properties"]["fileUrl"]["pattern"])
+_ID_FIELDS = ("threadId", "userId")
+
+
+class _BodyRewrite(Wrapper):
+    """Rewrites the JSON body of an operation before the reference server judges it."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        """Change `body` in place."""
+
+    def before(self, exchange: Exchange) -> None:
+        body = exchange.request_json()
+        if exchange.method and isinstance(body, dict):
+            before = json.dumps(body)
+            self.rewrite(body)
+            if json.dumps(body) != before:  # unchanged bodies keep their bytes (and size)
+                exchange.body = json.dumps(body).encode()
+
+
+class IdCaseInsensitive(_BodyRewrite):
+    """Ids with upper-case hexadecimal letters are taken as their lower-case form."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        for name in _ID_FIELDS:
+            if isinstance(body.get(name), str):
+                body[name] = body[name].lower()
+        if isinstance(body.get("userIds"), list):
+            body["userIds"] = [u.lower() if isinstance(u, str) else u for u in body["userIds"]]
+
+    def before(self, exchange: Exchange) -> None:
+        super().before(exchange)
+        exchange.team = exchange.team.lower()
+
+
+class TrailingNewlineAccepted(_BodyRewrite):
+    """An id followed by a newline is accepted: the pattern's `$` matched before it."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        for name in _ID_FIELDS:
+            if isinstance(body.get(name), str):
+                body[name] = body[name].removesuffix("\n")
+
+
+class MediaTypeIgnored(Wrapper):
+    """A JSON body sent as `text/plain` is accepted."""
+
+    def before(self, exchange: Exchange) -> None:
+        if exchange.headers.get("content-type", "").split(";")[0].strip() == "text/plain":
+            exchange.headers["content-type"] = "application/json"
+
+
+class BodyLimitOffByOne(Wrapper):
+    """A body of one byte over the limit is accepted (the check is `>` limit + 1)."""
+
+    def before(self, exchange: Exchange) -> None:
+        if len(exchange.body) == _MAX_BODY + 1:
+            exchange.body = exchange.body.rstrip() or exchange.body[:-1]
+
+
+class ChunkedBodyUnlimited(Wrapper):
+    """The size limit is checked on the Content-Length header only: a chunked body of any
+    size is accepted."""
+
+    def before(self, exchange: Exchange) -> None:
+        if "content-length" not in exchange.headers and len(exchange.body) > _MAX_BODY:
+            exchange.body = exchange.body.strip()
+
+
+class UserListTooLong(_BodyRewrite):
+    """`userIds` of `maxItems + 1` users is accepted (the last one is ignored)."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        users = body.get("userIds")
+        if isinstance(users, list) and len(users) == _MAX_USERS + 1:
+            body["userIds"] = users[:_MAX_USERS]
+
+
+class DuplicateUsersAccepted(_BodyRewrite):
+    """A user named twice in `userIds` is accepted (counted once)."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        users = body.get("userIds")
+        if isinstance(users, list) and all(isinstance(u, str) for u in users):
+            body["userIds"] = list(dict.fromkeys(users))
+
+
+class NullAccepted(_BodyRewrite):
+    """A field given as `null` is taken as left out (`direction: null` starts an outgoing call)."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        for name in [name for name, value in body.items() if value is None]:
+            del body[name]
+
+
+class EnumCaseInsensitive(_BodyRewrite):
+    """`direction` is accepted in any case (`Incoming`)."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        if isinstance(body.get("direction"), str):
+            body["direction"] = body["direction"].lower()
+
+
+class FileExtensionIgnored(_BodyRewrite):
+    """`fileUrl` need not end in `.mp3` or `.wav`: any file is accepted."""
+
+    def rewrite(self, body: dict[str, Any]) -> None:
+        url = body.get("fileUrl")
+        if not isinstance(url, str) or _FILE_URL.search(url):
+            return
+        path, _, query = url.partition("?")
+        head = re.sub(r"\.[A-Za-z0-9]*$", "", path.rsplit("/", 1)[-1])
+        candidate = f"{path.rsplit('/', 1)[0]}/{head or 'file'}.mp3" + (
+            f"?{query}" if query else ""
+        )
+        if _FILE_URL.search(candidate):
+            body["fileUrl"] = candidate
+
+
+class TeamCheckedFirst(Wrapper):
+    """A malformed `teamId` is answered 403 (not the token's team) instead of 400."""
+
+    def before(self, exchange: Exchange) -> None:
+        authorized = exchange.headers.get("authorization") == f"Bearer {TOKEN}"
+        if exchange.method and authorized and not SPEC.id_matches(exchange.team):
+            exchange.answer(403, {"code": 403, "message": "Forbidden"})
+
+
 @dataclass(frozen=True)
 class Variant:
     """A faulty server and the check that must catch it."""
@@ -316,18 +548,66 @@ VARIANTS: dict[str, Variant] = {
         ValidBodyRefused, "positive_data_acceptance", "direction incoming is refused with 400"
     ),
     "invite_after_end": Variant(
-        InviteAfterEnd, "thread_state_rules", "invite after call/end answers 200"
+        InviteAfterEnd, "contract_model", "invite after call/end answers 200"
     ),
     "lying_envelope": Variant(
         LyingEnvelope, "envelope_code_matches_status", "HTTP 409 with envelope code 400"
     ),
     "count_too_high": Variant(
-        CountTooHigh, "counts_within_named_users", "invitedUsersCount one above the users invited"
+        CountTooHigh, "contract_model", "invitedUsersCount one above the users invited"
     ),
     "dialog_longer_than_call": Variant(
-        DialogLongerThanCall, "call_durations_consistent", "dialogDuration > callDuration"
+        DialogLongerThanCall, "contract_model", "dialogDuration > callDuration"
     ),
     "any_team": Variant(
         AnyTeam, "other_team_token_refused", "a token is accepted on another team's path"
+    ),
+    # The contract model: counts, effects, echoes.
+    "invite_counts_members": Variant(
+        InviteCountsMembers, "contract_model", "invite counts users already in the call"
+    ),
+    "unpause_counts_unpaused": Variant(
+        UnpauseCountsUnpaused, "contract_model", "unpause counts users never paused"
+    ),
+    "pause_counts_absent": Variant(
+        PauseCountsAbsent, "contract_model", "pause counts users not in the call"
+    ),
+    "exclude_without_effect": Variant(
+        ExcludeWithoutEffect, "contract_model", "excluded users stay in the call"
+    ),
+    "direction_ignored": Variant(
+        DirectionIgnored, "contract_model", "call/start answers direction outgoing always"
+    ),
+    # The request's constraints: the spec's boundaries.
+    "id_case_insensitive": Variant(
+        IdCaseInsensitive, "spec_boundaries", "ids with upper-case hex are accepted"
+    ),
+    "trailing_newline_accepted": Variant(
+        TrailingNewlineAccepted, "spec_boundaries", "an id followed by a newline is accepted"
+    ),
+    "media_type_ignored": Variant(
+        MediaTypeIgnored, "spec_boundaries", "a JSON body sent as text/plain is accepted"
+    ),
+    "body_limit_off_by_one": Variant(
+        BodyLimitOffByOne, "spec_boundaries", "a body one byte over the limit is accepted"
+    ),
+    "chunked_body_unlimited": Variant(
+        ChunkedBodyUnlimited, "spec_boundaries", "a chunked body over the limit is accepted"
+    ),
+    "user_list_too_long": Variant(
+        UserListTooLong, "spec_boundaries", "userIds of maxItems + 1 is accepted"
+    ),
+    "duplicate_users_accepted": Variant(
+        DuplicateUsersAccepted, "spec_boundaries", "a repeated userIds item is accepted"
+    ),
+    "null_accepted": Variant(NullAccepted, "spec_boundaries", "direction: null is accepted"),
+    "enum_case_insensitive": Variant(
+        EnumCaseInsensitive, "spec_boundaries", "direction Incoming is accepted"
+    ),
+    "file_extension_ignored": Variant(
+        FileExtensionIgnored, "spec_boundaries", "a fileUrl not ending in .mp3/.wav is accepted"
+    ),
+    "team_checked_first": Variant(
+        TeamCheckedFirst, "spec_boundaries", "a malformed teamId is answered 403, not 400"
     ),
 }

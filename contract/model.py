@@ -1,0 +1,429 @@
+"""The executable model of the contract: what the next request on a thread must get.
+
+The model follows each thread of each team through the answers it got. What it knows is a set
+of possibilities: the thread is in one of a set of concrete states (`contract.rules.Flags`),
+each user in one of a set of states of the call (`contract.rules.USER_STATES`). Nothing is
+assumed that no answer proved: a thread never seen may have a call with anybody in it (a
+server that had calls before, another client), so every state is possible until the answers
+narrow them down. A 200 on `call.user/invite` proves the call is active and the named users
+are in it; a 409 on `call/start` proves an active call whose members are unknown.
+
+    model = Model()
+    verdict = model.observe(team, "call/start", {"threadId": t}, 200, {"direction": "outgoing"})
+    verdict.violations   # [] or reasons in the contract's words, naming the steps behind them
+    verdict.expected     # what the model expected (statuses, data, bounds)
+
+The rules themselves are data, in `contract.rules`. Pure Python, in memory, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.observations import (
+    Exchange,
+    Expectation,
+    Fact,
+    Verdict,
+    Window,
+    duration_bounds,
+    named_users,
+)
+from contract.rules import (
+    ALL_FLAGS,
+    DEFAULT_DIRECTION,
+    IDLE,
+    NEW,
+    RULES,
+    TRANSITIONS,
+    USER_STATES,
+    USER_WORDS,
+    Flags,
+    Rule,
+)
+
+#: A thread's log keeps at most this many exchanges (older ones are dropped: a replay of the
+#: rest starts from an unknown state, which the model handles).
+LOG_LIMIT = 400
+
+
+@dataclass
+class Thread:
+    """What the answers so far prove about one thread."""
+
+    flags: frozenset[Flags] = ALL_FLAGS
+    users: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: The belief about users not in `users`: anything, or nobody (a call we saw start).
+    others: frozenset[str] = USER_STATES
+    user_facts: dict[str, Fact] = field(default_factory=dict)
+    flag_facts: dict[str, Fact] = field(default_factory=dict)
+    direction: str | None = None
+    started: Window | None = None
+    start_fact: Fact | None = None
+    #: None unknown, False nobody joined this call yet, else when the first user joined.
+    joined: Window | bool | None = None
+    ended_before: bool = False
+    steps: int = 0
+    log: list[Exchange] = field(default_factory=list)
+
+    def user(self, user_id: str) -> frozenset[str]:
+        return self.users.get(user_id, self.others)
+
+    def forget(self) -> None:
+        """Nothing is known any more (a server error, a request the model did not judge)."""
+        self.flags, self.users, self.others = ALL_FLAGS, {}, USER_STATES
+        self.user_facts, self.flag_facts = {}, {}
+        self.direction = self.started = self.start_fact = self.joined = None
+
+    def known(self, name: str) -> bool | None:
+        values = {getattr(f, name) for f in self.flags}
+        return next(iter(values)) if len(values) == 1 else None
+
+
+def _short(user_id: str) -> str:
+    return user_id[:8] + "..."
+
+
+class Model:
+    """The contract as a state machine over what the answers proved, per team and thread."""
+
+    def __init__(self) -> None:
+        self.threads: dict[tuple[str, str], Thread] = {}
+        #: How often each transition ran.
+        self.exercised: Counter[str] = Counter()
+
+    def thread(self, team: str, thread_id: str) -> Thread:
+        return self.threads.setdefault((team, thread_id), Thread())
+
+    def forget(self, team: str, thread_id: str) -> None:
+        """Someone changed the thread without the model seeing how: know nothing of it."""
+        if (team, thread_id) in self.threads:
+            self.threads[(team, thread_id)].forget()
+
+    @staticmethod
+    def transitions() -> tuple[str, ...]:
+        return TRANSITIONS
+
+    def never_exercised(self) -> list[str]:
+        return [name for name in TRANSITIONS if not self.exercised[name]]
+
+    def possible(self, team: str, method: str, body: Mapping[str, Any]) -> set[str]:
+        """The transitions that `method` with `body` may run now (for choosing requests)."""
+        rule = RULES[method]
+        thread = self.thread(team, str(body["threadId"]))
+        flags = _decayed(thread.flags)
+        names: set[str] = set()
+        for state in flags:
+            need = rule.failing_need(state)
+            if need is not None:
+                names.add(rule.conflict_transition(need))
+                continue
+            names.add(rule.ok_transition())
+            names.update(
+                n for n, holds in rule.qualifiers if holds(frozenset({state}), thread.ended_before)
+            )
+            if rule.count_field is not None:
+                for user in named_users(body):
+                    names.update(rule.users[s].transition for s in thread.user(user))
+        return names
+
+    # -- what the next request must get -------------------------------------------------------
+
+    def expect(
+        self,
+        team: str,
+        method: str,
+        body: Mapping[str, Any],
+        sent: float = 0.0,
+        received: float = 0.0,
+    ) -> Expectation:
+        """What `method` with `body` must get now (times: when sent and answered)."""
+        rule = RULES[method]
+        thread = self.thread(team, str(body["threadId"]))
+        flags = _decayed(thread.flags)
+        ok = {f for f in flags if rule.failing_need(f) is None}
+        statuses = set(rule.refusals)
+        expectation = Expectation(frozenset())
+        if ok:
+            statuses.add(200)
+        if len(ok) < len(flags):
+            statuses.add(409)
+        if len(statuses - rule.refusals) == 1:
+            expectation.why[str(min(statuses - rule.refusals))] = _status_reason(
+                rule, thread, flags
+            )
+        expectation.statuses = frozenset(statuses)
+        if not ok:
+            return expectation
+        expectation.no_data = not rule.data
+        for name, kind in rule.data.items():
+            if kind == "direction":
+                self._expect_direction(expectation, rule, thread, body)
+            elif kind == "count":
+                self._expect_count(expectation, rule, thread, body)
+            elif kind == "url":
+                expectation.present += (name,)
+            elif kind == "durations" and name == "callDuration":
+                self._expect_durations(expectation, thread, (sent, received))
+        return expectation
+
+    @staticmethod
+    def _expect_direction(
+        expectation: Expectation, rule: Rule, thread: Thread, body: Mapping[str, Any]
+    ) -> None:
+        if rule.method == "call/start":
+            asked = body.get("direction")
+            expectation.data["direction"] = asked if isinstance(asked, str) else DEFAULT_DIRECTION
+            expectation.why["direction"] = (
+                f"the request asked for {asked}"
+                if isinstance(asked, str)
+                else f"the request named no direction, which defaults to {DEFAULT_DIRECTION}"
+            )
+        elif thread.direction is not None:
+            expectation.data["direction"] = thread.direction
+            expectation.why["direction"] = (
+                f"the call started with direction {thread.direction} ({thread.start_fact})"
+            )
+
+    @staticmethod
+    def _expect_count(
+        expectation: Expectation, rule: Rule, thread: Thread, body: Mapping[str, Any]
+    ) -> None:
+        assert rule.count_field is not None
+        low = high = 0
+        reasons = []
+        for user in named_users(body):
+            counted = {rule.users[state].counted for state in thread.user(user)}
+            low += counted == {True}
+            high += True in counted
+            reasons.append(_user_reason(thread, user))
+        if low == high:
+            expectation.data[rule.count_field] = low
+        else:
+            expectation.bounds[rule.count_field] = (low, high)
+        expectation.why[rule.count_field] = "; ".join(reasons)
+
+    @staticmethod
+    def _expect_durations(expectation: Expectation, thread: Thread, end: Window) -> None:
+        if thread.started is None or end == (0.0, 0.0):
+            expectation.bounds["callDuration"] = (0, None)
+            return
+        expectation.bounds["callDuration"] = duration_bounds(thread.started, end)
+        expectation.why["callDuration"] = (
+            f"the call started at step {thread.start_fact.step if thread.start_fact else '?'}, "
+            f"{end[0] - thread.started[1]:.1f} to {end[1] - thread.started[0]:.1f} s before"
+        )
+        if thread.joined is False:
+            expectation.data["dialogDuration"] = 0
+            expectation.why["dialogDuration"] = "nobody joined this call"
+        elif isinstance(thread.joined, tuple):
+            expectation.bounds["dialogDuration"] = duration_bounds(thread.joined, end)
+            expectation.why["dialogDuration"] = "the time since the first user joined"
+
+    # -- judging an answer and learning from it -----------------------------------------------
+
+    def observe(
+        self,
+        team: str,
+        method: str,
+        body: Mapping[str, Any],
+        status: int,
+        data: Any = None,
+        sent: float = 0.0,
+        received: float = 0.0,
+    ) -> Verdict:
+        """Judge the answer `status`/`data` to a valid request, then learn what it proves.
+
+        `data` is the `data` member of the answer's envelope (None when absent). Any 2xx counts
+        as a success here (status_code_conformance judges the exact code).
+        """
+        rule = RULES[method]
+        thread = self.thread(team, str(body["threadId"]))
+        thread.steps += 1
+        exchange = Exchange(thread.steps, method, dict(body), status, data, sent, received)
+        thread.log.append(exchange)
+        del thread.log[:-LOG_LIMIT]
+        expectation = self.expect(team, method, body, sent, received)
+        success = 200 <= status < 300
+        if not success and status != 409 and status not in rule.refusals:
+            if status >= 500:
+                thread.forget()  # the operation may or may not have happened
+            return Verdict(exchange.step, expectation, [], [])
+        violations = self._judge(rule, expectation, status, data, success)
+        thread.flags = _decayed(thread.flags)
+        if violations:
+            # The server and the model disagree: from here on, the model learns the thread
+            # anew from its answers, so that one fault is reported once, not at every step.
+            thread.forget()
+            return Verdict(exchange.step, expectation, violations, [], list(thread.log))
+        fact = Fact(exchange.step, method, status)
+        transitions = self._learn(rule, thread, body, status if not success else 200, data, fact)
+        for name in transitions:
+            self.exercised[name] += 1
+        if thread.flags == {IDLE}:
+            thread.log = [exchange]  # a known, idle thread: nothing before matters
+        return Verdict(exchange.step, expectation, [], transitions)
+
+    @staticmethod
+    def _judge(
+        rule: Rule, expected: Expectation, status: int, data: Any, success: bool
+    ) -> list[str]:
+        judged = 200 if success else status
+        if judged not in expected.statuses:
+            wanted = " or ".join(str(s) for s in sorted(expected.statuses))
+            why = expected.why.get(str(min(expected.statuses - rule.refusals, default=0)), "")
+            return [f"expected {wanted}, got {status}" + (f": {why}" if why else "")]
+        if not success:
+            return []
+        out: list[str] = []
+        fields = data if isinstance(data, dict) else {}
+        if expected.no_data and data is not None:
+            out.append(f"expected no data on {rule.method}, got {data!r}")
+        for name, value in expected.data.items():
+            if name in fields and fields[name] != value:
+                out.append(
+                    f"expected {name} {value}, got {fields[name]!r}: {expected.why.get(name, '')}"
+                )
+        for name, (low, high) in expected.bounds.items():
+            value = fields.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue  # a wrong type is the schema's business
+            if value < low or (high is not None and value > high):
+                top = "" if high is None else f" and {high}"
+                reason = expected.why.get(name, "")
+                out.append(
+                    f"expected {name} between {low}{top}, got {value}"
+                    + (f": {reason}" if reason else "")
+                )
+        call, dialog = fields.get("callDuration"), fields.get("dialogDuration")
+        if isinstance(call, int) and isinstance(dialog, int) and dialog > call:
+            out.append(f"expected dialogDuration <= callDuration, got {dialog} > {call}")
+        for name in expected.present:
+            if name in fields and not (isinstance(fields[name], str) and fields[name]):
+                out.append(f"expected {name} to be a URL, got {fields[name]!r}")
+        return out
+
+    def _learn(
+        self,
+        rule: Rule,
+        thread: Thread,
+        body: Mapping[str, Any],
+        status: int,
+        data: Any,
+        fact: Fact,
+    ) -> list[str]:
+        """Narrow the thread's possibilities by the answer; return the transitions that ran."""
+        before = thread.flags
+        if status in rule.refusals:
+            return []
+        if status == 409:
+            consistent = {f for f in before if rule.failing_need(f) is not None}
+            names = {rule.conflict_transition(rule.failing_need(f)) for f in consistent}  # type: ignore[arg-type]
+            thread.flags = frozenset(consistent) or before
+            self._note_flags(thread, before, fact)
+            if thread.known("active") is False:
+                self._no_call(thread)
+            return sorted(names) if len(names) == 1 else []
+        consistent = {f for f in before if rule.failing_need(f) is None}
+        names = {rule.ok_transition()}
+        for name, holds in rule.qualifiers:
+            if consistent and holds(frozenset(consistent), thread.ended_before):
+                names.add(name)
+        thread.flags = frozenset(rule.apply(f) for f in consistent)
+        self._note_flags(thread, before, fact)
+        if rule.method == "call/start":
+            self._call_started(thread, body, fact)
+        elif rule.method == "call/end":
+            thread.ended_before = True
+            self._no_call(thread)
+        elif rule.count_field is not None:
+            names |= self._count(rule, thread, body, data, fact)
+        return sorted(names, key=TRANSITIONS.index)
+
+    @staticmethod
+    def _note_flags(thread: Thread, before: frozenset[Flags], fact: Fact) -> None:
+        for name in Flags._fields:
+            was = {getattr(f, name) for f in before}
+            now = {getattr(f, name) for f in thread.flags}
+            if len(now) == 1 and (was != now or name not in thread.flag_facts):
+                thread.flag_facts[name] = fact
+
+    @staticmethod
+    def _no_call(thread: Thread) -> None:
+        thread.users, thread.others, thread.user_facts = {}, frozenset({NEW}), {}
+        thread.direction = thread.started = thread.start_fact = None
+        thread.joined = None
+
+    @staticmethod
+    def _call_started(thread: Thread, body: Mapping[str, Any], fact: Fact) -> None:
+        thread.users, thread.others, thread.user_facts = {}, frozenset({NEW}), {}
+        asked = body.get("direction")
+        thread.direction = asked if isinstance(asked, str) else DEFAULT_DIRECTION
+        exchange = thread.log[-1]
+        thread.started = (exchange.sent, exchange.received)
+        thread.start_fact = fact
+        thread.joined = False
+
+    @staticmethod
+    def _count(
+        rule: Rule, thread: Thread, body: Mapping[str, Any], data: Any, fact: Fact
+    ) -> set[str]:
+        assert rule.count_field is not None
+        users = named_users(body)
+        count = data.get(rule.count_field) if isinstance(data, dict) else None
+        low = sum(all(rule.users[s].counted for s in thread.user(u)) for u in users)
+        high = sum(any(rule.users[s].counted for s in thread.user(u)) for u in users)
+        names: set[str] = set()
+        for user in users:
+            states = thread.user(user)
+            if isinstance(count, int) and low != high and count in (low, high):
+                # The count settles every user the model was unsure of.
+                states = frozenset(s for s in states if rule.users[s].counted == (count == high))
+            steps = {rule.users[s] for s in states}
+            if len(steps) == 1:
+                names.add(next(iter(steps)).transition)
+            thread.users[user] = frozenset(step.becomes for step in steps) or USER_STATES
+            thread.user_facts[user] = fact
+        if isinstance(count, int) and count > 0 and thread.joined is False:
+            exchange = thread.log[-1]
+            thread.joined = (exchange.sent, exchange.received)
+        return names
+
+
+def _decayed(flags: frozenset[Flags]) -> frozenset[Flags]:
+    """Audio may end on its own at any moment: where it played, it may have stopped."""
+    return flags | {f._replace(audio=False) for f in flags if f.audio}
+
+
+def _status_reason(rule: Rule, thread: Thread, flags: Iterable[Flags]) -> str:
+    """Why the status is determined, in the contract's words, with the step behind it."""
+    states = list(flags)
+    failing = {rule.failing_need(f) for f in states}
+    if failing == {None}:
+        need_text = ", ".join(n.text for n in rule.needs)
+        reads = {name for need in rule.needs for name in need.reads}
+        prefix = f"{rule.method} needs {need_text}, and it has"
+    else:
+        need = next(n for n in failing if n is not None)
+        reads = set(need.reads)
+        prefix = f"{rule.method} needs {need.text}: {need.missing}"
+    facts = sorted(
+        {str(thread.flag_facts[r]) for r in reads if r in thread.flag_facts},
+        key=lambda text: int(text.rsplit(" ", 1)[-1]),
+    )
+    return prefix + (f" ({'; '.join(facts)})" if facts else "")
+
+
+def _user_reason(thread: Thread, user: str) -> str:
+    states = thread.user(user)
+    fact = thread.user_facts.get(user)
+    if len(states) == 1:
+        state = next(iter(states))
+        if fact is None and state == NEW and thread.start_fact is not None:
+            fact = thread.start_fact
+        where = f" ({fact})" if fact else ""
+        return f"user {_short(user)} {USER_WORDS[state]}{where}"
+    return f"user {_short(user)} may be {' or '.join(sorted(states))}"

@@ -1,0 +1,292 @@
+"""The rules of docs/contract.md, declared once as data: what each operation needs, what it
+counts and what it changes. `contract.model` executes them; `operation_table()` renders them
+as the operation table of docs/contract.md (a test keeps the two equal).
+
+A thread's state is one of a few concrete `Flags` (is there a call, is it recorded, streamed,
+is audio playing); a user's state in a call is one of `USER_STATES`. Each operation is a
+`Rule`: the `needs` that must all hold for a 200 (else 409), the flags a 200 `sets`, and for
+the four user operations a table `users` saying, for each state of a named user, whether the
+user is counted and what the user becomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+#: The direction of a call when `call/start` names none.
+DEFAULT_DIRECTION = "outgoing"
+#: Whole-second durations are floored; the model allows this much slack around its bounds.
+DURATION_SLACK_SECONDS = 1
+
+
+class Flags(NamedTuple):
+    """One concrete state of a thread."""
+
+    active: bool = False
+    recording: bool = False
+    streaming: bool = False
+    audio: bool = False
+
+
+#: Every state a thread can be in (no recording, stream or audio without a call).
+ALL_FLAGS: frozenset[Flags] = frozenset(
+    {Flags()}
+    | {Flags(True, r, s, a) for r in (False, True) for s in (False, True) for a in (False, True)}
+)
+IDLE = Flags()
+
+#: The states of a user in a thread's current call.
+NEW, ACTIVE, PAUSED, LEFT = "new", "active", "paused", "left"
+USER_STATES: frozenset[str] = frozenset({NEW, ACTIVE, PAUSED, LEFT})
+#: How each state reads in an explanation ("user 5b44... is in this call (... at step 3)").
+USER_WORDS: Mapping[str, str] = {
+    NEW: "has not been in this call",
+    ACTIVE: "is in this call, not paused",
+    PAUSED: "is in this call, paused",
+    LEFT: "was excluded from this call",
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    """A condition on the thread that an operation needs; `missing` names its failure."""
+
+    text: str
+    missing: str
+    holds: Callable[[Flags], bool]
+    #: The flags the condition reads (an explanation names the step that established them).
+    reads: tuple[str, ...]
+
+
+NO_CALL = Need(
+    "no active call in the thread", "a call is active", lambda f: not f.active, ("active",)
+)
+CALL = Need("an active call", "no active call", lambda f: f.active, ("active",))
+NOT_RECORDING = Need(
+    "not recording", "already recording", lambda f: not f.recording, ("active", "recording")
+)
+RECORDING = Need("recording", "nothing recorded", lambda f: f.recording, ("active", "recording"))
+NOT_STREAMING = Need(
+    "not streaming", "already streaming", lambda f: not f.streaming, ("active", "streaming")
+)
+STREAMING = Need("streaming", "nothing streamed", lambda f: f.streaming, ("active", "streaming"))
+AUDIO = Need("audio playing", "no audio playing", lambda f: f.audio, ("active", "audio"))
+
+
+#: A transition that adds detail to a 200: its name, and when it holds (given the states the
+#: thread may be in before the request, and whether an earlier call of the thread ended).
+Qualifier = tuple[str, Callable[[frozenset[Flags], bool], bool]]
+
+
+class UserStep(NamedTuple):
+    """What a user operation does to one named user in one state."""
+
+    counted: bool
+    becomes: str
+    transition: str
+
+
+#: What a 200 answer carries in `data`, field by field:
+#: `direction` (as asked, or the call's), `count`, `durations`, `url` (a non-empty string),
+#: `free` (any value the schema allows).
+DataKind = str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One operation of the contract."""
+
+    method: str
+    needs: tuple[Need, ...]
+    #: Flags a 200 answer sets (`active=False` also clears the rest, see `apply`).
+    sets: Mapping[str, bool] = field(default_factory=dict)
+    #: A 200 answer starts a new call or ends one: every user is then out of the call.
+    new_call: bool = False
+    #: For the user operations: the count field and what happens to each named user.
+    count_field: str | None = None
+    users: Mapping[str, UserStep] = field(default_factory=dict)
+    #: The fields of a 200 answer's `data` and what the model holds each to.
+    data: Mapping[str, DataKind] = field(default_factory=dict)
+    #: Other answers the contract allows that change nothing (422: a file the server refused).
+    refusals: frozenset[int] = frozenset()
+    #: Transitions that add detail to a 200: (name, holds of the states the thread may be in
+    #: before the request, and whether an earlier call of the thread ended).
+    qualifiers: tuple[Qualifier, ...] = ()
+    effect: str = ""
+
+    def apply(self, flags: Flags) -> Flags:
+        """The thread's state after a 200 answer."""
+        if self.sets.get("active") is False:
+            return IDLE
+        return flags._replace(**self.sets)
+
+    def ok_transition(self) -> str:
+        return f"{self.method}: {', '.join(n.text for n in self.needs)} -> 200"
+
+    def conflict_transition(self, need: Need) -> str:
+        return f"{self.method}: {need.missing} -> 409"
+
+    def failing_need(self, flags: Flags) -> Need | None:
+        return next((need for need in self.needs if not need.holds(flags)), None)
+
+    def transitions(self) -> list[str]:
+        """Every transition the model knows for this operation."""
+        names = [self.ok_transition(), *(self.conflict_transition(n) for n in self.needs)]
+        names += [name for name, _ in self.qualifiers]
+        names += [step.transition for step in self.users.values()]
+        return names
+
+
+def _users(method: str, **steps: tuple[bool, str, str]) -> dict[str, UserStep]:
+    return {
+        state: UserStep(counted, becomes, f"{method}: {text}")
+        for state, (counted, becomes, text) in steps.items()
+    }
+
+
+_END_QUALIFIERS: tuple[Qualifier, ...] = (
+    ("call/end: while recording (stops it)", lambda states, _: all(f.recording for f in states)),
+    ("call/end: while streaming (stops it)", lambda states, _: all(f.streaming for f in states)),
+    ("call/end: while audio may play (stops it)", lambda states, _: any(f.audio for f in states)),
+)
+
+RULES: dict[str, Rule] = {
+    rule.method: rule
+    for rule in (
+        Rule(
+            "call/start",
+            (NO_CALL,),
+            sets={"active": True, "recording": False, "streaming": False, "audio": False},
+            new_call=True,
+            data={"direction": "direction"},
+            qualifiers=(("call/start: again after end", lambda _, ended: ended),),
+            effect="starts a call with nobody in it",
+        ),
+        Rule(
+            "call/end",
+            (CALL,),
+            sets={"active": False},
+            new_call=True,
+            data={
+                "callDuration": "durations",
+                "dialogDuration": "durations",
+                "result": "free",
+                "direction": "direction",
+            },
+            qualifiers=_END_QUALIFIERS,
+            effect="ends the call; stops its audio, recording and stream",
+        ),
+        Rule(
+            "call.user/invite",
+            (CALL,),
+            count_field="invitedUsersCount",
+            users=_users(
+                "call.user/invite",
+                new=(True, ACTIVE, "user not yet in call, counted"),
+                left=(True, ACTIVE, "user excluded earlier, counted"),
+                active=(False, ACTIVE, "user already in call, not counted"),
+                paused=(False, PAUSED, "paused user already in call, not counted"),
+            ),
+            data={"invitedUsersCount": "count"},
+            effect="counts named users not in the call; they are in it",
+        ),
+        Rule(
+            "call.user/exclude",
+            (CALL,),
+            count_field="excludedUsersCount",
+            users=_users(
+                "call.user/exclude",
+                new=(False, NEW, "user never in call, not counted"),
+                left=(False, LEFT, "user already excluded, not counted"),
+                active=(True, LEFT, "user in call, counted"),
+                paused=(True, LEFT, "paused user in call, counted"),
+            ),
+            data={"excludedUsersCount": "count"},
+            effect="counts named users in the call; they leave it",
+        ),
+        Rule(
+            "call/pause",
+            (CALL,),
+            count_field="pausedUsersCount",
+            users=_users(
+                "call/pause",
+                new=(False, NEW, "user not in call, not counted"),
+                left=(False, LEFT, "user excluded, not counted"),
+                active=(True, PAUSED, "user in call, counted"),
+                paused=(False, PAUSED, "user already paused, not counted"),
+            ),
+            data={"pausedUsersCount": "count"},
+            effect="counts named users in the call not paused; they are paused",
+        ),
+        Rule(
+            "call/unpause",
+            (CALL,),
+            count_field="unpausedUsersCount",
+            users=_users(
+                "call/unpause",
+                new=(False, NEW, "user not in call, not counted"),
+                left=(False, LEFT, "user excluded, not counted"),
+                active=(False, ACTIVE, "user never paused, not counted"),
+                paused=(True, ACTIVE, "paused user, counted"),
+            ),
+            data={"unpausedUsersCount": "count"},
+            effect="counts named users paused; they are not paused",
+        ),
+        Rule(
+            "call.audio/play",
+            (CALL,),
+            sets={"audio": True},
+            refusals=frozenset({422}),
+            qualifiers=(
+                (
+                    "call.audio/play: while audio may play (replaces it)",
+                    lambda states, _: any(f.audio for f in states),
+                ),
+            ),
+            effect="plays audio, which may end on its own",
+        ),
+        Rule("call.audio/stop", (AUDIO,), sets={"audio": False}, effect="stops the audio"),
+        Rule(
+            "call.recording/start",
+            (CALL, NOT_RECORDING),
+            sets={"recording": True},
+            effect="records",
+        ),
+        Rule(
+            "call.recording/stop",
+            (RECORDING,),
+            sets={"recording": False},
+            data={"fileUrl": "url"},
+            effect="stops recording",
+        ),
+        Rule(
+            "call.stream/start",
+            (CALL, NOT_STREAMING),
+            sets={"streaming": True},
+            data={"streamUrl": "url"},
+            effect="streams",
+        ),
+        Rule(
+            "call.stream/stop",
+            (STREAMING,),
+            sets={"streaming": False},
+            effect="stops streaming",
+        ),
+    )
+}
+
+#: Every transition the model knows, in the order of the operations.
+TRANSITIONS: tuple[str, ...] = tuple(name for rule in RULES.values() for name in rule.transitions())
+
+
+def operation_table() -> str:
+    """The operation table of docs/contract.md, rendered from `RULES`."""
+    lines = ["| method | needs | success `data` | a success |", "|---|---|---|---|"]
+    for rule in RULES.values():
+        needs = ", ".join(need.text for need in rule.needs)
+        data = "{" + ", ".join(rule.data) + "}" if rule.data else "none"
+        data = f"`{data}`" if rule.data else data
+        lines.append(f"| `{rule.method}` | {needs} | {data} | {rule.effect} |")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""What a run reached: the documented statuses it observed and the model transitions it ran.
+
+The share that `--min-coverage` holds a run to counts two kinds of items, equally:
+
+- each documented status of each operation (the `responses` of openapi.yaml, read through
+  `contract.spec`) that some answer of the run had, valid request or not;
+- each transition of the contract model (`contract.rules.TRANSITIONS`) that ran at least once
+  on an answer the model judged.
+
+share = (statuses observed + transitions exercised) / (statuses documented + transitions known).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from contract.rules import TRANSITIONS
+from contract.spec import load
+
+if TYPE_CHECKING:
+    from fuzzing.runner import RunResult
+
+
+@dataclass
+class Coverage:
+    """Per operation the documented statuses seen and never seen; the transitions run or not."""
+
+    #: `{method}` -> documented status -> how many answers had it (0: never).
+    statuses: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: Statuses answered that the spec does not document for the operation.
+    undocumented: dict[str, dict[int, int]] = field(default_factory=dict)
+    transitions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def statuses_seen(self) -> int:
+        return sum(1 for per in self.statuses.values() for n in per.values() if n)
+
+    @property
+    def statuses_documented(self) -> int:
+        return sum(len(per) for per in self.statuses.values())
+
+    @property
+    def transitions_run(self) -> int:
+        return sum(1 for n in self.transitions.values() if n)
+
+    @property
+    def percent(self) -> float:
+        total = self.statuses_documented + len(self.transitions)
+        seen = self.statuses_seen + self.transitions_run
+        return 100.0 * seen / total if total else 100.0
+
+    def never_seen(self) -> dict[str, list[int]]:
+        return {
+            method: [status for status, n in per.items() if not n]
+            for method, per in self.statuses.items()
+            if any(not n for n in per.values())
+        }
+
+    def never_run(self) -> list[str]:
+        return [name for name, n in self.transitions.items() if not n]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "percent": round(self.percent, 1),
+            "statuses_seen": self.statuses_seen,
+            "statuses_documented": self.statuses_documented,
+            "transitions_run": self.transitions_run,
+            "transitions_known": len(self.transitions),
+            "statuses": {
+                m: {str(s): n for s, n in per.items()} for m, per in self.statuses.items()
+            },
+            "statuses_never_seen": self.never_seen(),
+            "undocumented_statuses": {
+                m: {str(s): n for s, n in per.items()} for m, per in self.undocumented.items()
+            },
+            "transitions": self.transitions,
+            "transitions_never_run": self.never_run(),
+        }
+
+
+def of(result: RunResult) -> Coverage:
+    """The coverage of a run's result."""
+    coverage = Coverage()
+    for operation in load():
+        seen = result.statuses.get(operation.method, {})
+        coverage.statuses[operation.method] = {s: seen.get(s, 0) for s in operation.statuses}
+        extra = {s: n for s, n in seen.items() if s not in operation.statuses}
+        if extra:
+            coverage.undocumented[operation.method] = extra
+    coverage.transitions = {name: result.transitions.get(name, 0) for name in TRANSITIONS}
+    return coverage

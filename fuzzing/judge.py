@@ -1,0 +1,194 @@
+"""Every answer of a run judged against the contract model (`contract.model`), in one place.
+
+A `Judge` belongs to one run: the walk phase (`fuzzing.walk`), the `contract_model` check of
+schemathesis's phases and `python -m fuzzing replay` feed it the requests they sent and the
+answers they got. It judges valid, authenticated JSON requests to the team under test (the
+body validates against the operation's request schema of openapi.yaml); anything else is the
+job of schemathesis's own checks, but an invalid request that succeeded anyway may have
+changed its thread, so the model forgets that thread instead of guessing.
+
+Each violation is kept as a `ModelViolation` with what the model expected, why, and the whole
+sequence of requests on its thread that led to it, ready for a replay file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.model import Model
+from contract.observations import Exchange, Verdict
+from contract.rules import RULES
+from contract.spec import Spec, load
+
+TEAM_VARIABLE = "FUZZ_TEAM"
+TOKEN_VARIABLE = "FUZZ_TOKEN"
+
+
+@dataclass
+class ModelViolation:
+    """One answer that broke the contract model, and the sequence that led to it."""
+
+    method: str
+    team: str
+    thread: str
+    step: int
+    status: int
+    reason: str
+    message: str
+    expected: dict[str, Any]
+    sequence: list[dict[str, Any]]
+    kind: str
+    phase: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "team": self.team,
+            "thread": self.thread,
+            "step": self.step,
+            "status": self.status,
+            "reason": self.reason,
+            "expected": self.expected,
+            "sequence": self.sequence,
+            "phase": self.phase,
+        }
+
+
+def _kind(method: str, reason: str) -> str:
+    """What a violation is about, for telling distinct faults apart (`call/end callDuration`)."""
+    words = reason.split()
+    subject = words[1] if len(words) > 1 and not words[1][0].isdigit() else "status"
+    return f"{method} {subject.rstrip(',')}"
+
+
+@dataclass
+class Judge:
+    """The contract model of one run, and what it found."""
+
+    team: str
+    token: str
+    spec: Spec = field(default_factory=load)
+    model: Model = field(default_factory=Model)
+    violations: list[ModelViolation] = field(default_factory=list)
+    #: Observed HTTP statuses per `{method}`, of every request (valid or not).
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    judged: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        import jsonschema_rs
+
+        self._validators = {
+            op.method: jsonschema_rs.validator_for(self.spec.schema(op.request_schema))
+            for op in self.spec
+            if op.request_schema is not None
+        }
+        self.by_message: dict[str, ModelViolation] = {}
+
+    @classmethod
+    def from_env(cls) -> Judge:
+        return cls(os.environ.get(TEAM_VARIABLE, ""), os.environ.get(TOKEN_VARIABLE, ""))
+
+    def valid(self, method: str, body: Any) -> bool:
+        validator = self._validators.get(method)
+        return validator is not None and isinstance(body, dict) and validator.is_valid(body)
+
+    def judge(
+        self,
+        method: str,
+        team: str,
+        authorization: str | None,
+        content_type: str | None,
+        body: Any,
+        status: int,
+        answer: Any,
+        sent: float,
+        received: float,
+        phase: str = "",
+    ) -> ModelViolation | None:
+        """Judge one exchange; return the violation, if any (also kept in `violations`)."""
+        with self.lock:
+            self.statuses.setdefault(method, Counter())[status] += 1
+            if method not in RULES:
+                return None
+            media = (content_type or "").split(";", 1)[0].strip().lower()
+            if (
+                team != self.team
+                or authorization != f"Bearer {self.token}"
+                or media != "application/json"
+                or not self.valid(method, body)
+            ):
+                thread = body.get("threadId") if isinstance(body, dict) else None
+                if isinstance(thread, str) and not 400 <= status < 500:
+                    self.model.forget(self.team, thread)  # it may have acted on the thread
+                return None
+            self.judged += 1
+            data = answer.get("data") if isinstance(answer, dict) else None
+            verdict = self.model.observe(team, method, body, status, data, sent, received)
+            if not verdict.violations:
+                return None
+            return self._record(method, team, body["threadId"], status, verdict, phase)
+
+    def count(self, method: str, status: int) -> None:
+        """An answer to a request the judge did not see (another team's probe): coverage only."""
+        with self.lock:
+            self.statuses.setdefault(method, Counter())[status] += 1
+
+    def forget(self, thread: str) -> None:
+        with self.lock:
+            self.model.forget(self.team, thread)
+
+    def _record(
+        self, method: str, team: str, thread: str, status: int, verdict: Verdict, phase: str
+    ) -> ModelViolation:
+        reason = "; ".join(verdict.violations)
+        message = f"{method} (thread {thread}, step {verdict.step}): {reason}"
+        violation = ModelViolation(
+            method=method,
+            team=team,
+            thread=thread,
+            step=verdict.step,
+            status=status,
+            reason=reason,
+            message=message,
+            expected=verdict.expected.as_dict(),
+            sequence=[_step(e) for e in verdict.sequence],
+            kind=_kind(method, verdict.violations[0]),
+            phase=phase,
+        )
+        self.violations.append(violation)
+        self.by_message[message] = violation
+        return violation
+
+
+def _step(exchange: Exchange) -> dict[str, Any]:
+    return exchange.as_dict()
+
+
+def decode(content: bytes | str | None) -> Any:
+    """A JSON body, or None."""
+    if content is None:
+        return None
+    try:
+        return json.loads(content)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+_ACTIVE: list[Judge] = []
+
+
+def activate(judge: Judge | None) -> None:
+    """Make `judge` the one the `contract_model` check of the next run uses."""
+    _ACTIVE.clear()
+    if judge is not None:
+        _ACTIVE.append(judge)
+
+
+def current() -> Judge | None:
+    return _ACTIVE[0] if _ACTIVE else None

@@ -1,0 +1,115 @@
+"""`python -m fuzzing replay FILE [--url URL]`: re-send a violation's sequence and judge it again.
+
+A replay file (written per violation under the report directory) holds the requests sent on
+one thread, in order. They are sent again, to the reference server started for the purpose or
+to `--url`, and each answer is judged by a fresh contract model. The token is `--token`, else
+`$FUZZ_TOKEN`, else the demo token. Exit status: 0 the sequence kept the contract, 1 a
+violation was found again, 2 the file or the target cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from fuzzing.judge import TOKEN_VARIABLE, Judge
+from fuzzing.target import DEMO_TEAM, DEMO_TOKEN, ReferenceServer, TargetError
+
+EXIT_KEPT, EXIT_VIOLATED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The replay document; ValueError names what is wrong with it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    steps = document.get("steps") if isinstance(document, dict) else None
+    if not isinstance(steps, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("method"), str) and "body" in s for s in steps
+    ):
+        raise ValueError(f"{path}: no list of steps with method and body")
+    return dict(document)
+
+
+def replay(document: dict[str, Any], url: str, token: str, out: Any = sys.stdout) -> list[str]:
+    """Send the steps to `url`; return the violations the model found, printing each step."""
+    team = str(document.get("team") or DEMO_TEAM)
+    judge = Judge(team, token)
+    found: list[str] = []
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token}"
+        session.headers["Content-Type"] = "application/json"
+        for number, step in enumerate(document["steps"], 1):
+            sent = time.time()
+            answer = session.post(
+                f"{url.rstrip('/')}/{team}/{step['method']}",
+                data=json.dumps(step["body"]),
+                timeout=10,
+            )
+            received = time.time()
+            try:
+                content = answer.json()
+            except ValueError:
+                content = None
+            violation = judge.judge(
+                step["method"],
+                team,
+                f"Bearer {token}",
+                "application/json",
+                step["body"],
+                answer.status_code,
+                content,
+                sent,
+                received,
+                phase="replay",
+            )
+            was = f" (was {step['status']})" if step.get("status") != answer.status_code else ""
+            data = content.get("data") if isinstance(content, dict) else None
+            shown = f" {json.dumps(data)}" if data is not None else ""
+            print(
+                f"{number}. {step['method']} {json.dumps(step['body'])} -> "
+                f"{answer.status_code}{shown}{was}",
+                file=out,
+            )
+            if violation is not None:
+                print(f"   violation: {violation.reason}", file=out)
+                found.append(violation.message)
+    return found
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m fuzzing replay",
+        description="Re-send the sequence of a replay file and judge every answer with the "
+        "contract model. Exit status: 0 no violation, 1 a violation, 2 cannot replay.",
+    )
+    parser.add_argument("file", type=Path, help="a replay file (reports/replay-N.json)")
+    parser.add_argument("--url", help="server to send to (default: start the reference server)")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help=f"bearer token (default: ${TOKEN_VARIABLE}, else the demo token)",
+    )
+    args = parser.parse_args(list(argv))
+    token = args.token or os.environ.get(TOKEN_VARIABLE) or DEMO_TOKEN
+    try:
+        document = load(args.file)
+        if args.url:
+            found = replay(document, args.url, token)
+        else:
+            with ReferenceServer() as server:
+                found = replay(document, server.url, token)
+    except (ValueError, TargetError, requests.RequestException) as error:
+        print(f"replay: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"{len(found)} violation(s)" if found else "the sequence kept the contract")
+    return EXIT_VIOLATED if found else EXIT_KEPT
