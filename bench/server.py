@@ -258,11 +258,12 @@ def main() -> int:
             for name, _ in targets:
                 rps[name], line = _summary(name, loads[name])
                 print(line)
-            if "prism mock 5.14.2" in rps:
+            prism_rps = rps.get("prism mock 5.14.2")
+            if prism_rps:
                 print(
                     "throughput ratio (reference / prism): "
-                    f"{rps['reference server'] / rps['prism mock 5.14.2']:.2f}x "
-                    f"(synchronous=FULL: {rps['  synchronous=FULL'] / rps['prism mock 5.14.2']:.2f}x)"
+                    f"{rps['reference server'] / prism_rps:.2f}x "
+                    f"(synchronous=FULL: {rps['  synchronous=FULL'] / prism_rps:.2f}x)"
                 )
             else:
                 print(f"prism mock: not installed ({PRISM}); run `nox -s bench` to install it")

@@ -48,6 +48,11 @@ def _fail(reason: str | None) -> None:
         raise AssertionError(reason)
 
 
+def _header(value: str | bytes | None) -> str | None:
+    """A header of a prepared request as text (requests keeps what it was given: str or bytes)."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 @schemathesis.check
 def envelope_code_matches_status(
     ctx: CheckContext, response: Response, case: Case[Any]
@@ -135,9 +140,9 @@ class ContractModel:
             violation = self.judge.judge(
                 method_of(case),
                 team,
-                sent.headers.get("Authorization"),
-                sent.headers.get("Content-Type"),
-                judge_module.decode(sent.body),
+                _header(sent.headers.get("Authorization")),
+                _header(sent.headers.get("Content-Type")),
+                judge_module.decode(sent.body if isinstance(sent.body, (bytes, str)) else None),
                 response.status_code,
                 judge_module.decode(response.content),
                 received - response.elapsed - CLOCK_MARGIN_SECONDS,

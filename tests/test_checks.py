@@ -1,4 +1,5 @@
-"""The contract's custom checks (fuzzing.checks, fuzzing.rules) on hand-made requests and answers."""
+"""The contract's custom checks (fuzzing.checks, fuzzing.rules) on hand-made requests and
+answers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from schemathesis.checks import CHECKS
 
 from fuzzing import checks, judge, rules
 from testkit.spec import SPEC_PATH
+
+#: The checks under test read nothing from schemathesis's check context.
+NO_CONTEXT: Any = None
 
 TEAM = "333ccc134c0319001573485e"
 THREAD = "5b0525134c0319001573485e"
@@ -111,9 +115,9 @@ def test_envelope_check_fails_on_a_lying_envelope(schema: Any) -> None:
     with pytest.raises(
         AssertionError, match="envelope `code` 400 differs from the HTTP status 409"
     ):
-        checks.envelope_code_matches_status(None, response, case)
+        checks.envelope_code_matches_status(NO_CONTEXT, response, case)
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict())
-    assert checks.envelope_code_matches_status(None, response, case) is None
+    assert checks.envelope_code_matches_status(NO_CONTEXT, response, case) is None
 
 
 # other_team_token_refused ----------------------------------------------------------------
@@ -164,8 +168,8 @@ def test_other_team_check_probes_once_per_operation(schema: Any, answering_serve
     case, response = exchange(
         schema, "call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"}), base=base
     )
-    assert check.after_response(None, response, case) is None
-    assert check.after_response(None, response, case) is None  # already probed: no request
+    assert check.after_response(NO_CONTEXT, response, case) is None
+    assert check.after_response(NO_CONTEXT, response, case) is None  # already probed: no request
     assert answering_server.paths == [(f"/{rules.other_team(TEAM)}/call/start", "Bearer dev-token")]
 
 
@@ -176,7 +180,7 @@ def test_other_team_check_fails_when_another_team_is_served(
     base = f"http://127.0.0.1:{answering_server.server_address[1]}"
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict(), base=base)
     with pytest.raises(AssertionError, match="the token of another team was answered 200, not 403"):
-        checks.OtherTeamTokenRefused().after_response(None, response, case)
+        checks.OtherTeamTokenRefused().after_response(NO_CONTEXT, response, case)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 415])
@@ -185,12 +189,12 @@ def test_other_team_check_skips_refused_requests(schema: Any, status: int) -> No
     case, response = exchange(
         schema, "call/end", {"threadId": THREAD}, status, {"code": status, "message": "x"}
     )
-    assert checks.OtherTeamTokenRefused().after_response(None, response, case) is None
+    assert checks.OtherTeamTokenRefused().after_response(NO_CONTEXT, response, case) is None
 
 
 def test_other_team_check_skips_requests_without_token(schema: Any) -> None:
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict(), token=None)
-    assert checks.OtherTeamTokenRefused().after_response(None, response, case) is None
+    assert checks.OtherTeamTokenRefused().after_response(NO_CONTEXT, response, case) is None
 
 
 # contract_model --------------------------------------------------------------------------
@@ -211,7 +215,7 @@ def play(schema: Any, check: Any, *steps: tuple[str, dict[str, Any], int, Any]) 
     for method, body, status, answer in steps:
         case, response = exchange(schema, method, body, status, answer)
         try:
-            check.after_response(None, response, case)
+            check.after_response(NO_CONTEXT, response, case)
             reasons.append("")
         except AssertionError as error:
             reasons.append(str(error))
@@ -293,7 +297,7 @@ def test_model_check_judges_only_valid_authenticated_requests(
     assert play(schema, model_check, ("call/start", {"threadId": THREAD}, 409, conflict())) == [""]
     # another token: not judged
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 200, ok(END), token="other")
-    assert model_check.after_response(None, response, case) is None
+    assert model_check.after_response(NO_CONTEXT, response, case) is None
     assert model_check.judge.judged == 2
 
 

@@ -6,14 +6,11 @@ import asyncio
 
 import httpx
 import pytest
-
-pytest.importorskip("workonflow_call", reason="the generated client is not installed")
-reference_server = pytest.importorskip("reference_server")
-testing = pytest.importorskip("reference_server.testing")
-
 from workonflow_call import AsyncCallApi, CallApi, CallApiError
 
+import reference_server
 from contract import demo
+from reference_server import testing
 
 TEAM = demo.TEAM
 TOKEN = demo.TOKEN

@@ -242,7 +242,7 @@ def test_durations_follow_the_clock(run: Run) -> None:
     bad = {**ok, "callDuration": 30, "dialogDuration": 0}
     (reason, *rest) = run("call/end", 200, bad, wait=10)
     assert reason.startswith("expected callDuration between 9 and 11, got 30")
-    assert rest == ["expected dialogDuration 0, got 0: nobody joined this call"] or rest == []
+    assert rest == []  # dialogDuration 0 is right: nobody joined this call
 
 
 def test_nobody_joined_means_no_dialog(run: Run) -> None:

@@ -104,7 +104,7 @@ def test_the_comparison_can_fail() -> None:
     verdict = model.observe(demo.TEAM, "call.user/invite", body, 200, {"invitedUsersCount": 2})
     assert verdict.violations == [
         (
-            f"expected invitedUsersCount 1, got 2: user {USERS[0][:8]}... has not been in this call "
-            "(call/start answered 200 at step 2)"
+            f"expected invitedUsersCount 1, got 2: user {USERS[0][:8]}... "
+            "has not been in this call (call/start answered 200 at step 2)"
         )
     ]

@@ -93,7 +93,7 @@ def test_the_router_routes_exactly_the_operations_of_the_spec() -> None:
 
 
 def test_the_body_limit_is_re_exported_from_the_spec() -> None:
-    assert reference_server.MAX_BODY_BYTES == load().max_body_bytes
+    assert load().max_body_bytes == reference_server.MAX_BODY_BYTES
 
 
 def test_results_are_named_as_the_spec_names_the_data_fields() -> None:
