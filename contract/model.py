@@ -14,6 +14,10 @@ are in it; a 409 on `call/start` proves an active call whose members are unknown
     verdict.expected     # what the model expected (statuses, data, bounds)
 
 The rules themselves are data, in `contract.rules`. Pure Python, in memory, no I/O.
+
+It is one module of about 430 lines on purpose: expecting, judging and learning are three
+views of the same narrowing of possibilities, and they share the `Thread` they narrow; the
+plain data types live in `contract.observations` and the rules in `contract.rules`.
 """
 
 from __future__ import annotations
