@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from contract.spec import load
 from fuzzing.runner import DEFAULT_CONFIG, DEFAULT_SPEC, ROOT, ConfigurationError, Options
 from fuzzing.target import DEMO_TEAM, DEMO_TOKEN, ReferenceServer, TargetError, first_contact
 
@@ -31,53 +32,40 @@ DEFAULT_BUDGET = 10
 #: The run is stopped when it outlives its budget by this much (schemathesis can stall).
 STALL_MARGIN = 60
 
+_N = TypeVar("_N", int, float)
+
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_UNUSABLE, EXIT_STALLED = 0, 1, 2, 3
 
 
 def _object_id(text: str) -> str:
-    if len(text) != 24 or any(c not in "0123456789abcdef" for c in text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not 24 lowercase hexadecimal characters")
+    spec = load()
+    if not spec.id_matches(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id of the spec ({spec.id_pattern})")
     return text
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not at least 1 second")
-    return value
+def _number(
+    convert: Callable[[str], _N], what: str, low: float, high: float | None = None
+) -> Callable[[str], _N]:
+    """An argparse type: `convert` the text, refusing what is not between `low` and `high`."""
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low or (high is not None and value > high):
+            limit = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{value} is not {limit}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 100")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
+_positive = _number(int, "a whole number of seconds", 1)
+_seed = _number(int, "an integer", 0)
+_percent = _number(float, "a number", 0, 100)
+_non_negative = _number(int, "a whole number", 0)
 
 
 def build_parser() -> argparse.ArgumentParser:

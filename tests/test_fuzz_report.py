@@ -5,16 +5,11 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import subprocess
-import tempfile
-from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
-
 from fuzzing import replay, report, runner
+from testkit import chromium
 from testkit.spec import ROOT
 
 
@@ -219,60 +214,13 @@ def test_min_coverage_fails_the_run() -> None:
     assert "--min-coverage PERCENT" in cli.build_parser().format_help()
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
-
-
 def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    chromium.executable()
     report.write_reports(result_with_model_violation(), tmp_path)
     page = tmp_path / report.HTML_NAME
     html = page.read_text(encoding="utf-8")
     assert "http://" not in html.replace("http://127.0.0.1:9", "")  # no external assets
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        flags = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1200,1600"]
-        dom = subprocess.run(
-            [*flags, "--dump-dom", page.as_uri()],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert dom.returncode == 0, dom.stderr[-2000:]
-        shots = ROOT / "reports"
-        shots.mkdir(exist_ok=True)
-        shot = shots / "fuzz-report-chromium.png"
-        shot.unlink(missing_ok=True)
-        pic = subprocess.run(
-            [*flags, f"--screenshot={shot}", page.as_uri()],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert pic.returncode == 0 and shot.stat().st_size > 5_000, pic.stderr[-2000:]
-    reader = _Text()
-    reader.feed(dom.stdout)
-    text = " ".join(" ".join(reader.parts).split())
+    text = chromium.render(page.as_uri(), ROOT / "reports" / "fuzz-report-chromium.png")
     assert MODEL_REASON in text
     assert "step 4: call.user/invite" in text
     assert "call/start: again after end: never" in text

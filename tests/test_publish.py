@@ -13,8 +13,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,26 +20,13 @@ import yaml
 
 from contract import demo
 from contract.spec import ROOT, load
+from testkit import chromium
 from toolchain.publish import remote_assets
 
 NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
 REPORTS = ROOT / "reports"
 #: Every `{method}` of the spec.
 OPERATIONS = list(load().operations)
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # Let the page's scripts finish rendering before the DOM or the picture is taken.
-    "--run-all-compositor-stages-before-draw",
-    "--virtual-time-budget=30000",
-    # No host resolves: the page must render from the file alone.
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
 
 
 def _missing_tools() -> str | None:
@@ -119,55 +104,9 @@ def test_docs_load_nothing_from_the_network(dist: Path) -> None:
     assert remote_assets("<style>@import url('https://fonts.example/x.css');</style>")
 
 
-class _Text(HTMLParser):
-    """The text a reader sees: everything outside script and style elements."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hidden = 0
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.hidden += tag in ("script", "style")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.hidden -= tag in ("script", "style")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
-    return found
-
-
 def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
-    chromium = _chromium()
     page = (dist / "docs" / "index.html").as_uri()
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        flags = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,2200"]
-        dom = subprocess.run(
-            [*flags, "--dump-dom", page], capture_output=True, text=True, timeout=180, check=False
-        )
-        assert dom.returncode == 0, dom.stderr[-2000:]
-        REPORTS.mkdir(exist_ok=True)
-        shot = REPORTS / "docs-chromium.png"
-        shot.unlink(missing_ok=True)
-        pic = subprocess.run(
-            [*flags, f"--screenshot={shot}", page],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert pic.returncode == 0 and shot.stat().st_size > 10_000, pic.stderr[-2000:]
-    reader = _Text()
-    reader.feed(dom.stdout)
-    text = " ".join(" ".join(reader.parts).split())
+    text = chromium.render(page, REPORTS / "docs-chromium.png", size="1400,2200")
     assert "Workonflow Call API (1.0.0)" in text
     missing = [op for op in OPERATIONS if f"post /{{teamid}}/{op}".lower() not in text.lower()]
     assert not missing, f"operations not rendered: {missing}\n{text[:3000]}"
