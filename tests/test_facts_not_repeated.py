@@ -1,0 +1,120 @@
+"""No module repeats what openapi.yaml states: the facts come from `contract.spec`.
+
+The project's code and tests take the operations, the body limit and the ids' pattern from the
+spec (`contract.spec.load()`), so that a change of the spec reaches them with no edit. This
+test reads every Python module of the project (not `generated/`) and fails on:
+
+- a literal list, tuple, set or dict naming `LIST_LIMIT` or more of the spec's operations
+  (by `{method}` or operationId): a hand-kept list of operations, which goes stale;
+- the body limit (`info.x-max-request-body-bytes`) as a number, or the ids' pattern as text.
+
+A module naming one operation to act on it (a scenario, a faulty server, the model's rule for
+it) is fine. The few places allowed to list operations say why below.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contract.spec import ROOT, load
+
+SPEC = load()
+#: A literal collection naming this many operations is a hand-kept list of them.
+LIST_LIMIT = 5
+#: Where listing operations by hand is the point, and why.
+MAY_LIST = {
+    # The implementation of each operation, by operationId; the routes come from the spec,
+    # and an operation of the spec without an entry here answers 501.
+    "reference_server/handlers.py",
+    # An independent check of the spec against Workonflow's source document: it must not
+    # take its expectations from the spec it checks.
+    "tests/test_spec_source.py",
+}
+PACKAGES = ("contract", "reference_server", "fuzzing", "toolchain", "testkit", "bench", "tests")
+#: Where the facts are read from the spec.
+READS_THE_SPEC = {"contract/spec.py"}
+
+
+def modules() -> Iterator[Path]:
+    for package in PACKAGES:
+        yield from sorted((ROOT / package).rglob("*.py"))
+    yield ROOT / "noxfile.py"
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def repeated_facts(source: str) -> list[str]:
+    """What `source` hard-codes of the spec, one line each (`line N: ...`)."""
+    names = set(SPEC.operations) | {operation.operation_id for operation in SPEC}
+    pattern = SPEC.id_pattern.strip("^$")
+    tree = ast.parse(source)
+    docstrings = _docstrings(tree)
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+            items = node.keys if isinstance(node, ast.Dict) else node.elts
+            listed = {
+                item.value
+                for item in items
+                if isinstance(item, ast.Constant) and isinstance(item.value, str)
+                if item.value in names
+            }
+            if len(listed) >= LIST_LIMIT:
+                problems.append(f"line {node.lineno}: a hand-kept list of {len(listed)} operations")
+        elif isinstance(node, ast.Constant) and id(node) not in docstrings:
+            value = node.value
+            if isinstance(value, int) and not isinstance(value, bool):
+                if value == SPEC.max_body_bytes:
+                    problems.append(f"line {node.lineno}: the body limit {value}")
+            elif isinstance(value, str) and pattern in value:
+                problems.append(f"line {node.lineno}: the ids' pattern in {value!r}")
+        elif (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mult)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.right, ast.Constant)
+            and node.left.value * node.right.value == SPEC.max_body_bytes
+        ):
+            problems.append(f"line {node.lineno}: the body limit as a product")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in modules() if p.relative_to(ROOT).as_posix() not in READS_THE_SPEC],
+    ids=lambda p: p.relative_to(ROOT).as_posix(),
+)
+def test_no_module_repeats_what_the_spec_says(path: Path) -> None:
+    problems = repeated_facts(path.read_text(encoding="utf-8"))
+    if path.relative_to(ROOT).as_posix() in MAY_LIST:
+        problems = [p for p in problems if "hand-kept list" not in p]
+    assert not problems, f"{path.relative_to(ROOT)} repeats the spec: {problems}"
+
+
+def test_the_guard_finds_each_kind_of_repetition() -> None:
+    listed = ", ".join(repr(method) for method in list(SPEC.operations)[:LIST_LIMIT])
+    source = f'''
+"""A docstring may mention {SPEC.max_body_bytes} and {SPEC.id_pattern}."""
+OPERATIONS = [{listed}]
+LIMIT = {SPEC.max_body_bytes}
+OTHER = 64 * 1024
+ID = "{SPEC.id_pattern}"
+'''
+    assert repeated_facts(source) == [
+        f"line 3: a hand-kept list of {LIST_LIMIT} operations",
+        f"line 4: the body limit {SPEC.max_body_bytes}",
+        "line 5: the body limit as a product",
+        f"line 6: the ids' pattern in {SPEC.id_pattern!r}",
+    ]
