@@ -80,14 +80,16 @@ def repeated_facts(source: str) -> list[str]:
                     problems.append(f"line {node.lineno}: the body limit {value}")
             elif isinstance(value, str) and pattern in value:
                 problems.append(f"line {node.lineno}: the ids' pattern in {value!r}")
-        elif (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Mult)
-            and isinstance(node.left, ast.Constant)
-            and isinstance(node.right, ast.Constant)
-            and node.left.value * node.right.value == SPEC.max_body_bytes
-        ):
-            problems.append(f"line {node.lineno}: the body limit as a product")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            left, right = node.left, node.right
+            if (
+                isinstance(left, ast.Constant)
+                and isinstance(right, ast.Constant)
+                and isinstance(left.value, int)
+                and isinstance(right.value, int)
+                and left.value * right.value == SPEC.max_body_bytes
+            ):
+                problems.append(f"line {node.lineno}: the body limit as a product")
     return problems
 
 
