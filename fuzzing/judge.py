@@ -115,6 +115,9 @@ class Judge:
         with self.lock:
             self.statuses.setdefault(method, Counter())[status] += 1
             if method not in RULES:
+                # An operation the model has no rule for (new in the spec): it is not judged,
+                # and the thread it may have acted on is no longer known.
+                self._forget_after(body, status)
                 return None
             media = (content_type or "").split(";", 1)[0].strip().lower()
             if (
@@ -123,9 +126,7 @@ class Judge:
                 or media != "application/json"
                 or not self.valid(method, body)
             ):
-                thread = body.get("threadId") if isinstance(body, dict) else None
-                if isinstance(thread, str) and not 400 <= status < 500:
-                    self.model.forget(self.team, thread)  # it may have acted on the thread
+                self._forget_after(body, status)  # it may have acted on the thread
                 return None
             self.judged += 1
             data = answer.get("data") if isinstance(answer, dict) else None
@@ -133,6 +134,12 @@ class Judge:
             if not verdict.violations:
                 return None
             return self._record(method, team, body["threadId"], status, verdict, phase)
+
+    def _forget_after(self, body: Any, status: int) -> None:
+        """Forget the thread of a request the model does not judge, unless it was refused."""
+        thread = body.get("threadId") if isinstance(body, dict) else None
+        if isinstance(thread, str) and not 400 <= status < 500:
+            self.model.forget(self.team, thread)
 
     def count(self, method: str, status: int) -> None:
         """An answer to a request the judge did not see (another team's probe): coverage only."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from contract.spec import Spec, read
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
@@ -69,3 +73,30 @@ class SpecSchemas:
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             node = target
         return node
+
+
+#: The operation that tests add to a copy of the spec (see `add_operation`).
+NEW_OPERATION = "call.hold/start"
+
+
+def spec_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Spec:
+    """A copy of openapi.yaml, edited, written to `tmp_path` and read as the tools read it."""
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    edit(document)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
+    return read(path)
+
+
+def add_operation(http_method: str = "post") -> Callable[[dict[str, Any]], None]:
+    """An edit that adds `NEW_OPERATION`, a thirteenth operation: a copy of `call.audio/stop`
+    under another path, operationId and tag."""
+
+    def edit(document: dict[str, Any]) -> None:
+        item = copy.deepcopy(document["paths"]["/{teamId}/call.audio/stop"])
+        operation = item.pop("post")
+        operation.update(operationId="callHoldStart", tags=["call.hold"], summary="Hold the call")
+        item[http_method] = operation
+        document["paths"]["/{teamId}/" + NEW_OPERATION] = item
+
+    return edit

@@ -8,50 +8,25 @@ written for it. The body limit and the ids' pattern follow the spec the same way
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
 import reference_server
 from contract import demo
-from contract.spec import SPEC_PATH, Spec, load, read
+from contract.spec import load
 from reference_server import HANDLERS, App, Router, create_app
 from reference_server.results import CallEnded, UsersChanged
 from reference_server.validation import VALIDATORS
+from testkit.spec import NEW_OPERATION as NEW
+from testkit.spec import add_operation, spec_with
 
-#: The operation that the tests add to a copy of the spec.
-NEW = "call.hold/start"
 AUTH = {"Authorization": f"Bearer {demo.TOKEN}", "Content-Type": "application/json"}
-
-
-def spec_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Spec:
-    """A copy of openapi.yaml, edited, written to `tmp_path` and read as the server reads it."""
-    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    edit(document)
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
-    return read(path)
-
-
-def add_operation(http_method: str = "post") -> Callable[[dict[str, Any]], None]:
-    """An edit that adds `NEW`: a copy of `call.audio/stop` under another path and operationId."""
-
-    def edit(document: dict[str, Any]) -> None:
-        item = copy.deepcopy(document["paths"]["/{teamId}/call.audio/stop"])
-        operation = item.pop("post")
-        operation.update(operationId="callHoldStart", tags=["call.hold"], summary="Hold the call")
-        item[http_method] = operation
-        document["paths"]["/{teamId}/" + NEW] = item
-
-    return edit
 
 
 def send(
