@@ -24,14 +24,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from contract.demo import TEAM, TOKEN, USERS
+from contract.demo import BOT_ID, SECRET_KEY, TEAM, USERS
+from contract.signing import Bot
 from contract.spec import SPEC_PATH
 from reference_server.testing import ServerProcess
 
@@ -56,12 +57,16 @@ def scenario(thread: str) -> list[tuple[str, dict[str, object]]]:
     ]
 
 
+BOT = Bot(BOT_ID, SECRET_KEY)
+
+
 def request_bytes(host: str, method: str, body: dict[str, object]) -> bytes:
+    """One signed request (the demo bot, signed now: the load generator signs each request)."""
     payload = json.dumps(body, separators=(",", ":")).encode()
+    signature = "".join(f"{name}: {value}\r\n" for name, value in BOT.headers(payload).items())
     return (
-        f"POST /{TEAM}/{method} HTTP/1.1\r\nHost: {host}\r\n"
-        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(payload)}\r\n\r\n"
+        f"POST /{TEAM}/{method} HTTP/1.1\r\nHost: {host}\r\n{signature}"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     ).encode() + payload
 
 
@@ -162,10 +167,16 @@ def prism() -> ServerProcess:
 # -- the generated client against raw httpx --------------------------------------------------
 
 
+class _BotAuth(httpx.Auth):
+    """Raw httpx, signing as a caller would without the generated client."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.update(BOT.headers(request.content))
+        yield request
+
+
 def _raw_httpx_block(base_url: str, count: int, offset: int) -> float:
-    with httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
-    ) as client:
+    with httpx.Client(base_url=base_url, auth=_BotAuth(), timeout=10) as client:
         started = time.perf_counter()
         for n in range(count):
             for method, body in scenario(f"{offset + n:024x}"):
@@ -179,7 +190,7 @@ def _generated_client_block(base_url: str, count: int, offset: int) -> float:
     from workonflow_call import CallApi
 
     a, b = USERS[:2]
-    with CallApi(base_url, token=TOKEN, team_id=TEAM) as api:
+    with CallApi(base_url, bot_id=BOT_ID, secret_key=SECRET_KEY, team_id=TEAM) as api:
         started = time.perf_counter()
         for n in range(count):
             thread = f"{offset + n:024x}"

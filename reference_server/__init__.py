@@ -1,7 +1,7 @@
 """The reference server of the Workonflow Call API: a stateful implementation of openapi.yaml.
 
 Run it with `python -m reference_server` (or `nox -s serve`), or build the ASGI application
-in-process with `create_app(database, tokens)`. Its routes, body limit and id pattern come
+in-process with `create_app(database, bots)`. Its routes, body limit and id pattern come
 from openapi.yaml (`contract.spec`, or the `spec` given to `create_app`); each operation is a
 named handler (`reference_server.handlers`) acting on a SQLite store (`reference_server.store`).
 
@@ -12,18 +12,24 @@ How a request is answered, in this order (the first failing check answers):
    Another HTTP method on an operation's path answers `405` with `Allow: POST`.
    (`GET /recordings/<id>.wav` and `GET /streams/<id>.wav` serve the files that `fileUrl`
    and `streamUrl` point at.)
-2. Authentication: no bearer token, or one the server does not know, answers `401`.
-3. The `teamId` of the path: not 24 lowercase hexadecimal characters answers `400` with
+2. Who is asking, from the headers alone (`reference_server.auth`): a missing `X-Bot-Id`,
+   `X-timestamp` or `X-Signature`, a bot the server does not know, or a timestamp more than
+   300 s from the server's clock answers `401`, before the body is read.
+3. The body's size: over 64 KiB (the spec's `info.x-max-request-body-bytes`) answers `413`.
+   The signature covers the body, so the body is read (never more than the limit) before
+   the signature can be checked.
+4. The signature: not the SHA-256 of bot id, secret key, timestamp and the body exactly as
+   received (compared in constant time) answers `401`.
+5. The `teamId` of the path: not 24 lowercase hexadecimal characters answers `400` with
    `errors: [{"field": "teamId", ...}]`. It comes after authentication (an anonymous caller
    learns nothing about the path), and before the team check: a malformed id is a bad
-   request, not a question of permission, and it can never be the token's team anyway.
-4. Authorisation: a valid token used on another team's path answers `403`. (An operation of
-   the spec that the server has no handler for answers `501` here, before its body is read.)
-5. The body: a `Content-Type` other than `application/json` answers `415`; a body over
-   64 KiB (the spec's `info.x-max-request-body-bytes`) `413`; a body that is not a JSON
-   object, or does not match the operation's schema (a missing, unknown or invalid field, an
-   id twice in `userIds`) `400`, naming each field.
-6. The state of the thread: `409` when it does not allow the operation (see the table of
+   request, not a question of permission, and it can never be a bot's team anyway.
+6. Authorisation: a bot used on a team it is not installed in answers `403`. (An operation
+   of the spec that the server has no handler for answers `501` here.)
+7. The body: a `Content-Type` other than `application/json` answers `415`; a body that is not
+   a JSON object, or does not match the operation's schema (a missing, unknown or invalid
+   field, an id twice in `userIds`) `400`, naming each field.
+8. The state of the thread: `409` when it does not allow the operation (see the table of
    `docs/contract.md`, which the server follows).
 
 Decisions the contract leaves to the server:
@@ -34,8 +40,9 @@ Decisions the contract leaves to the server:
 - `call.audio/play` while audio is playing replaces it. The server does not download
   `fileUrl` (it has no network to fetch from), so it never answers `422`.
 - `fileUrl` of `call.recording/stop` and `streamUrl` of `call.stream/start` point at this
-  server (`/recordings/<id>.wav`, `/streams/<id>.wav`, ids of 32 random hex digits, served
-  without a token like any signed URL); a stream's URL answers `404` once it stopped.
+  server (`/recordings/<id>.wav`, `/streams/<id>.wav`, ids of 32 random hex digits):
+  whoever has the URL may fetch it, like any signed URL; a stream's URL answers `404` once
+  it stopped.
 - Every operation is one SQLite transaction committed before the answer is sent (see
   `reference_server.store` for durability), and operations are serialised per database.
 """
@@ -44,22 +51,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from .app import DEFAULT_TOKENS, App, create_app
+from .app import DEMO_BOT, App, create_app
+from .auth import Bot, Bots, parse_bot
 from .handlers import HANDLERS
 from .routes import Router
 from .store import ANSWERED, UNANSWERED, Conflict, Store
 
 __all__ = [
     "ANSWERED",
-    "DEFAULT_TOKENS",
+    "DEMO_BOT",
     "HANDLERS",
     "MAX_BODY_BYTES",
     "UNANSWERED",
     "App",
+    "Bot",
+    "Bots",
     "Conflict",
     "Router",
     "Store",
     "create_app",
+    "parse_bot",
 ]
 
 

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from contract.spec import load
+
 #: Not in the source document: how far a timestamp may be from the server's clock.
 MAX_SKEW_SECONDS = 300
 
@@ -26,7 +28,6 @@ _BOT_ID = b"x-bot-id"
 _TIMESTAMP = b"x-timestamp"
 _SIGNATURE = b"x-signature"
 _SHOWN = {_BOT_ID: "X-Bot-Id", _TIMESTAMP: "X-timestamp", _SIGNATURE: "X-Signature"}
-_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 _TIMESTAMP_TEXT = re.compile(rb"[0-9]{1,12}")
 _SIGNATURE_TEXT = re.compile(rb"[0-9a-f]{64}")
 
@@ -58,22 +59,24 @@ class Signed:
 
 
 def parse_bot(text: str) -> Bot:
-    """`BOT_ID=SECRET:TEAM[,TEAM...]` as a `Bot`; ValueError names what is wrong (not the secret)."""
+    """`BOT_ID=SECRET:TEAM[,TEAM...]` as a `Bot`; ValueError names what is wrong (not the secret).
+
+    Bot and team ids are ids of the spec (`contract.spec`'s pattern).
+    """
+    object_id = re.compile(load().id_pattern)
     bot_id, equals, rest = text.partition("=")
     secret, colon, teams_text = rest.rpartition(":")
     if not equals or not colon:
         raise ValueError("a bot is given as BOT_ID=SECRET:TEAM[,TEAM]")
     bot_id = bot_id.strip()
-    if not _OBJECT_ID.fullmatch(bot_id):
-        raise ValueError(f"bot id {bot_id!r} is not 24 lowercase hexadecimal characters")
+    if not object_id.fullmatch(bot_id):
+        raise ValueError(f"bot id {bot_id!r} is not an id ({object_id.pattern})")
     if not secret or not secret.isprintable():
         raise ValueError(f"the secret key of bot {bot_id} is empty or not printable")
     teams = frozenset(team.strip() for team in teams_text.split(","))
-    bad = sorted(team for team in teams if not _OBJECT_ID.fullmatch(team))
+    bad = sorted(team for team in teams if not object_id.fullmatch(team))
     if bad:
-        raise ValueError(
-            f"team id {bad[0]!r} of bot {bot_id} is not 24 lowercase hexadecimal characters"
-        )
+        raise ValueError(f"team id {bad[0]!r} of bot {bot_id} is not an id ({object_id.pattern})")
     return Bot(bot_id, secret, teams)
 
 
@@ -118,7 +121,8 @@ class Bots:
             raise Unauthorized("Not authorized: X-timestamp is not whole Unix seconds")
         if abs(int(stamp) - self.clock()) > self.max_skew:
             raise Unauthorized(
-                f"Not authorized: X-timestamp is more than {self.max_skew} s from the server's clock"
+                f"Not authorized: X-timestamp is more than {self.max_skew} s "
+                "from the server's clock"
             )
         return Signed(bot, stamp, headers[_SIGNATURE].strip())
 

@@ -24,7 +24,7 @@ import pytest
 pytest.importorskip("workonflow_call", reason="the generated client is not installed")
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
-from workonflow_call import AuthenticatedClient, Client
+from workonflow_call import Client
 from workonflow_call.models import (
     CallAudioPlayRequest,
     CallStartRequest,
@@ -34,9 +34,11 @@ from workonflow_call.models import (
 )
 
 from contract import demo
+from contract.signing import Bot as Signer
 from contract.spec import Operation, load
-from reference_server import create_app
+from reference_server import DEMO_BOT, Bot, create_app
 from reference_server.testing import serve_in_thread
+from testkit.signing import BotAuth, signed
 
 SpecSchemas = Any  # the `schemas` fixture of conftest.py
 
@@ -51,8 +53,10 @@ SPEC = load()
 OPERATIONS = list(SPEC.operations)
 TEAM = demo.TEAM
 OTHER_TEAM = demo.OTHER_TEAM
-TOKEN = demo.TOKEN
-TOKENS = {TOKEN: TEAM, "other-token": OTHER_TEAM}
+#: The demo bot (in the demo team) signs the requests; another bot is in another team only.
+SIGNER = Signer(demo.BOT_ID, demo.SECRET_KEY)
+OTHER_SIGNER = Signer(demo.user(900), "other-secret")
+BOTS = [DEMO_BOT, Bot(OTHER_SIGNER.bot_id, OTHER_SIGNER.secret_key, frozenset({OTHER_TEAM}))]
 _THREAD_NUMBERS = itertools.count(1)
 USERS = [demo.user(n) for n in range(16)]
 
@@ -118,7 +122,11 @@ class Api:
         self.base_url = base_url
         self.schemas = schemas
         self.clock = clock
-        self.client = AuthenticatedClient(base_url=base_url, token=TOKEN)
+        self.client = self.signed_client(SIGNER)
+
+    def signed_client(self, signer: Signer) -> Client:
+        """The generated client, its requests signed by `signer` at the test clock's time."""
+        return Client(base_url=self.base_url, httpx_args={"auth": BotAuth(signer, self.clock)})
 
     @staticmethod
     def new_thread() -> str:
@@ -130,7 +138,7 @@ class Api:
         body: dict[str, Any],
         *,
         team: str = TEAM,
-        client: Client | AuthenticatedClient | None = None,
+        client: Client | None = None,
     ) -> dict[str, Any]:
         """Call the operation through the generated client; answer the checked JSON."""
         build = BODIES[_request_schema(method)][0]
@@ -146,15 +154,16 @@ class Api:
         team: str = TEAM,
         headers: dict[str, str | None] | None = None,
         http_method: str = "POST",
-        token: str | None = TOKEN,
+        signer: Signer | None = SIGNER,
     ) -> httpx.Response:
-        """Send exactly these bytes, which the generated client would refuse to build.
+        """Send exactly these bytes, which the generated client would refuse to build, signed
+        by `signer` (None: unsigned) at the test clock's time.
 
         A header given as None is not sent.
         """
         sent: dict[str, str | None] = {"Content-Type": "application/json"}
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
+        if signer is not None:
+            sent.update(signed(content or b"", signer, timestamp=int(self.clock())))
         sent.update(headers or {})
         return httpx.request(
             http_method,
@@ -213,7 +222,7 @@ def clock() -> Clock:
 
 @pytest.fixture(scope="module")
 def server(clock: Clock) -> Iterator[str]:
-    app = create_app(":memory:", TOKENS, clock=clock)
+    app = create_app(":memory:", BOTS, clock=clock)
     with serve_in_thread(app) as base_url:
         yield base_url
     app.close()
@@ -350,7 +359,7 @@ def test_one_active_call_per_thread(api: Api) -> None:
     assert thread in conflict["message"]
     # Another thread, or the same thread id in another team, is another call.
     api.start()
-    other = AuthenticatedClient(base_url=api.base_url, token="other-token")
+    other = api.signed_client(OTHER_SIGNER)
     assert (
         api.call("call/start", {"threadId": thread}, team=OTHER_TEAM, client=other)["code"] == 200
     )
@@ -517,7 +526,8 @@ def test_a_streamed_body_over_64_kib_answers_413(api: Api) -> None:
         f"{api.base_url}/{TEAM}/call/start",
         content=chunks(),
         timeout=10,
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        # Signed over nothing: the size is checked before the signature, which covers the body.
+        headers=signed(b"", SIGNER, timestamp=int(api.clock())),
     )
     assert (
         api.check("call/start", response.status_code, response.headers, response.content)["code"]
@@ -584,7 +594,7 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 def test_other_http_methods_answer_405_with_allow(api: Api, method: str, http_method: str) -> None:
     allowed = SPEC.operations[method].http_method
     assert allowed == "POST"
-    response = api.raw(method, None, http_method=http_method, token=None)
+    response = api.raw(method, None, http_method=http_method, signer=None)
     assert response.status_code == 405
     assert response.headers["allow"] == allowed
     assert response.headers["content-type"] == "application/json"
@@ -619,7 +629,7 @@ def test_unknown_paths_answer_404(api: Api, path: str, http_method: str) -> None
         api.base_url + path,
         timeout=10,
         content=b"{}",
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        headers=signed(b"{}", SIGNER, timestamp=int(api.clock())),
     )
     assert response.status_code == 404
     answer = response.json()
@@ -644,14 +654,14 @@ def test_security_of_every_operation(api: Api, method: str) -> None:
     thread = api.start()
     body = valid_body(method, thread)
     anonymous = Client(base_url=api.base_url)
-    unknown = AuthenticatedClient(base_url=api.base_url, token="not-a-token")
-    other_team = AuthenticatedClient(base_url=api.base_url, token="other-token")
-    basic = AuthenticatedClient(base_url=api.base_url, token=TOKEN, prefix="Basic")
-    for client in (anonymous, unknown, basic):
+    unknown = api.signed_client(Signer(demo.user(901), demo.SECRET_KEY))
+    wrong_secret = api.signed_client(Signer(demo.BOT_ID, "not-the-secret"))
+    other_team = api.signed_client(OTHER_SIGNER)
+    for client in (anonymous, unknown, wrong_secret):
         answer = api.call(method, body, client=client)
-        assert answer == {"code": 401, "message": "Missing or unknown bearer token"}
+        assert answer["code"] == 401 and answer["message"].startswith("Not authorized")
     answer = api.call(method, body, client=other_team)
-    assert answer == {"code": 403, "message": f"The token is not valid for team {TEAM}"}
+    assert answer == {"code": 403, "message": f"The bot is not installed in team {TEAM}"}
     # Refused requests changed nothing: the call is still there, with nobody in it.
     assert api.call("call/start", {"threadId": thread})["code"] == 409
     assert api.call("call.user/exclude", {"threadId": thread, "userIds": USERS[:2]})["data"] == {
@@ -659,30 +669,10 @@ def test_security_of_every_operation(api: Api, method: str) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    "authorization",
-    [
-        "",
-        "Bearer",
-        TOKEN,
-        f"Token {TOKEN}",
-        f"Bearer {TOKEN} x",
-        f"Bearer {TOKEN.upper()}",
-        f"Bearer {TOKEN}x",
-    ],
-)
-def test_malformed_authorization_answers_401(api: Api, authorization: str) -> None:
-    response = api.raw("call/start", b"{}", token=None, headers={"Authorization": authorization})
-    assert api.check("call/start", *_status_headers_content(response))["code"] == 401
-
-
-def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
-    response = api.raw(
-        "call/start",
-        json.dumps({"threadId": api.new_thread()}).encode(),
-        token=None,
-        headers={"Authorization": f"bEaReR   {TOKEN}"},
-    )
+def test_signature_header_names_are_case_insensitive(api: Api) -> None:
+    content = json.dumps({"threadId": api.new_thread()}).encode()
+    headers = {k.lower(): v for k, v in signed(content, SIGNER, timestamp=int(api.clock())).items()}
+    response = api.raw("call/start", content, signer=None, headers=dict(headers))
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
 
@@ -697,9 +687,9 @@ def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
         TEAM[:-1] + "g",
     ],
 )
-def test_an_invalid_team_id_answers_401_without_token_then_400(api: Api, team: str) -> None:
+def test_an_invalid_team_id_answers_401_unsigned_then_400(api: Api, team: str) -> None:
     body = json.dumps({"threadId": THREAD}).encode()
-    response = api.raw("call/start", body, team=team, token=None)
+    response = api.raw("call/start", body, team=team, signer=None)
     assert api.check("call/start", *_status_headers_content(response))["code"] == 401
     response = api.raw("call/start", body, team=team)
     answer = api.check("call/start", *_status_headers_content(response))
@@ -716,30 +706,36 @@ def test_an_escaped_team_id_is_read_unescaped(api: Api) -> None:
 
 
 def test_authentication_comes_before_the_body(api: Api) -> None:
-    """An anonymous caller learns nothing: 401 even for a body that would be 415, 413 or 400."""
-    for content, content_type in (
-        (b"x" * 70_000, "text/plain"),
-        (b"x" * 70_000, None),
-        (b"{", "application/json"),
+    """An unsigned caller learns nothing: 401 even for a body that would be 415, 413 or 400.
+
+    A signed caller of another team: 413 for a body over the limit (the signature covers the
+    body, so its size is checked first), 403 for any other.
+    """
+    for content, content_type, signed_status in (
+        (b"x" * 70_000, "text/plain", 413),
+        (b"x" * 70_000, None, 413),
+        (b"x" * 100, "text/plain", 403),
+        (b"{", "application/json", 403),
     ):
         response = api.raw(
-            "call/start", content, token=None, headers={"Content-Type": content_type}
+            "call/start", content, signer=None, headers={"Content-Type": content_type}
         )
         assert response.status_code == 401
         response = api.raw(
-            "call/start", content, token="other-token", headers={"Content-Type": content_type}
+            "call/start", content, signer=OTHER_SIGNER, headers={"Content-Type": content_type}
         )
-        assert response.status_code == 403
+        assert response.status_code == signed_status
 
 
 # -- the application factory ---------------------------------------------------------------
 
 
 def test_file_urls_start_with_the_configured_base_url(schemas: SpecSchemas) -> None:
-    app = create_app(":memory:", base_url="https://calls.example.com/sandbox/")
+    clock = Clock()
+    app = create_app(":memory:", base_url="https://calls.example.com/sandbox/", clock=clock)
     try:
         with serve_in_thread(app) as base_url:
-            api = Api(base_url, schemas, Clock())
+            api = Api(base_url, schemas, clock)
             thread = api.start()
             api.call("call.recording/start", {"threadId": thread})
             file_url = api.call("call.recording/stop", {"threadId": thread})["data"]["fileUrl"]
@@ -750,52 +746,48 @@ def test_file_urls_start_with_the_configured_base_url(schemas: SpecSchemas) -> N
         app.close()
 
 
-@pytest.mark.parametrize(
-    ("tokens", "message"),
-    [
-        ({}, "at least one token"),
-        ({"": TEAM}, "invalid token"),
-        ({"a b": TEAM}, "invalid token"),
-        ({"tök": TEAM}, "invalid token"),
-        ({"tok": "333CCC134C0319001573485E"}, "invalid team id"),
-        ({"tok": "team"}, "invalid team id"),
-    ],
-)
-def test_create_app_refuses_unusable_tokens(tokens: dict[str, str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        create_app(":memory:", tokens)
-
-
 # -- the generated client's friendly API, as a bot developer uses it -----------------------
 
 
-def test_a_bot_session_through_call_api(server: str) -> None:
+def test_a_bot_session_through_call_api() -> None:
+    """A bot signs in with its id and secret key; the client signs every request itself."""
     from workonflow_call import CallApi, CallApiError
 
+    app = create_app(":memory:", BOTS)  # the wall clock: CallApi signs with the time of sending
     thread = Api.new_thread()
     a, b = USERS[:2]
-    with CallApi(server, token=TOKEN, team_id=TEAM) as api:
-        assert api.call.start(thread_id=thread).data.direction == "outgoing"
-        assert api.call_user.invite(thread_id=thread, user_ids=[a, b]).data.invited_users_count == 2
-        assert api.call.pause(thread_id=thread, user_id=a).data.paused_users_count == 1
-        api.call_recording.start(thread_id=thread)
-        file_url = api.call_recording.stop(thread_id=thread).data.file_url
-        assert httpx.get(file_url, timeout=10).content[:4] == b"RIFF"
-        ended = api.call.end(thread_id=thread)
-        assert ended.data.result == "answered"
-        assert 0 <= ended.data.dialog_duration <= ended.data.call_duration
+    with serve_in_thread(app) as server:
+        with CallApi(server, bot_id=demo.BOT_ID, secret_key=demo.SECRET_KEY, team_id=TEAM) as api:
+            assert api.call.start(thread_id=thread).data.direction == "outgoing"
+            invited = api.call_user.invite(thread_id=thread, user_ids=[a, b])
+            assert invited.data.invited_users_count == 2
+            assert api.call.pause(thread_id=thread, user_id=a).data.paused_users_count == 1
+            api.call_recording.start(thread_id=thread)
+            file_url = api.call_recording.stop(thread_id=thread).data.file_url
+            assert httpx.get(file_url, timeout=10).content[:4] == b"RIFF"
+            ended = api.call.end(thread_id=thread)
+            assert ended.data.result == "answered"
+            assert 0 <= ended.data.dialog_duration <= ended.data.call_duration
 
-        with pytest.raises(CallApiError) as conflict:
-            api.call.end(thread_id=thread)
-        assert (conflict.value.status, conflict.value.code) == (409, 409)
-        assert thread in conflict.value.message
+            with pytest.raises(CallApiError) as conflict:
+                api.call.end(thread_id=thread)
+            assert (conflict.value.status, conflict.value.code) == (409, 409)
+            assert thread in conflict.value.message
 
-        with pytest.raises(CallApiError) as invalid:
-            api.call.start(thread_id="not-a-thread")
-        assert invalid.value.status == 400
-        assert [(e.field, e.message) for e in invalid.value.errors] == [("threadId", ID_MESSAGE)]
+            with pytest.raises(CallApiError) as invalid:
+                api.call.start(thread_id="not-a-thread")
+            assert invalid.value.status == 400
+            assert [(e.field, e.message) for e in invalid.value.errors] == [
+                ("threadId", ID_MESSAGE)
+            ]
 
-    with CallApi(server, token="other-token", team_id=TEAM) as intruder:
-        with pytest.raises(CallApiError) as forbidden:
-            intruder.call.start(thread_id=Api.new_thread())
-        assert forbidden.value.status == 403
+        other = OTHER_SIGNER
+        with CallApi(server, bot_id=other.bot_id, secret_key=other.secret_key, team_id=TEAM) as bot:
+            with pytest.raises(CallApiError) as forbidden:
+                bot.call.start(thread_id=Api.new_thread())
+            assert forbidden.value.status == 403
+        with CallApi(server, bot_id=demo.BOT_ID, secret_key="wrong", team_id=TEAM) as forger:
+            with pytest.raises(CallApiError) as refused:
+                forger.call.start(thread_id=Api.new_thread())
+            assert refused.value.status == 401
+    app.close()

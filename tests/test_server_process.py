@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -16,12 +17,16 @@ import pytest
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
 from contract import demo
+from contract.signing import Bot as Signer
 from reference_server.testing import ServerProcess
+from testkit.signing import DEMO_BOT, BotAuth, signed
 
 TEAM = demo.TEAM
-TOKEN = demo.TOKEN
 USERS = [demo.user(n) for n in range(8)]
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+#: Bots for the command-line tests: ids and secrets of their own (not the demo bot's).
+ALPHA = Signer(demo.user(801), "alpha-secret-4f1c")
+BETA = Signer(demo.user(802), "beta-secret-9d2e")
+GAMMA = Signer(demo.user(803), "gamma-secret-77aa")
 
 
 def post(
@@ -30,13 +35,14 @@ def post(
     body: dict[str, Any],
     *,
     team: str = TEAM,
-    token: str = TOKEN,
+    bot: Signer = DEMO_BOT,
 ) -> httpx.Response:
+    content = json.dumps(body).encode()
     return httpx.post(
         f"{server.base_url}/{team}/{method}",
-        json=body,
+        content=content,
         timeout=10,
-        headers={"Authorization": f"Bearer {token}"},
+        headers=signed(content, bot),
     )
 
 
@@ -57,7 +63,7 @@ def test_a_killed_server_keeps_every_answered_call(tmp_path: Path) -> None:
         )
         assert post(server, "call.recording/start", {"threadId": thread}).status_code == 200
         assert post(server, "call.stream/start", {"threadId": thread}).status_code == 200
-        with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as client:
+        with httpx.Client(base_url=server.base_url, auth=BotAuth(), timeout=10) as client:
             for other in threads:
                 answer = client.post(f"/{TEAM}/call/start", json={"threadId": other})
                 assert answer.status_code == 200
@@ -80,7 +86,7 @@ def test_a_killed_server_keeps_every_answered_call(tmp_path: Path) -> None:
         end = post(server, "call/end", {"threadId": thread}).json()["data"]
         assert end["result"] == "answered" and end["direction"] == "incoming"
         assert 0 <= end["dialogDuration"] <= end["callDuration"]
-        with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as client:
+        with httpx.Client(base_url=server.base_url, auth=BotAuth(), timeout=10) as client:
             lost = [
                 other
                 for other in threads
@@ -105,44 +111,56 @@ def test_the_server_stops_cleanly_on_a_signal(tmp_path: Path, sig: int) -> None:
         assert db.execute("SELECT count(*) FROM calls").fetchone() == (1,)
 
 
-def test_tokens_come_from_the_environment_and_the_options(tmp_path: Path) -> None:
+def test_bots_come_from_the_environment_and_the_options() -> None:
     other = demo.OTHER_TEAM
-    env = {**os.environ, "WORKONFLOW_TOKENS": f"alpha={TEAM}, beta={other}"}
-    with ServerProcess(["--memory", "--token", f"gamma={other}"], env=env) as server:
-        output = server.output()
-        assert f"token alpha -> team {TEAM}" in output
-        assert f"token beta -> team {other}" in output
-        assert f"token gamma -> team {other}" in output
-        assert TOKEN not in output
-        assert "in memory" in output
+    bots = f"{ALPHA.bot_id}={ALPHA.secret_key}:{TEAM} ; {BETA.bot_id}={BETA.secret_key}:{other}"
+    gamma = f"{GAMMA.bot_id}={GAMMA.secret_key}:{TEAM},{other}"
+    env = {**os.environ, "WORKONFLOW_BOTS": bots}
+    with ServerProcess(["--memory", "--bot", gamma], env=env) as server:
         body = {"threadId": USERS[1]}
-        assert post(server, "call/start", body, token=TOKEN).status_code == 401
-        assert post(server, "call/start", body, token="alpha").status_code == 200
-        assert post(server, "call/start", body, token="beta").status_code == 403
-        assert post(server, "call/start", body, team=other, token="gamma").status_code == 200
+        assert post(server, "call/start", body).status_code == 401  # the demo bot: not given
+        assert post(server, "call/start", body, bot=ALPHA).status_code == 200
+        assert post(server, "call/start", body, bot=BETA).status_code == 403
+        assert post(server, "call/start", body, team=other, bot=BETA).status_code == 200
+        invite = post(server, "call.user/invite", {**body, "userId": USERS[2]}, bot=GAMMA)
+        assert invite.status_code == 200
+        assert post(server, "call/end", body, team=other, bot=GAMMA).status_code == 200
+        forged = Signer(ALPHA.bot_id, "not-alpha's-secret")
+        assert post(server, "call/end", body, bot=forged).status_code == 401
+        server.stop()  # the access log is written in batches: all of it, once stopped
+        output = server.output()
+    for bot, teams in ((ALPHA, TEAM), (BETA, other), (GAMMA, f"{TEAM}, {other}")):
+        assert f"bot {bot.bot_id} in team {teams}" in output
+    # No secret key in the output: not at start, not in the access log, not on a refusal.
+    for secret in (ALPHA.secret_key, BETA.secret_key, GAMMA.secret_key, "not-alpha's-secret"):
+        assert secret not in output
+    assert f'"POST /{TEAM}/call/end" 401' in output
 
 
-def test_the_default_token_is_printed_at_start() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "WORKONFLOW_TOKENS"}
+def test_the_demo_bot_is_the_default_and_its_secret_is_not_printed() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WORKONFLOW_BOTS"}
     with ServerProcess(["--memory"], env=env) as server:
-        assert f"token {TOKEN} -> team {TEAM}" in server.output()
         assert post(server, "call/start", {"threadId": USERS[2]}).status_code == 200
+        output = server.output()
+    assert f"bot {demo.BOT_ID} in team {TEAM} (the demo bot" in output
+    assert demo.SECRET_KEY not in output
 
 
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (["--token", "nothing"], "", "is not TOKEN=TEAM"),
-        (["--token", f"tok={TEAM.upper()}"], "", "invalid team id"),
-        ([], "tok=team", "invalid team id"),
-        ([], f"a b={TEAM}", "invalid token"),
+        (["--bot", "nothing"], "", "BOT_ID=SECRET:TEAM"),
+        (["--bot", f"{ALPHA.bot_id}=s3cr3t:{TEAM.upper()}"], "", "team id"),
+        ([], f"{ALPHA.bot_id}=s3cr3t:team", "WORKONFLOW_BOTS: team id 'team'"),
+        ([], f"not-a-bot=s3cr3t:{TEAM}", "bot id 'not-a-bot'"),
+        (["--bot", f"{ALPHA.bot_id}=:{TEAM}"], "", "secret key"),
         (["--memory", "--database", "x.sqlite3"], "", "not allowed with argument"),
         (["--database", "/nonexistent-dir/x.sqlite3"], "", "cannot open the database"),
         (["--port", "99999"], "", "cannot listen"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args: list[str], env: str, message: str) -> None:
-    environment = {**os.environ, "WORKONFLOW_TOKENS": env}
+    environment = {**os.environ, "WORKONFLOW_BOTS": env}
     result = subprocess.run(
         [sys.executable, "-m", "reference_server", "--port", "0", *args],
         check=False,
@@ -153,3 +171,4 @@ def test_bad_options_exit_2_with_a_message(args: list[str], env: str, message: s
     )
     assert result.returncode == 2
     assert message in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout  # a secret key is never shown

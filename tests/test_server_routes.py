@@ -20,13 +20,12 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 import reference_server
 from contract import demo
 from contract.spec import load
-from reference_server import HANDLERS, App, Router, create_app
+from reference_server import HANDLERS, App, Bot, Router, create_app
 from reference_server.results import CallEnded, UsersChanged
 from reference_server.validation import VALIDATORS
+from testkit.signing import signed
 from testkit.spec import NEW_OPERATION as NEW
 from testkit.spec import add_operation, spec_with
-
-AUTH = {"Authorization": f"Bearer {demo.TOKEN}", "Content-Type": "application/json"}
 
 
 def send(
@@ -44,7 +43,10 @@ def send(
         async with httpx.AsyncClient(transport=transport, base_url="http://server.test") as client:
             content = None if body is None else json.dumps(body).encode()
             return await client.request(
-                http_method, path, content=content, headers=AUTH if headers is None else headers
+                http_method,
+                path,
+                content=content,
+                headers=signed(content or b"") if headers is None else headers,
             )
 
     return asyncio.run(exchange())
@@ -170,9 +172,8 @@ def test_the_team_id_pattern_is_the_specs(tmp_path: Path) -> None:
 
     spec = spec_with(tmp_path, upper_case_ids)
     team = demo.TEAM.upper()
-    with pytest.raises(ValueError, match="invalid team id"):
-        create_app(":memory:", {demo.TOKEN: demo.TEAM}, spec=spec)
-    app = create_app(":memory:", {demo.TOKEN: team}, spec=spec)
+    bot = Bot(demo.BOT_ID, demo.SECRET_KEY, frozenset({team, demo.TEAM}))
+    app = create_app(":memory:", [bot], spec=spec)
     try:
         body = {"threadId": demo.THREADS[0]}
         assert send(app, "POST", f"/{team}/call/start", body).status_code == 200
