@@ -182,7 +182,7 @@ def test_a_wrong_secret_key_raises_401_without_showing_it(
         api.call.start(thread_id=THREAD)
     error = failure.value
     assert (error.status, error.code) == (401, 401)
-    assert "signature" in error.message.lower()
+    assert error.message  # the server's reason, whatever its words
     (request,) = server.requests
     assert request.headers[BOT_ID_HEADER] == BOT_ID
     assert_secret_absent(
