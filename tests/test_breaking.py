@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from contract.spec import ROOT
 from toolchain import breaking
 from toolchain.changes import Change, Reason
+from toolchain.security import SecurityDiffer, security_changes
 
 SPECS = ROOT / "tests" / "specs"
 BASE = SPECS / "base.yaml"
@@ -48,6 +50,12 @@ KNOWN = {
         "request body application/json field volume added",
     ),
     "new-response-field": (False, True, "POST /{teamId}/call/end", "data.result added"),
+    "new-required-header": (
+        True,
+        False,
+        "POST /{teamId}/call/end",
+        "header parameter 'X-Request-Id' added",
+    ),
     "removed-response-field-major": (
         True,
         True,
@@ -112,6 +120,102 @@ def test_known_pair(pair: str) -> None:
     assert change.breaking is is_breaking, change.line()
     ok, lines = breaking.gate(report)
     assert ok is passes, "\n".join(lines)
+
+
+BEARER = SPECS / "bearer.yaml"
+SIGNATURE_HEADERS = (
+    "botId (apiKey header X-Bot-Id) + timestamp (apiKey header X-timestamp) + "
+    "signature (apiKey header X-Signature)"
+)
+# Security pairs (Optic compares no security): base, head -> (breaking?, gate passes?, the
+# operations' security change).
+SECURITY = {
+    ("base", "new-security-requirement"): (
+        True,
+        False,
+        "security changed (no credentials -> botId (apiKey header X-Bot-Id))",
+    ),
+    ("bearer", "bot-signature-major"): (
+        True,
+        True,
+        f"security changed (bearerAuth (http bearer) -> {SIGNATURE_HEADERS})",
+    ),
+    ("bearer", "bearer-or-bot-signature"): (
+        False,
+        True,
+        f"security changed (bearerAuth (http bearer) -> bearerAuth (http bearer) or "
+        f"{SIGNATURE_HEADERS})",
+    ),
+}
+
+
+@needs_optic
+@pytest.mark.parametrize(("base", "head"), sorted(SECURITY), ids="->".join)
+def test_security_pair(base: str, head: str) -> None:
+    is_breaking, passes, words = SECURITY[base, head]
+    report = breaking.compare(SPECS / f"{base}.yaml", SPECS / f"{head}.yaml")
+    operations = [c for c in report.changes if c.operation != "components"]
+    assert [c.operation for c in operations] == [
+        "POST /{teamId}/call/end",
+        "POST /{teamId}/call.audio/play",
+    ], [c.line() for c in report.changes]
+    for change in operations:
+        assert words in change.line()
+        assert change.breaking is is_breaking, change.line()
+    schemes = [c for c in report.changes if c.operation == "components"]
+    assert schemes and not any(c.breaking for c in schemes), [c.line() for c in schemes]
+    ok, lines = breaking.gate(report)
+    assert ok is passes, "\n".join(lines)
+
+
+def test_a_removed_scheme_is_named_and_what_breaks_is_the_requirement() -> None:
+    changes = SecurityDiffer().changes(BEARER, SPECS / "bot-signature-major.yaml")
+    lines = [c.line() for c in changes]
+    assert "compatible  components: securitySchemes bearerAuth (http bearer) removed" in lines
+    assert (
+        "            - security requirement not met: a request with bearerAuth (http bearer) "
+        "is refused" in lines[0]
+    )
+
+
+def test_security_is_compared_on_the_wire_not_by_name() -> None:
+    base = yaml.safe_load(BEARER.read_text())
+    renamed = yaml.safe_load(BEARER.read_text())
+    renamed["components"]["securitySchemes"] = {"token": {"type": "http", "scheme": "Bearer"}}
+    renamed["security"] = [{"token": []}]
+    changes = security_changes(base, renamed)
+    assert all(c.operation == "components" and not c.breaking for c in changes), changes
+    # An operation that drops its security asks for less: compatible.
+    relaxed = yaml.safe_load(BEARER.read_text())
+    relaxed["paths"]["/{teamId}/call/end"]["post"]["security"] = []
+    (change,) = security_changes(base, relaxed)
+    assert change.operation == "POST /{teamId}/call/end" and not change.breaking
+    # A header the scheme sends under another name breaks every operation that needs it.
+    moved = yaml.safe_load(BEARER.read_text())
+    moved["components"]["securitySchemes"]["bearerAuth"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Token",
+    }
+    changes = security_changes(base, moved)
+    assert [c.breaking for c in changes] == [True, True, False]
+    assert changes[-1].line() == (
+        "compatible  components: securitySchemes bearerAuth changed "
+        "(bearerAuth (http bearer) -> bearerAuth (apiKey header X-Token))"
+    )
+
+
+def test_the_2_0_0_contract_breaks_every_operation_of_1_0_0(tmp_path: Path) -> None:
+    show = ["git", "show", "v1.0.0:openapi.yaml"]
+    shown = subprocess.run(show, cwd=ROOT, capture_output=True, text=True, check=False)
+    if shown.returncode != 0:
+        pytest.skip("the release tag v1.0.0 is not in this clone")
+    base = tmp_path / "v1.0.0.yaml"
+    base.write_text(shown.stdout)
+    changes = SecurityDiffer().changes(base, ROOT / "openapi.yaml")
+    broken = [c for c in changes if c.breaking]
+    assert len(broken) == len(yaml.safe_load(shown.stdout)["paths"]) == 12
+    assert all("a request with bearerAuth (http bearer) is refused" in c.line() for c in broken)
 
 
 @needs_optic

@@ -1,4 +1,8 @@
-"""The generated client against the reference server: in process (ASGI) and over HTTP."""
+"""The generated client against the reference server: in process (ASGI) and over HTTP.
+
+The client signs as the demo bot of `contract.demo`, which the server accepts by default; the
+server checks the signatures with its own code, so both implementations meet here.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,29 @@ import httpx
 import pytest
 from workonflow_call import AsyncCallApi, CallApi, CallApiError
 
-import reference_server
 from contract import demo
-from reference_server import testing
+from reference_server import create_app
+from reference_server.testing import serve_in_thread
 
 TEAM = demo.TEAM
-TOKEN = demo.TOKEN
+BOT_ID, SECRET_KEY = demo.BOT_ID, demo.SECRET_KEY
 THREAD = demo.THREADS[0]
 USERS = list(demo.USERS[:2])
 BASE_URL = "http://call-api.test"
 
 
 def test_async_client_against_the_reference_server_in_process() -> None:
-    app = reference_server.create_app(database=":memory:", tokens={TOKEN: TEAM})
+    app = create_app(database=":memory:")
 
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=app)
-        async with AsyncCallApi(BASE_URL, TOKEN, TEAM, httpx_args={"transport": transport}) as api:
+        async with AsyncCallApi(
+            BASE_URL,
+            bot_id=BOT_ID,
+            secret_key=SECRET_KEY,
+            team_id=TEAM,
+            httpx_args={"transport": transport},
+        ) as api:
             assert (await api.call.start(thread_id=THREAD)).data.direction == "outgoing"
             invited = await api.call_user.invite(thread_id=THREAD, user_ids=USERS)
             assert invited.data.invited_users_count == 2
@@ -36,6 +46,17 @@ def test_async_client_against_the_reference_server_in_process() -> None:
             assert THREAD in failure.value.message
             ended = await api.call.end(thread_id=THREAD)
             assert 0 <= ended.data.dialog_duration <= ended.data.call_duration
+        async with AsyncCallApi(
+            BASE_URL,
+            bot_id=BOT_ID,
+            secret_key="wrong-secret",
+            team_id=TEAM,
+            httpx_args={"transport": transport},
+        ) as wrong:
+            with pytest.raises(CallApiError) as failure:
+                await wrong.call.start(thread_id=THREAD)
+            assert (failure.value.status, failure.value.code) == (401, 401)
+            assert "wrong-secret" not in str(failure.value)
 
     try:
         asyncio.run(scenario())
@@ -46,8 +67,11 @@ def test_async_client_against_the_reference_server_in_process() -> None:
 
 
 def test_sync_client_against_the_reference_server_over_http() -> None:
-    app = reference_server.create_app(database=":memory:", tokens={TOKEN: TEAM})
-    with testing.serve_in_thread(app) as base_url, CallApi(base_url, TOKEN, TEAM) as api:
+    app = create_app(database=":memory:")
+    with (
+        serve_in_thread(app) as base_url,
+        CallApi(base_url, bot_id=BOT_ID, secret_key=SECRET_KEY, team_id=TEAM) as api,
+    ):
         with pytest.raises(CallApiError) as failure:
             api.call.end(thread_id=THREAD)
         assert (failure.value.status, failure.value.code) == (409, 409)
@@ -61,8 +85,9 @@ def test_sync_client_against_the_reference_server_over_http() -> None:
         assert recording.message == "OK"
         assert api.call_recording.stop(thread_id=THREAD).data.file_url.startswith("http")
         assert api.call.end(thread_id=THREAD).data.result
-        wrong = CallApi(base_url, "no-such-token", TEAM)
+        wrong = CallApi(base_url, bot_id=BOT_ID, secret_key="wrong-secret", team_id=TEAM)
         with pytest.raises(CallApiError) as failure:
             wrong.call.start(thread_id=THREAD)
-        assert failure.value.status == 401
+        assert (failure.value.status, failure.value.code) == (401, 401)
+        assert "wrong-secret" not in str(failure.value) + repr(wrong)
         wrong.close()

@@ -73,6 +73,24 @@ def test_the_defaults_still_produce_the_behaviour_the_overrides_change(
     custom = (with_overrides / "client/workonflow_call/api/call/call_start.py").read_text()
     assert "-> CallStartResponse | ErrorResponse | None:" in plain
     assert "-> CallStartResponse:" in custom and "errors.CallApiError" in custom
+    # The signer lives in the bound API's module (no template renders a file of its own for it)
+    # and the package exports it; upstream has neither.
+    plain_api = (without / "client/workonflow_call/api/__init__.py").read_text()
+    custom_api = (with_overrides / "client/workonflow_call/api/__init__.py").read_text()
+    assert "BotSignature" not in plain_api
+    assert "class BotSignature(httpx.Auth):" in custom_api
+    assert (
+        "def __init__(\n        self,\n        base_url: str,\n        *,\n        bot_id: str,"
+        in (custom_api)
+    )
+    package = (with_overrides / "client/workonflow_call/__init__.py").read_text()
+    assert "from .api import AsyncCallApi, BotSignature, CallApi" in package
+    assert "BotSignature" not in (without / "client/workonflow_call/__init__.py").read_text()
+    # Upstream's bearer client is still generated (untouched): the endpoint functions accept it.
+    assert (
+        "class AuthenticatedClient:"
+        in (with_overrides / "client/workonflow_call/client.py").read_text()
+    )
     plain_models = (without / "models/workonflow_call_models/__init__.py").read_text()
     custom_models = (with_overrides / "models/workonflow_call_models/__init__.py").read_text()
     assert "class ObjectId(RootModel[str])" in plain_models

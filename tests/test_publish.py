@@ -1,9 +1,10 @@
 """`python -m toolchain.publish` (the publish session): what dist/ holds, and that it works.
 
 Publishing runs once for this module, into a temporary folder. The generated TypeScript
-compiles with `tsc --strict`, the Go client builds where Go is installed, and the docs page,
-opened from disk in headless Chromium, renders all twelve operations (a screenshot is kept in
-reports/).
+compiles with `tsc --strict` and, run in Node with its `botSignature` middleware, goes through
+a whole call on the reference server; the Go client builds where Go is installed, and the docs
+page, opened from disk in headless Chromium, renders all twelve operations (a screenshot is
+kept in reports/).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 
 from contract import demo
 from contract.spec import ROOT, load
+from reference_server.testing import ServerProcess
 from testkit import chromium
 from toolchain.publish import remote_assets
 
@@ -107,7 +109,7 @@ def test_docs_load_nothing_from_the_network(dist: Path) -> None:
 def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
     page = (dist / "docs" / "index.html").as_uri()
     text = chromium.render(page, REPORTS / "docs-chromium.png", size="1400,2200")
-    assert "Workonflow Call API (1.0.0)" in text
+    assert f"Workonflow Call API ({load().version})" in text
     missing = [op for op in OPERATIONS if f"post /{{teamid}}/{op}".lower() not in text.lower()]
     assert not missing, f"operations not rendered: {missing}\n{text[:3000]}"
 
@@ -124,7 +126,7 @@ def _tsc(project: Path) -> subprocess.CompletedProcess[str]:
 
 USAGE = """
 import type { components, operations } from "{types}/schema";
-import { CallApi, Configuration, type CallEndResponse } from "{client}/src";
+import { CallApi, Configuration, botSignature, type CallEndResponse } from "{client}/src";
 
 type Start = components["schemas"]["CallStartRequest"];
 type EndAnswer = operations["callEnd"]["responses"][200]["content"]["application/json"];
@@ -133,7 +135,7 @@ export async function demo(): Promise<number> {
   const body: Start = { threadId: "{thread}", direction: "incoming" };
   const api = new CallApi(new Configuration({
     basePath: "http://127.0.0.1:8080",
-    accessToken: async () => "{token}",
+    middleware: [botSignature("{bot}", "{secret}")],
   }));
   await api.callStart({ teamId: "{team}", callStartRequest: body });
   const ended: CallEndResponse = await api.callEnd({
@@ -162,7 +164,8 @@ def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) 
             "{client}": (dist / "clients" / "typescript").as_posix(),
             "{thread}": demo.THREADS[0],
             "{team}": demo.TEAM,
-            "{token}": demo.TOKEN,
+            "{bot}": demo.BOT_ID,
+            "{secret}": demo.SECRET_KEY,
         }
         code = source
         for placeholder, value in values.items():
@@ -191,6 +194,112 @@ def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) 
     bad = _tsc(project("bad", WRONG))
     assert bad.returncode != 0
     assert '"sideways"' in bad.stdout and "threadId" in bad.stdout, bad.stdout
+
+
+#: A whole call with the published TypeScript client, signed by `botSignature`, then a request
+#: signed with a wrong secret key; prints what the server answered as JSON.
+NODE_SCENARIO = """
+import { CallApi, CallUserApi, Configuration, ResponseError, botSignature } from "./client";
+
+declare const process: {
+  argv: string[];
+  exitCode: number;
+  stdout: { write(text: string): boolean };
+};
+
+async function main(): Promise<void> {
+  const [basePath, teamId, threadId, botId, secretKey, first, second] = process.argv.slice(2);
+  const signed = new Configuration({ basePath, middleware: [botSignature(botId, secretKey)] });
+  const call = new CallApi(signed);
+  const users = new CallUserApi(signed);
+  const thread = { threadId };
+  const started = await call.callStart({ teamId, callStartRequest: thread });
+  const invited = await users.callUserInvite({
+    teamId, usersRequest: { ...thread, userIds: new Set([first, second]) },
+  });
+  const paused = await call.callPause({ teamId, usersRequest: { ...thread, userId: first } });
+  const unpaused = await call.callUnpause({
+    teamId, usersRequest: { ...thread, userIds: new Set([first]) },
+  });
+  const excluded = await users.callUserExclude({
+    teamId, usersRequest: { ...thread, userId: second },
+  });
+  const ended = await call.callEnd({ teamId, threadRequest: thread });
+  const wrong = new CallApi(
+    new Configuration({ basePath, middleware: [botSignature(botId, secretKey + "-wrong")] }),
+  );
+  let refused: unknown = "accepted";
+  try {
+    await wrong.callStart({ teamId, callStartRequest: thread });
+  } catch (error) {
+    if (!(error instanceof ResponseError)) throw error;
+    refused = { status: error.response.status, body: await error.response.json() };
+  }
+  process.stdout.write(JSON.stringify({
+    start: [started.code, started.data.direction],
+    invite: invited.data.invitedUsersCount,
+    pause: paused.data.pausedUsersCount,
+    unpause: unpaused.data.unpausedUsersCount,
+    exclude: excluded.data.excludedUsersCount,
+    end: ended.data,
+    wrongSecret: refused,
+  }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+"""
+
+
+def test_typescript_client_signs_a_whole_call_in_node(dist: Path, tmp_path: Path) -> None:
+    node = shutil.which("node")
+    assert node is not None  # the dist fixture skips without Node
+    project = tmp_path / "node"
+    shutil.copytree(dist / "clients" / "typescript" / "src", project / "client")
+    (project / "scenario.ts").write_text(NODE_SCENARIO)
+    options = {
+        "strict": True,
+        "target": "es2020",
+        "module": "commonjs",
+        "moduleResolution": "node",
+        "lib": ["es2020", "dom"],
+        "rootDir": ".",
+        "outDir": "out",
+        "types": [],
+    }
+    (project / "tsconfig.json").write_text(
+        json.dumps({"compilerOptions": options, "files": ["scenario.ts"]})
+    )
+    built = _tsc(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("v20."), version.stdout
+    ids = [demo.TEAM, demo.THREADS[0], demo.BOT_ID, demo.SECRET_KEY, *demo.USERS[:2]]
+    with ServerProcess(["--memory"]) as server:
+        ran = subprocess.run(
+            [node, str(project / "out" / "scenario.js"), server.base_url, *ids],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr + server.output()
+    answers = json.loads(ran.stdout)
+    assert answers["start"] == [200, "outgoing"]
+    assert (answers["invite"], answers["pause"], answers["unpause"], answers["exclude"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    end = answers["end"]
+    assert 0 <= end["dialogDuration"] <= end["callDuration"]
+    assert (end["result"], end["direction"]) == ("answered", "outgoing")
+    refused = answers["wrongSecret"]
+    assert refused["status"] == 401 and refused["body"]["code"] == 401, refused
+    assert demo.SECRET_KEY not in json.dumps(refused)
 
 
 def test_go_client_builds(dist: Path) -> None:

@@ -6,7 +6,8 @@
 
 This module is the gate's policy; the comparison itself is a differ's job
 (`toolchain.changes.Differ`; today `toolchain.optic.OpticDiffer`, Optic run offline from
-`npm/`). Every change is printed on one line: `BREAKING` or `compatible`, the operation, where
+`npm/`, with `toolchain.security.SecurityDiffer` for the security Optic does not compare).
+Every change is printed on one line: `BREAKING` or `compatible`, the operation, where
 in it (parameter, request body, response) and the field. Direction matters: a new required
 request field, or a removed or retyped response field, breaks clients built on the base; a new
 optional request field or a new response field does not.
@@ -36,8 +37,9 @@ from typing import Any
 
 import yaml
 
-from toolchain.changes import Change, Differ, DiffError
+from toolchain.changes import Change, Combined, Differ, DiffError
 from toolchain.optic import NPM_DIR, OpticDiffer
+from toolchain.security import SecurityDiffer
 
 __all__ = ["Change", "GateError", "Report", "compare", "gate", "main"]
 
@@ -131,11 +133,16 @@ def spec_at(repo: Path, ref: str, spec: Path, into: Path) -> Path | None:
 # --- the gate ----------------------------------------------------------------------------------
 
 
+def default_differ(npm_dir: Path = NPM_DIR) -> Differ:
+    """Optic for operations, parameters, bodies and responses; our own for security."""
+    return Combined(OpticDiffer(npm_dir), SecurityDiffer())
+
+
 def compare(base: Path, head: Path, differ: Differ | None = None) -> Report:
-    """Every change from `base` to `head`, judged by the differ (Optic by default)."""
+    """Every change from `base` to `head`, judged by the differ (`default_differ()`)."""
     base_version = spec_version(load_spec(base), base)
     head_version = spec_version(load_spec(head), head)
-    changes = (differ or OpticDiffer()).changes(base, head)
+    changes = (differ or default_differ()).changes(base, head)
     return Report(base_version, head_version, changes)
 
 
@@ -255,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return 0
                 label = f"{args.spec.name} at {ref}"
             print(f"Comparing {label} (base) with {args.spec} (head)")
-            report = compare(base, args.spec, OpticDiffer(args.npm_dir))
+            report = compare(base, args.spec, default_differ(args.npm_dir))
     except DiffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

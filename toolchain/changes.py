@@ -75,3 +75,14 @@ class Differ(Protocol):
     name: str
 
     def changes(self, base: Path, head: Path) -> list[Change]: ...
+
+
+class Combined:
+    """Several differs as one: the changes of each, in turn (each covers its own part)."""
+
+    def __init__(self, *differs: Differ) -> None:
+        self.differs = differs
+        self.name = "+".join(differ.name for differ in differs)
+
+    def changes(self, base: Path, head: Path) -> list[Change]:
+        return [change for differ in self.differs for change in differ.changes(base, head)]

@@ -1,16 +1,17 @@
-# Generated from openapi.yaml version 1.0.0. Do not edit.
+# Generated from openapi.yaml version 2.0.0. Do not edit.
 
 """A client library for accessing Workonflow Call API"""
 
-from .api import AsyncCallApi, CallApi
+from .api import AsyncCallApi, BotSignature, CallApi
 from .client import AuthenticatedClient, Client
 from .errors import CallApiError, ErrorDetail
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 __all__ = (
     "AsyncCallApi",
     "AuthenticatedClient",
+    "BotSignature",
     "CallApi",
     "CallApiError",
     "Client",

@@ -1,14 +1,18 @@
-# Generated from openapi.yaml version 1.0.0. Do not edit.
-"""The API bound to a server, a token and a team: `CallApi` (blocking) and `AsyncCallApi`."""
+# Generated from openapi.yaml version 2.0.0. Do not edit.
+"""The API bound to a server, a bot and a team: `CallApi` (blocking) and `AsyncCallApi`,
+and `BotSignature`, which signs every request they send."""
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from ..client import AuthenticatedClient
+from ..client import Client
 from ..models import (
     CallAudioPlayRequest,
     CallEndResponse,
@@ -32,6 +36,58 @@ from .call_audio import call_audio_play, call_audio_stop
 from .call_recording import call_recording_start, call_recording_stop
 from .call_stream import call_stream_start, call_stream_stop
 from .call_user import call_user_exclude, call_user_invite
+
+BOT_ID_HEADER = "X-Bot-Id"
+TIMESTAMP_HEADER = "X-timestamp"
+SIGNATURE_HEADER = "X-Signature"
+
+
+class BotSignature(httpx.Auth):
+    """Signs each request as a Workonflow bot, as httpx sends it.
+
+    Sets `X-Bot-Id`, `X-timestamp` (whole Unix seconds, read when the request is sent) and
+    `X-Signature`, the lowercase hex SHA-256 of `botId + secretkey + timestamp + body`, `body`
+    being the exact bytes of the request. CallApi and AsyncCallApi use it by themselves; give it
+    to a plain Client as `Client(base_url, httpx_args={"auth": BotSignature(bot_id, secret_key)})`.
+
+    The secret key is not kept as text: only a SHA-256 state that has absorbed
+    `botId + secretkey` is, so no `repr`, log line or exception can show it.
+
+    Args:
+        bot_id: the bot's id (from Workonflow's bot console).
+        secret_key: the bot's secret key; it is never sent.
+        clock: the time in Unix seconds (`time.time` by default).
+    """
+
+    requires_request_body = True
+
+    def __init__(
+        self, bot_id: str, secret_key: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        if not bot_id:
+            raise ValueError("bot_id must be a non-empty string")
+        if not secret_key:
+            raise ValueError(f"the secret key of bot {bot_id} must be a non-empty string")
+        self.bot_id = bot_id
+        self._keyed = hashlib.sha256(f"{bot_id}{secret_key}".encode())
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"BotSignature(bot_id={self.bot_id!r})"
+
+    def signature(self, timestamp: str, body: bytes) -> str:
+        """The `X-Signature` of `body` sent at `timestamp`."""
+        digest = self._keyed.copy()
+        digest.update(timestamp.encode())
+        digest.update(body)
+        return digest.hexdigest()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        timestamp = str(int(self._clock()))
+        request.headers[BOT_ID_HEADER] = self.bot_id
+        request.headers[TIMESTAMP_HEADER] = timestamp
+        request.headers[SIGNATURE_HEADER] = self.signature(timestamp, request.content)
+        yield request
 
 
 class CallOperations:
@@ -342,42 +398,56 @@ class CallStreamOperations:
 
 
 class CallApi:
-    """Workonflow Call API, bound to a base URL, a bearer token and a team.
+    """Workonflow Call API, bound to a base URL, a bot and a team.
 
-    `api.call.start(thread_id=...)` sends the request and returns the success model; any
-    error answer raises errors.CallApiError. Use it as a context manager, or call
-    `close()`, to release the connection pool.
+    `api.call.start(thread_id=...)` sends the request, signed by the bot (BotSignature), and
+    returns the success model; any error answer raises errors.CallApiError. Use it as a
+    context manager, or call `close()`, to release the connection pool.
 
     Args:
         base_url: the server, e.g. `https://api.workonflow.com`.
-        token: the bearer token.
+        bot_id: the id of the bot that signs the requests.
+        secret_key: the bot's secret key (never sent, never shown).
         team_id: the team whose path every request uses.
         timeout: seconds (or an httpx.Timeout) a request may take.
         httpx_args: more arguments for the underlying httpx.Client
-            (e.g. `transport`, `event_hooks`).
+            (e.g. `transport`, `event_hooks`); not `auth`, which is the bot's signature.
     """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
-        team_id: str,
         *,
+        bot_id: str,
+        secret_key: str,
+        team_id: str,
         timeout: float | httpx.Timeout = 10.0,
         httpx_args: dict[str, Any] | None = None,
     ) -> None:
+        arguments = dict(httpx_args or {})
+        if "auth" in arguments:
+            raise TypeError(
+                "CallApi signs every request with bot_id and secret_key: httpx_args cannot set auth"
+            )
+        arguments["auth"] = BotSignature(bot_id, secret_key)
+        self.base_url = base_url
+        self.bot_id = bot_id
         self.team_id = team_id
-        self.client = AuthenticatedClient(
+        self.client = Client(
             base_url=base_url,
-            token=token,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            httpx_args=dict(httpx_args or {}),
+            httpx_args=arguments,
         )
         self.call = CallOperations(self)
         self.call_user = CallUserOperations(self)
         self.call_audio = CallAudioOperations(self)
         self.call_recording = CallRecordingOperations(self)
         self.call_stream = CallStreamOperations(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"CallApi(base_url={self.base_url!r}, bot_id={self.bot_id!r}, team_id={self.team_id!r})"
+        )
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -704,42 +774,58 @@ class AsyncCallStreamOperations:
 
 
 class AsyncCallApi:
-    """Workonflow Call API (asyncio), bound to a base URL, a bearer token and a team.
+    """Workonflow Call API (asyncio), bound to a base URL, a bot and a team.
 
-    `api.call.start(thread_id=...)` sends the request and returns the success model; any
-    error answer raises errors.CallApiError. Use it as a context manager, or call
-    `aclose()`, to release the connection pool.
+    `api.call.start(thread_id=...)` sends the request, signed by the bot (BotSignature), and
+    returns the success model; any error answer raises errors.CallApiError. Use it as a
+    context manager, or call `aclose()`, to release the connection pool.
 
     Args:
         base_url: the server, e.g. `https://api.workonflow.com`.
-        token: the bearer token.
+        bot_id: the id of the bot that signs the requests.
+        secret_key: the bot's secret key (never sent, never shown).
         team_id: the team whose path every request uses.
         timeout: seconds (or an httpx.Timeout) a request may take.
         httpx_args: more arguments for the underlying httpx.AsyncClient
-            (e.g. `transport`, `event_hooks`).
+            (e.g. `transport`, `event_hooks`); not `auth`, which is the bot's signature.
     """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
-        team_id: str,
         *,
+        bot_id: str,
+        secret_key: str,
+        team_id: str,
         timeout: float | httpx.Timeout = 10.0,
         httpx_args: dict[str, Any] | None = None,
     ) -> None:
+        arguments = dict(httpx_args or {})
+        if "auth" in arguments:
+            raise TypeError(
+                "AsyncCallApi signs every request with bot_id and secret_key: "
+                "httpx_args cannot set auth"
+            )
+        arguments["auth"] = BotSignature(bot_id, secret_key)
+        self.base_url = base_url
+        self.bot_id = bot_id
         self.team_id = team_id
-        self.client = AuthenticatedClient(
+        self.client = Client(
             base_url=base_url,
-            token=token,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            httpx_args=dict(httpx_args or {}),
+            httpx_args=arguments,
         )
         self.call = AsyncCallOperations(self)
         self.call_user = AsyncCallUserOperations(self)
         self.call_audio = AsyncCallAudioOperations(self)
         self.call_recording = AsyncCallRecordingOperations(self)
         self.call_stream = AsyncCallStreamOperations(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncCallApi(base_url={self.base_url!r}, bot_id={self.bot_id!r}, "
+            f"team_id={self.team_id!r})"
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -760,5 +846,6 @@ class AsyncCallApi:
 
 __all__ = [
     "AsyncCallApi",
+    "BotSignature",
     "CallApi",
 ]
