@@ -4,7 +4,7 @@ Every request carries `X-Bot-Id`, `X-timestamp` (Unix seconds) and `X-Signature`
 lowercase hex SHA-256 of `botId + secretkey + timestamp + body`, `body` being the exact bytes
 sent. The secret key is only ever an input here: it is never put in a header or a message.
 The reference server verifies signatures with its own code (`reference_server.auth`), and the
-generated client signs with its own (`workonflow_call.signing`): three independent
+generated client signs with its own (`workonflow_call.BotSignature`): three independent
 implementations of one rule, so that a mistake in one shows up against the others.
 """
 
