@@ -18,6 +18,7 @@ from typing import TextIO
 from contract import demo
 
 from .app import DEFAULT_TOKENS, check_tokens, create_app
+from .store import DEFAULT_BUSY_TIMEOUT
 
 DEFAULT_DATABASE = "reference-server.sqlite3"
 TOKENS_VARIABLE = "WORKONFLOW_TOKENS"
@@ -88,7 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
         "loss, at an fsync per request (%(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log a line per request")
+    add_limit_options(parser)
     return parser
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The options that bound what a client (or another process) can make the server wait for."""
+    group = parser.add_argument_group("limits")
+    group.add_argument(
+        "--busy-timeout",
+        type=float,
+        default=DEFAULT_BUSY_TIMEOUT,
+        metavar="SECONDS",
+        help="how long a request waits for the database while another process holds its write "
+        "lock, before it answers 503 with Retry-After (%(default)s)",
+    )
 
 
 class _Lines:
@@ -165,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_url=args.public_url,
             synchronous=args.synchronous,
             access_log=access_log,
+            busy_timeout=args.busy_timeout,
         )
     except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         parser.error(f"cannot open the database {database}: {error}")

@@ -7,14 +7,17 @@ are the named handlers of `reference_server.handlers`, acting on `reference_serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
 import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from contract import demo
@@ -23,7 +26,7 @@ from contract.spec import Spec, load
 from . import validation
 from .handlers import RECORDINGS, STREAMS, Request, media_file
 from .routes import Router
-from .store import Conflict, Store
+from .store import DEFAULT_BUSY_TIMEOUT, Conflict, Store, is_busy
 
 #: The demo credentials of the sandbox: its token, valid for its team.
 DEFAULT_TOKENS: Mapping[str, str] = {demo.TOKEN: demo.TEAM}
@@ -55,6 +58,43 @@ class _Refusal(Exception):
         self.message = message
         self.errors = errors
         self.allow = allow  # the `Allow` header of a 405
+
+
+class _Busy(_Refusal):
+    """The database stayed locked (by another connection) for the store's busy timeout: 503."""
+
+    def __init__(self, busy_timeout: float) -> None:
+        super().__init__(503, "The database is busy: try again shortly")
+        self.retry_after = str(max(1, math.ceil(busy_timeout)))
+
+
+_T = TypeVar("_T")
+
+#: Content codings a body may declare: only none at all (the server decodes nothing).
+_IDENTITY = frozenset({b"", b"identity"})
+
+
+def _check_encoding(headers: list[tuple[bytes, bytes]]) -> None:
+    """A body in a `Content-Encoding` the server does not decode (gzip, ...) answers 415."""
+    for name, value in headers:
+        if name == b"content-encoding" and value.strip().lower() not in _IDENTITY:
+            coding = value.decode("latin-1").strip()
+            raise _Refusal(
+                415, f"Content-Encoding {coding!r} is not supported: send the body unencoded"
+            )
+
+
+def _closing(headers: list[tuple[bytes, bytes]], status: int) -> list[tuple[bytes, bytes]]:
+    """`Connection: close` on a refusal of a request whose client waits for `100 Continue`.
+
+    Such a client has not sent its body and waits for either a 100 or a final answer; once
+    refused, the connection is closed rather than left waiting for a body that may never come.
+    """
+    if status >= 400 and (b"expect", b"100-continue") in (
+        (name, value.lower()) for name, value in headers
+    ):
+        return [(b"connection", b"close")]
+    return []
 
 
 def envelope(status: int, message: str, errors: list[dict[str, str]] | None = None) -> bytes:
@@ -100,9 +140,35 @@ class App:
         self.access_log = access_log
         self.error_log = logging.getLogger("reference_server.error")
         self._token_keys = {f"bearer {token}".encode(): team for token, team in tokens.items()}
+        # The store's calls block (on SQLite, and on another connection's lock): they run on
+        # this one thread, never on the event loop, so that requests needing no database
+        # are answered meanwhile. One thread: the store serialises its operations anyway.
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="reference-server-db")
 
     def close(self) -> None:
+        self._db_thread.shutdown(wait=True)
         self.store.close()
+
+    async def _in_store(self, function: Callable[..., _T], *args: Any) -> _T:
+        """`function(*args)` on the database thread; 503 (`_Busy`) when the database is locked.
+
+        A call that waited longer than the busy timeout for its turn (behind calls that each
+        waited for the lock) answers 503 at once instead of waiting once more.
+        """
+        busy_timeout = getattr(self.store, "busy_timeout", DEFAULT_BUSY_TIMEOUT)
+        queued = time.monotonic()
+
+        def call() -> _T:
+            if time.monotonic() - queued > busy_timeout:
+                raise _Busy(busy_timeout)
+            return function(*args)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._db_thread, call)
+        except Exception as error:
+            if is_busy(error):
+                raise _Busy(busy_timeout) from None
+            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -136,6 +202,9 @@ class App:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
         try:
             status, body, extra = await self._handle(scope, receive)
+        except _Busy as busy:
+            status, body = 503, envelope(503, busy.message)
+            extra = ((b"retry-after", busy.retry_after.encode()),)
         except _Refusal as refusal:
             status = refusal.status
             body = envelope(status, refusal.message, refusal.errors)
@@ -148,6 +217,7 @@ class App:
         content_type = extra[0] if extra and extra[0][0] == b"content-type" else _JSON
         headers = [content_type, (b"content-length", str(len(body)).encode())]
         headers.extend(header for header in extra if header[0] != b"content-type")
+        headers.extend(_closing(scope["headers"], status))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return status
@@ -161,7 +231,7 @@ class App:
         route = self.router.route(raw_path[slash + 1 :]) if slash > 0 else None
         method = scope["method"]
         if route is None:
-            return self._other_path(raw_path, method)
+            return await self._other_path(raw_path, method)
         operation = route.operation
         if method != operation.http_method:
             allowed = operation.http_method
@@ -201,6 +271,7 @@ class App:
         # 4. The body: JSON (415), at most the spec's limit (413), parseable and valid (400).
         if content_type is None or not _is_json(content_type):
             raise _Refusal(415, "The request body must be application/json")
+        _check_encoding(scope["headers"])
         if content_length is not None:
             try:
                 declared = int(content_length)
@@ -217,7 +288,7 @@ class App:
         # 5. The state of the thread: 409 when it does not allow the operation.
         request = Request(self.store, team_id, valid, self._base(scope))
         try:
-            result = route.handler(request)
+            result = await self._in_store(route.handler, request)
         except Conflict as conflict:
             raise _Refusal(409, str(conflict)) from None
         return 200, _ok(route.data(result)), ()
@@ -251,7 +322,7 @@ class App:
             host = f"[{host}]"
         return f"{scope.get('scheme', 'http')}://{host}:{port}"
 
-    def _other_path(
+    async def _other_path(
         self, raw_path: bytes, method: str
     ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
         media = _MEDIA_PATH.fullmatch(raw_path)
@@ -261,7 +332,7 @@ class App:
         if method not in ("GET", "HEAD"):
             raise _Refusal(405, f"Method {method} is not allowed: use GET", allow="GET, HEAD")
         folder, media_id = media.group(1).decode(), media.group(2).decode()
-        wav = media_file(self.store, folder, media_id)
+        wav = await self._in_store(media_file, self.store, folder, media_id)
         if wav is None:
             raise _Refusal(404, f"No such {folder[:-1]}: {media_id}")
         return 200, wav, ((b"content-type", b"audio/wav"),)
@@ -276,6 +347,7 @@ def create_app(
     access_log: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
     spec: Spec | None = None,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> App:
     """The reference server as an ASGI application.
 
@@ -286,12 +358,13 @@ def create_app(
     when given, is called with one line per request (e.g. `print`). `spec` is the contract
     the routes, the body limit and the ids' pattern come from (default: this repository's
     openapi.yaml, `contract.spec.load()`). Call `app.close()` (or let the ASGI server run the
-    lifespan shutdown) to close the database.
+    lifespan shutdown) to close the database. `busy_timeout` is how long an operation waits
+    for a write lock held by another connection to the file before it answers 503.
     """
     spec = load() if spec is None else spec
     tokens = DEFAULT_TOKENS if tokens is None else tokens
     check_tokens(tokens, spec)
-    store = Store(database, synchronous=synchronous, clock=clock)
+    store = Store(database, synchronous=synchronous, clock=clock, busy_timeout=busy_timeout)
     return App(store, tokens, router=Router(spec), base_url=base_url, access_log=access_log)
 
 
