@@ -13,11 +13,12 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from contract import demo
 
 from .app import DEFAULT_TOKENS, check_tokens, create_app
+from .limits import Limits
 from .store import DEFAULT_BUSY_TIMEOUT
 
 DEFAULT_DATABASE = "reference-server.sqlite3"
@@ -104,6 +105,48 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
         help="how long a request waits for the database while another process holds its write "
         "lock, before it answers 503 with Retry-After (%(default)s)",
     )
+    defaults = Limits()
+    for option, field, kind, text in _LIMIT_OPTIONS:
+        group.add_argument(
+            option,
+            dest=field,
+            type=kind,
+            default=getattr(defaults, field),
+            metavar="SECONDS" if kind is float else "N",
+            help=f"{text} (%(default)s)",
+        )
+    group.add_argument(
+        "--grace",
+        type=float,
+        default=DEFAULT_GRACE,
+        metavar="SECONDS",
+        help="on SIGTERM or Ctrl-C, how long open requests may still finish before their "
+        "connections are closed; a second signal closes them at once (%(default)s)",
+    )
+
+
+DEFAULT_GRACE = 5.0
+
+#: The options of `Limits`: option, field, type, what it bounds.
+_LIMIT_OPTIONS: list[tuple[str, str, type, str]] = [
+    ("--max-head-bytes", "max_head_bytes", int, "request line and headers, in bytes: else 431"),
+    ("--max-headers", "max_headers", int, "header fields of a request: else 431"),
+    ("--max-target-bytes", "max_target_bytes", int, "request target (path), in bytes: else 414"),
+    ("--head-timeout", "head_timeout", float, "seconds to receive a request's head: else 408"),
+    ("--body-timeout", "body_timeout", float, "seconds to receive a body after its head: else 408"),
+    ("--keep-alive", "keep_alive", float, "seconds an idle keep-alive connection stays open"),
+    (
+        "--max-connections",
+        "max_connections",
+        int,
+        "open connections; a request on one more answers 503. 0: 1000, or half the open-files "
+        "limit (ulimit -n) when that is lower",
+    ),
+]
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    return Limits(**{field: getattr(args, field) for _, field, _, _ in _LIMIT_OPTIONS})
 
 
 class _Lines:
@@ -140,11 +183,31 @@ def _server_class() -> type:
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             self.stopped_by = signal.Signals(sig).name
-            if self.should_exit and sig == signal.SIGINT:
-                self.force_exit = True  # a second Ctrl-C: do not wait for open connections
+            if self.should_exit:
+                self.force_exit = True  # a second signal: do not wait for open connections
             self.should_exit = True
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            """uvicorn's shutdown, and after the grace period (or a second signal) the open
+            connections are closed: a client trickling a body cannot hold the stop."""
+            closer = asyncio.create_task(_close_after_grace(self))
+            try:
+                await super().shutdown(sockets)
+            finally:
+                closer.cancel()
+
     return Server
+
+
+async def _close_after_grace(server: Any) -> None:
+    grace = server.config.timeout_graceful_shutdown or 0.0
+    deadline = asyncio.get_running_loop().time() + grace
+    while not server.force_exit and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    for connection in list(server.server_state.connections):
+        connection.transport.close()
+    for task in list(server.server_state.tasks):
+        task.cancel()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -167,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
 
     import uvicorn  # imported late: `--help` and option errors stay fast
+
+    from .protocol import protocol_class
 
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
@@ -197,9 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for token, team in tokens.items():
         print(f"token {token} -> team {team}")
 
+    limits = limits_from(args)
     config = uvicorn.Config(
         app,
-        http="httptools",
+        http=protocol_class(limits),
+        ws="none",
+        timeout_keep_alive=limits.keep_alive,
+        timeout_graceful_shutdown=args.grace,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
         access_log=False,
