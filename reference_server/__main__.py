@@ -112,7 +112,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
             dest=field,
             type=kind,
             default=getattr(defaults, field),
-            metavar="SECONDS" if kind is float else "N",
+            metavar="N" if field.startswith("max") else "SECONDS",
             help=f"{text} (%(default)s)",
         )
     group.add_argument(
@@ -134,7 +134,7 @@ _LIMIT_OPTIONS: list[tuple[str, str, type, str]] = [
     ("--max-target-bytes", "max_target_bytes", int, "request target (path), in bytes: else 414"),
     ("--head-timeout", "head_timeout", float, "seconds to receive a request's head: else 408"),
     ("--body-timeout", "body_timeout", float, "seconds to receive a body after its head: else 408"),
-    ("--keep-alive", "keep_alive", float, "seconds an idle keep-alive connection stays open"),
+    ("--keep-alive", "keep_alive", int, "seconds an idle keep-alive connection stays open"),
     (
         "--max-connections",
         "max_connections",

@@ -209,7 +209,7 @@ class App:
             status = refusal.status
             body = envelope(status, refusal.message, refusal.errors)
             extra = ((b"allow", refusal.allow.encode()),) if refusal.allow else ()
-        except Exception:  # noqa: BLE001 - a bug must still answer with the envelope
+        except Exception:  # a bug must still answer with the envelope
             self.error_log.error(
                 "%s %s failed:\n%s", scope["method"], scope["path"], traceback.format_exc()
             )

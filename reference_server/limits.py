@@ -34,7 +34,7 @@ class Limits:
     max_target_bytes: int = 8192
     head_timeout: float = 10.0
     body_timeout: float = 10.0
-    keep_alive: float = 5.0
+    keep_alive: int = 5
     max_connections: int = 0  # 0: `default_max_connections()`
     #: How long a refused connection is kept open for the client to finish sending, at most.
     linger: float = 1.0

@@ -12,9 +12,9 @@ takes SQLite's write lock at the start of the transaction, so that two processes
 database file cannot interleave a read and a write of the same call either.
 
 The store knows nothing of HTTP or of the wire format: each operation answers one of the
-small values of `reference_server.results` (or None), and raises `Conflict` when the thread's state does not
-allow it. It is an implementation of its own, independent of the contract's executable model,
-so that the fuzzer's oracle and the server cannot share a mistake.
+small values of `reference_server.results` (or None), and raises `Conflict` when the thread's
+state does not allow it. It is an implementation of its own, independent of the contract's
+executable model, so that the fuzzer's oracle and the server cannot share a mistake.
 """
 
 from __future__ import annotations

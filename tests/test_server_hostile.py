@@ -13,7 +13,7 @@ import signal
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -55,7 +55,7 @@ def request(
     method: str,
     body: bytes | dict[str, Any] | None = None,
     *,
-    headers: dict[str, str | None] | None = None,
+    headers: Mapping[str, str | None] | None = None,
     path: str | None = None,
 ) -> bytes:
     """One request's bytes: by default an authenticated JSON POST of the demo team."""
@@ -169,9 +169,10 @@ def served(
 
 def test_a_database_locked_elsewhere_answers_503_and_delays_nothing_else(tmp_path: Path) -> None:
     database = tmp_path / "calls.sqlite3"
-    thread = demo.thread(10 + 0)
+    thread = demo.thread(10)
     with served(database, busy_timeout=0.5) as base_url:
-        assert exchange(base_url, request("call/start", {"threadId": thread})).status == 200
+        started = exchange(base_url, request("call/start", {"threadId": thread}))
+        assert started is not None and started.status == 200, started
         holder = sqlite3.connect(database, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # another process's write lock, held until released
         try:
@@ -201,7 +202,7 @@ LIMITS = Limits(
     max_target_bytes=1024,
     head_timeout=1.0,
     body_timeout=1.0,
-    keep_alive=5.0,
+    keep_alive=5,
     max_connections=8,
     linger=0.5,
 )
@@ -234,9 +235,9 @@ def start(thread: str) -> bytes:
     ids=["1MiB-header", "large-head", "many-headers", "long-target"],
 )
 def test_an_oversized_head_is_refused_with_the_envelope_never_answered(
-    limited: str, headers: dict[str, str | None], path: str | None, status: int
+    limited: str, headers: Mapping[str, str | None], path: str | None, status: int
 ) -> None:
-    message = request("call/start", {"threadId": demo.thread(10 + 0)}, headers=headers, path=path)
+    message = request("call/start", {"threadId": demo.thread(10)}, headers=headers, path=path)
     with closing(connect(limited)) as sock:
         sock.sendall(message)
         answer = read_answer(sock)
