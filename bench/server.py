@@ -11,7 +11,10 @@
    the same reference server, the same scenario: the generated layer's per-call overhead.
 
 Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
-BENCH_CONNECTIONS (16), BENCH_CLIENT_SCENARIOS per client block (200).
+BENCH_CONNECTIONS (16), BENCH_CLIENT_SCENARIOS per client block (200), BENCH_SLOW_CLIENTS (200).
+
+3. The honest clients' latency beside BENCH_SLOW_CLIENTS clients that each send a request head
+   a byte every 0.5 s (within the server's head timeout), against their latency alone.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 CLIENT_SCENARIOS = int(os.environ.get("BENCH_CLIENT_SCENARIOS", "200"))
+SLOW_CLIENTS = int(os.environ.get("BENCH_SLOW_CLIENTS", "200"))
 PRISM = ROOT / "npm" / "node_modules" / ".bin" / "prism"
 
 
@@ -142,14 +146,49 @@ async def _load(host: str, port: int, seconds: float, connections: int) -> Load:
     return load
 
 
-def run_load(base_url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
+async def _slow_client(host: str, port: int, stop: asyncio.Event) -> None:
+    """A client that sends a request head a byte at a time, slower than anyone would."""
+    _, writer = await asyncio.open_connection(host, port)
+    head = request_bytes(host, "call/start", {"threadId": "0" * 24})
+    try:
+        for byte in head:
+            writer.write(bytes([byte]))
+            try:
+                await asyncio.wait_for(stop.wait(), 0.5)
+                return
+            except TimeoutError:
+                pass
+    finally:
+        writer.close()
+
+
+async def _load_beside_slow(host: str, port: int, seconds: float, slow: int) -> Load:
+    stop = asyncio.Event()
+    trickling = [asyncio.create_task(_slow_client(host, port, stop)) for _ in range(slow)]
+    await asyncio.sleep(0.5)  # all of them connected and trickling
+    try:
+        return await _load(host, port, seconds, CONNECTIONS)
+    finally:
+        stop.set()
+        await asyncio.gather(*trickling, return_exceptions=True)
+
+
+def run_load(
+    base_url: str, seconds: float, connections: int = CONNECTIONS, *, slow: int = 0
+) -> Load:
+    """`connections` honest clients for `seconds`; beside `slow` clients trickling a head."""
     host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    work = (
+        _load_beside_slow(host, int(port), seconds, slow)
+        if slow
+        else _load(host, int(port), seconds, connections)
+    )
     try:
         import uvloop
 
-        return uvloop.run(_load(host, int(port), seconds, connections))
+        return uvloop.run(work)
     except ImportError:
-        return asyncio.run(_load(host, int(port), seconds, connections))
+        return asyncio.run(work)
 
 
 # -- Prism ----------------------------------------------------------------------------------
@@ -278,6 +317,24 @@ def main() -> int:
                 )
             else:
                 print(f"prism mock: not installed ({PRISM}); run `nox -s bench` to install it")
+
+            # Honest clients beside slow ones (a byte of a request head every 0.5 s each).
+            calm, crowded = [], []
+            for _ in range(ROUNDS):
+                calm.append(run_load(server.base_url, SECONDS))
+                crowded.append(run_load(server.base_url, SECONDS, slow=SLOW_CLIENTS))
+            _, calm_line = _summary("honest clients alone", calm)
+            _, crowded_line = _summary(f"  beside {SLOW_CLIENTS} slow", crowded)
+            print(calm_line)
+            print(crowded_line)
+            p99 = [
+                Load(latencies=[x for load in loads for x in load.latencies])
+                for loads in (calm, crowded)
+            ]
+            print(
+                f"p99 beside {SLOW_CLIENTS} slow clients / alone: "
+                f"{p99[1].percentile(0.99) / p99[0].percentile(0.99):.2f}x"
+            )
 
             raw, generated = client_overhead(server.base_url)
             print(

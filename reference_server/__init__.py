@@ -7,6 +7,10 @@ named handler (`reference_server.handlers`) acting on a SQLite store (`reference
 
 How a request is answered, in this order (the first failing check answers):
 
+0. The HTTP layer (`reference_server.protocol`, limits in `reference_server.limits`): one
+   connection more than the limit answers `503`; malformed HTTP `400`; a request target
+   too long `414`; a head too large or with too many fields `431`; a head or a body not
+   received in time `408`. These close the connection.
 1. The path. `POST /{teamId}/{method}` for the twelve methods of the contract (every
    operation of the spec, by its path and HTTP method); any other path answers `404`.
    Another HTTP method on an operation's path answers `405` with `Allow: POST`.
@@ -26,11 +30,15 @@ How a request is answered, in this order (the first failing check answers):
    request, not a question of permission, and it can never be a bot's team anyway.
 6. Authorisation: a bot used on a team it is not installed in answers `403`. (An operation
    of the spec that the server has no handler for answers `501` here.)
-7. The body: a `Content-Type` other than `application/json` answers `415`; a body that is not
+7. The body: a `Content-Type` other than `application/json` answers `415`, and so does a
+   `Content-Encoding` other than `identity`; a body that is not
    a JSON object, or does not match the operation's schema (a missing, unknown or invalid
    field, an id twice in `userIds`) `400`, naming each field.
 8. The state of the thread: `409` when it does not allow the operation (see the table of
    `docs/contract.md`, which the server follows).
+9. The database: when another process holds its write lock longer than the busy timeout
+   (2 s, `--busy-timeout`), `503` with `Retry-After`. Only operations reach the database
+   (on a thread of their own): every refusal above is answered without it.
 
 Decisions the contract leaves to the server:
 

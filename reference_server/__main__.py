@@ -14,12 +14,14 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from contract import demo
 
 from .app import DEMO_BOT, create_app
 from .auth import Bot, parse_bot
+from .limits import Limits
+from .store import DEFAULT_BUSY_TIMEOUT
 
 DEFAULT_DATABASE = "reference-server.sqlite3"
 BOTS_VARIABLE = "WORKONFLOW_BOTS"
@@ -83,7 +85,63 @@ def build_parser() -> argparse.ArgumentParser:
         "loss, at an fsync per request (%(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log a line per request")
+    add_limit_options(parser)
     return parser
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The options that bound what a client (or another process) can make the server wait for."""
+    group = parser.add_argument_group("limits")
+    group.add_argument(
+        "--busy-timeout",
+        type=float,
+        default=DEFAULT_BUSY_TIMEOUT,
+        metavar="SECONDS",
+        help="how long a request waits for the database while another process holds its write "
+        "lock, before it answers 503 with Retry-After (%(default)s)",
+    )
+    defaults = Limits()
+    for option, field, kind, text in _LIMIT_OPTIONS:
+        group.add_argument(
+            option,
+            dest=field,
+            type=kind,
+            default=getattr(defaults, field),
+            metavar="N" if field.startswith("max") else "SECONDS",
+            help=f"{text} (%(default)s)",
+        )
+    group.add_argument(
+        "--grace",
+        type=float,
+        default=DEFAULT_GRACE,
+        metavar="SECONDS",
+        help="on SIGTERM or Ctrl-C, how long open requests may still finish before their "
+        "connections are closed; a second signal closes them at once (%(default)s)",
+    )
+
+
+DEFAULT_GRACE = 5.0
+
+#: The options of `Limits`: option, field, type, what it bounds.
+_LIMIT_OPTIONS: list[tuple[str, str, type, str]] = [
+    ("--max-head-bytes", "max_head_bytes", int, "request line and headers, in bytes: else 431"),
+    ("--max-headers", "max_headers", int, "header fields of a request: else 431"),
+    ("--max-target-bytes", "max_target_bytes", int, "request target (path), in bytes: else 414"),
+    ("--head-timeout", "head_timeout", float, "seconds to receive a request's head: else 408"),
+    ("--body-timeout", "body_timeout", float, "seconds to receive a body after its head: else 408"),
+    ("--keep-alive", "keep_alive", int, "seconds an idle keep-alive connection stays open"),
+    (
+        "--max-connections",
+        "max_connections",
+        int,
+        "open connections; a request on one more answers 503. 0: 1000, or half the open-files "
+        "limit (ulimit -n) when that is lower",
+    ),
+]
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    return Limits(**{field: getattr(args, field) for _, field, _, _ in _LIMIT_OPTIONS})
 
 
 class _Lines:
@@ -120,11 +178,31 @@ def _server_class() -> type:
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             self.stopped_by = signal.Signals(sig).name
-            if self.should_exit and sig == signal.SIGINT:
-                self.force_exit = True  # a second Ctrl-C: do not wait for open connections
+            if self.should_exit:
+                self.force_exit = True  # a second signal: do not wait for open connections
             self.should_exit = True
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            """uvicorn's shutdown, and after the grace period (or a second signal) the open
+            connections are closed: a client trickling a body cannot hold the stop."""
+            closer = asyncio.create_task(_close_after_grace(self))
+            try:
+                await super().shutdown(sockets)
+            finally:
+                closer.cancel()
+
     return Server
+
+
+async def _close_after_grace(server: Any) -> None:
+    grace = server.config.timeout_graceful_shutdown or 0.0
+    deadline = asyncio.get_running_loop().time() + grace
+    while not server.force_exit and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    for connection in list(server.server_state.connections):
+        connection.transport.close()
+    for task in list(server.server_state.tasks):
+        task.cancel()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -148,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn  # imported late: `--help` and option errors stay fast
 
+    from .protocol import protocol_class
+
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
@@ -160,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_url=args.public_url,
             synchronous=args.synchronous,
             access_log=access_log,
+            busy_timeout=args.busy_timeout,
         )
     except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         parser.error(f"cannot open the database {database}: {error}")
@@ -177,9 +258,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_note = " (the demo bot: its secret key is in the README)" if bot == DEMO_BOT else ""
         print(f"{bot.describe()}{demo_note}")
 
+    limits = limits_from(args)
     config = uvicorn.Config(
         app,
-        http="httptools",
+        http=protocol_class(limits),
+        ws="none",
+        timeout_keep_alive=limits.keep_alive,
+        timeout_graceful_shutdown=args.grace,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         lifespan="on",
         access_log=False,

@@ -7,14 +7,17 @@ are the named handlers of `reference_server.handlers`, acting on `reference_serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
 import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from contract import demo
@@ -24,7 +27,7 @@ from . import validation
 from .auth import Bot, Bots, Unauthorized
 from .handlers import RECORDINGS, STREAMS, Request, media_file
 from .routes import Router
-from .store import Conflict, Store
+from .store import DEFAULT_BUSY_TIMEOUT, Conflict, Store, is_busy
 
 #: The demo bot of the sandbox, installed in the demo team (its secret is public on purpose).
 DEMO_BOT = Bot(demo.BOT_ID, demo.SECRET_KEY, frozenset({demo.TEAM}))
@@ -60,6 +63,43 @@ class _Refusal(Exception):
         self.message = message
         self.errors = errors
         self.allow = allow  # the `Allow` header of a 405
+
+
+class _Busy(_Refusal):
+    """The database stayed locked (by another connection) for the store's busy timeout: 503."""
+
+    def __init__(self, busy_timeout: float) -> None:
+        super().__init__(503, "The database is busy: try again shortly")
+        self.retry_after = str(max(1, math.ceil(busy_timeout)))
+
+
+_T = TypeVar("_T")
+
+#: Content codings a body may declare: only none at all (the server decodes nothing).
+_IDENTITY = frozenset({b"", b"identity"})
+
+
+def _check_encoding(headers: list[tuple[bytes, bytes]]) -> None:
+    """A body in a `Content-Encoding` the server does not decode (gzip, ...) answers 415."""
+    for name, value in headers:
+        if name == b"content-encoding" and value.strip().lower() not in _IDENTITY:
+            coding = value.decode("latin-1").strip()
+            raise _Refusal(
+                415, f"Content-Encoding {coding!r} is not supported: send the body unencoded"
+            )
+
+
+def _closing(headers: list[tuple[bytes, bytes]], status: int) -> list[tuple[bytes, bytes]]:
+    """`Connection: close` on a refusal of a request whose client waits for `100 Continue`.
+
+    Such a client has not sent its body and waits for either a 100 or a final answer; once
+    refused, the connection is closed rather than left waiting for a body that may never come.
+    """
+    if status >= 400 and (b"expect", b"100-continue") in (
+        (name, value.lower()) for name, value in headers
+    ):
+        return [(b"connection", b"close")]
+    return []
 
 
 def envelope(status: int, message: str, errors: list[dict[str, str]] | None = None) -> bytes:
@@ -104,9 +144,35 @@ class App:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.access_log = access_log
         self.error_log = logging.getLogger("reference_server.error")
+        # The store's calls block (on SQLite, and on another connection's lock): they run on
+        # this one thread, never on the event loop, so that requests needing no database
+        # are answered meanwhile. One thread: the store serialises its operations anyway.
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="reference-server-db")
 
     def close(self) -> None:
+        self._db_thread.shutdown(wait=True)
         self.store.close()
+
+    async def _in_store(self, function: Callable[..., _T], *args: Any) -> _T:
+        """`function(*args)` on the database thread; 503 (`_Busy`) when the database is locked.
+
+        A call that waited longer than the busy timeout for its turn (behind calls that each
+        waited for the lock) answers 503 at once instead of waiting once more.
+        """
+        busy_timeout = getattr(self.store, "busy_timeout", DEFAULT_BUSY_TIMEOUT)
+        queued = time.monotonic()
+
+        def call() -> _T:
+            if time.monotonic() - queued > busy_timeout:
+                raise _Busy(busy_timeout)
+            return function(*args)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._db_thread, call)
+        except Exception as error:
+            if is_busy(error):
+                raise _Busy(busy_timeout) from None
+            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -140,6 +206,9 @@ class App:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
         try:
             status, body, extra = await self._handle(scope, receive)
+        except _Busy as busy:
+            status, body = 503, envelope(503, busy.message)
+            extra = ((b"retry-after", busy.retry_after.encode()),)
         except _Refusal as refusal:
             status = refusal.status
             body = envelope(status, refusal.message, refusal.errors)
@@ -152,6 +221,7 @@ class App:
         content_type = extra[0] if extra and extra[0][0] == b"content-type" else _JSON
         headers = [content_type, (b"content-length", str(len(body)).encode())]
         headers.extend(header for header in extra if header[0] != b"content-type")
+        headers.extend(_closing(scope["headers"], status))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return status
@@ -165,7 +235,7 @@ class App:
         route = self.router.route(raw_path[slash + 1 :]) if slash > 0 else None
         method = scope["method"]
         if route is None:
-            return self._other_path(raw_path, method)
+            return await self._other_path(raw_path, method)
         operation = route.operation
         if method != operation.http_method:
             allowed = operation.http_method
@@ -176,13 +246,50 @@ class App:
             if name in _READ_HEADERS:
                 headers[name] = value
 
-        # 1. Who is asking, from the headers alone: all three signature headers, a known bot,
+        bot, body = await self._authenticate(headers, receive)
+        # 5. The teamId of the path must be an id at all: 400 naming teamId.
+        team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
+        if not self._id.fullmatch(team_id):
+            raise _Refusal(
+                400,
+                "Invalid teamId in the path",
+                [{"field": "teamId", "message": validation.OBJECT_ID_MESSAGE}],
+            )
+        # 6. ... and a team the bot is installed in: 403 otherwise.
+        if team_id not in bot.teams:
+            raise _Refusal(403, f"The bot is not installed in team {team_id}")
+        # An operation of the spec that the server does not implement: 501, whatever the body.
+        if route.handler is None or route.validator is None:
+            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
+        # 7. The body: JSON (415), parseable and valid (400).
+        content_type = headers.get(b"content-type")
+        if content_type is None or not _is_json(content_type):
+            raise _Refusal(415, "The request body must be application/json")
+        _check_encoding(scope["headers"])
+        try:
+            data = validation.parse_json(body)
+            valid = route.validator(data)
+        except validation.InvalidBody as invalid:
+            raise _Refusal(400, invalid.message, invalid.errors) from None
+        # 8. The state of the thread: 409 when it does not allow the operation.
+        request = Request(self.store, team_id, valid, self._base(scope))
+        try:
+            result = await self._in_store(route.handler, request)
+        except Conflict as conflict:
+            raise _Refusal(409, str(conflict)) from None
+        return 200, _ok(route.data(result)), ()
+
+    async def _authenticate(
+        self, headers: dict[bytes, bytes], receive: Receive
+    ) -> tuple[Bot, bytes]:
+        """The bot that signed the request, and the body it signed (steps 2 to 4)."""
+        # 2. Who is asking, from the headers alone: all three signature headers, a known bot,
         #    a timestamp close to the server's clock; 401 otherwise, before the body is read.
         try:
             signed = self.bots.identify(headers)
         except Unauthorized as refusal:
             raise _Refusal(401, str(refusal)) from None
-        # 2. The signature covers the body: it is read first, at most the spec's limit (413).
+        # 3. The signature covers the body: it is read first, at most the spec's limit (413).
         content_length = headers.get(b"content-length")
         if content_length is not None:
             try:
@@ -192,41 +299,12 @@ class App:
             if declared > self.max_body_bytes:
                 raise self._too_large()
         body = await self._read_body(receive)
-        # 3. The signature, over the body exactly as received (constant-time comparison): 401.
+        # 4. The signature, over the body exactly as received (constant-time comparison): 401.
         try:
             bot = self.bots.verify(signed, body)
         except Unauthorized as refusal:
             raise _Refusal(401, str(refusal)) from None
-        # 4. The teamId of the path must be an id at all: 400 naming teamId.
-        team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
-        if not self._id.fullmatch(team_id):
-            raise _Refusal(
-                400,
-                "Invalid teamId in the path",
-                [{"field": "teamId", "message": validation.OBJECT_ID_MESSAGE}],
-            )
-        # 5. ... and a team the bot is installed in: 403 otherwise.
-        if team_id not in bot.teams:
-            raise _Refusal(403, f"The bot is not installed in team {team_id}")
-        # An operation of the spec that the server does not implement: 501, whatever the body.
-        if route.handler is None or route.validator is None:
-            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
-        # 6. The body: JSON (415), parseable and valid (400).
-        content_type = headers.get(b"content-type")
-        if content_type is None or not _is_json(content_type):
-            raise _Refusal(415, "The request body must be application/json")
-        try:
-            data = validation.parse_json(body)
-            valid = route.validator(data)
-        except validation.InvalidBody as invalid:
-            raise _Refusal(400, invalid.message, invalid.errors) from None
-        # 7. The state of the thread: 409 when it does not allow the operation.
-        request = Request(self.store, team_id, valid, self._base(scope))
-        try:
-            result = route.handler(request)
-        except Conflict as conflict:
-            raise _Refusal(409, str(conflict)) from None
-        return 200, _ok(route.data(result)), ()
+        return bot, body
 
     def _too_large(self) -> _Refusal:
         return _Refusal(413, f"The request body is larger than {self.max_body_bytes} bytes")
@@ -257,7 +335,7 @@ class App:
             host = f"[{host}]"
         return f"{scope.get('scheme', 'http')}://{host}:{port}"
 
-    def _other_path(
+    async def _other_path(
         self, raw_path: bytes, method: str
     ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
         media = _MEDIA_PATH.fullmatch(raw_path)
@@ -267,7 +345,7 @@ class App:
         if method not in ("GET", "HEAD"):
             raise _Refusal(405, f"Method {method} is not allowed: use GET", allow="GET, HEAD")
         folder, media_id = media.group(1).decode(), media.group(2).decode()
-        wav = media_file(self.store, folder, media_id)
+        wav = await self._in_store(media_file, self.store, folder, media_id)
         if wav is None:
             raise _Refusal(404, f"No such {folder[:-1]}: {media_id}")
         return 200, wav, ((b"content-type", b"audio/wav"),)
@@ -282,6 +360,7 @@ def create_app(
     access_log: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.time,
     spec: Spec | None = None,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> App:
     """The reference server as an ASGI application.
 
@@ -293,9 +372,10 @@ def create_app(
     that durations and signature timestamps are measured against. `spec` is the contract
     the routes, the body limit and the ids' pattern come from (default: this repository's
     openapi.yaml, `contract.spec.load()`). Call `app.close()` (or let the ASGI server run the
-    lifespan shutdown) to close the database.
+    lifespan shutdown) to close the database. `busy_timeout` is how long an operation waits
+    for a write lock held by another connection to the file before it answers 503.
     """
     spec = load() if spec is None else spec
     known = Bots([DEMO_BOT] if bots is None else bots, clock=clock)
-    store = Store(database, synchronous=synchronous, clock=clock)
+    store = Store(database, synchronous=synchronous, clock=clock, busy_timeout=busy_timeout)
     return App(store, known, router=Router(spec), base_url=base_url, access_log=access_log)

@@ -42,6 +42,21 @@ _ACTIVE_CALL = (
 )
 
 
+#: Seconds an operation waits for the write lock held by another connection (e.g. another
+#: process sharing the file) before it gives up: short, so that a stuck lock answers 503 soon.
+DEFAULT_BUSY_TIMEOUT = 2.0
+
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether the error says that another connection held the database's lock too long."""
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and getattr(error, "sqlite_errorcode", None) in _BUSY_CODES
+    )
+
+
 class Conflict(Exception):
     """The thread is not in the state the operation needs (HTTP 409)."""
 
@@ -101,14 +116,18 @@ class Store:
         *,
         synchronous: str = "NORMAL",
         clock: Callable[[], float] = time.time,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         if synchronous.upper() not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
         self.database = str(database)
         self.clock = clock
+        #: Seconds an operation waits for another connection's write lock before it fails
+        #: with `sqlite3.OperationalError` (SQLITE_BUSY); see `is_busy`.
+        self.busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
-            self.database, isolation_level=None, check_same_thread=False, timeout=10.0
+            self.database, isolation_level=None, check_same_thread=False, timeout=busy_timeout
         )
         if self.database != ":memory:":
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]

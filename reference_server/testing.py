@@ -40,9 +40,18 @@ class ServerStartTimeout(RuntimeError):
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
-    """Serve the ASGI app with uvicorn in a daemon thread; yield its base URL."""
+def serve_in_thread(app: Any, *, timeout: float = 10.0, limits: Any = None) -> Iterator[str]:
+    """Serve the ASGI app with uvicorn in a daemon thread; yield its base URL.
+
+    `limits` (`reference_server.limits.Limits`, default: its defaults) bound what clients
+    may make the server hold, as `python -m reference_server` does.
+    """
     import uvicorn
+
+    from .limits import Limits
+    from .protocol import protocol_class
+
+    limits = Limits() if limits is None else limits
 
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -52,7 +61,9 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http="httptools",
+        http=protocol_class(limits),
+        ws="none",
+        timeout_keep_alive=limits.keep_alive,
         loop="asyncio",
         lifespan="off",
         log_level="warning",

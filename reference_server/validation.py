@@ -50,13 +50,24 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+def _reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    if isinstance(error, UnicodeDecodeError):
+        return f"is not valid UTF-8 (byte {error.start})"
+    if isinstance(error, RecursionError):
+        return "is nested too deeply"
+    return str(error)  # parse_constant's own message: "NaN is not valid JSON"
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     """The body as a JSON object (UTF-8, as RFC 8259 asks), or InvalidBody naming the fault."""
     try:
         value = _DECODER.decode(body.decode("utf-8"))
     except (ValueError, RecursionError) as error:
-        # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors.
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors; the message names
+        # the fault in the JSON, never Python's own wording (codecs, recursion).
+        reason = _reason(error)
         raise InvalidBody(
             "The request body is not valid JSON", [{"field": "body", "message": reason}]
         ) from None

@@ -1,0 +1,43 @@
+"""What a client may make the server hold: sizes, times and connections (see `protocol`).
+
+Kept apart from the protocol so that the command line reads the defaults without importing
+uvicorn.
+"""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass
+
+#: Connections kept free below the process's file descriptor limit (the database, logs...).
+_RESERVED_DESCRIPTORS = 64
+
+
+def default_max_connections() -> int:
+    """1000, or fewer when the process may open fewer files (`ulimit -n`): half of them.
+
+    A connection over the limit is still accepted and answered 503 (within `Limits.linger`
+    when it sends nothing): that needs a descriptor too, so the limit leaves room for them.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1000
+    return max(1, min(1000, (soft - _RESERVED_DESCRIPTORS) // 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one client may make the server hold: sizes in bytes, times in seconds."""
+
+    max_head_bytes: int = 16384
+    max_headers: int = 100
+    max_target_bytes: int = 8192
+    head_timeout: float = 10.0
+    body_timeout: float = 10.0
+    keep_alive: int = 5
+    max_connections: int = 0  # 0: `default_max_connections()`
+    #: How long a refused connection is kept open for the client to finish sending, at most.
+    linger: float = 1.0
+
+    def connections(self) -> int:
+        return self.max_connections or default_max_connections()
