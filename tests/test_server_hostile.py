@@ -25,6 +25,7 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 pytest.importorskip("httptools", reason="the server's HTTP stack is not installed")
 
 from contract import demo
+from contract.signing import HEADERS as SIGNATURE_HEADERS
 from reference_server import create_app
 from reference_server.limits import Limits
 from reference_server.testing import ServerProcess, serve_in_thread
@@ -176,7 +177,7 @@ def test_a_database_locked_elsewhere_answers_503_and_delays_nothing_else(tmp_pat
         holder.execute("BEGIN IMMEDIATE")  # another process's write lock, held until released
         try:
             # Answered while the lock is held: a refusal that needs no database...
-            anonymous = {"Authorization": None}
+            anonymous: dict[str, str | None] = dict.fromkeys(SIGNATURE_HEADERS)
             unauthenticated = request("call/end", {"threadId": thread}, headers=anonymous)
             assert_envelope(exchange(base_url, unauthenticated), 401)
             assert_envelope(honest(base_url), 404)
