@@ -59,9 +59,10 @@ class Signed:
 
 
 def parse_bot(text: str) -> Bot:
-    """`BOT_ID=SECRET:TEAM[,TEAM...]` as a `Bot`; ValueError names what is wrong (not the secret).
+    """`BOT_ID=SECRET:TEAM[,TEAM...]` as a `Bot`; ValueError names what is wrong.
 
-    Bot and team ids are ids of the spec (`contract.spec`'s pattern).
+    Bot and team ids are ids of the spec (`contract.spec`'s pattern). A message never quotes
+    what failed to parse: in a mistyped value, the text in an id's place may be the secret.
     """
     object_id = re.compile(load().id_pattern)
     bot_id, equals, rest = text.partition("=")
@@ -70,13 +71,13 @@ def parse_bot(text: str) -> Bot:
         raise ValueError("a bot is given as BOT_ID=SECRET:TEAM[,TEAM]")
     bot_id = bot_id.strip()
     if not object_id.fullmatch(bot_id):
-        raise ValueError(f"bot id {bot_id!r} is not an id ({object_id.pattern})")
+        raise ValueError(f"the bot id is not an id ({object_id.pattern})")
     if not secret or not secret.isprintable():
         raise ValueError(f"the secret key of bot {bot_id} is empty or not printable")
     teams = frozenset(team.strip() for team in teams_text.split(","))
-    bad = sorted(team for team in teams if not object_id.fullmatch(team))
-    if bad:
-        raise ValueError(f"team id {bad[0]!r} of bot {bot_id} is not an id ({object_id.pattern})")
+    for number, team in enumerate(sorted(teams), 1):
+        if not object_id.fullmatch(team):
+            raise ValueError(f"team {number} of bot {bot_id} is not an id ({object_id.pattern})")
     return Bot(bot_id, secret, teams)
 
 

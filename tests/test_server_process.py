@@ -150,9 +150,10 @@ def test_the_demo_bot_is_the_default_and_its_secret_is_not_printed() -> None:
     ("args", "env", "message"),
     [
         (["--bot", "nothing"], "", "BOT_ID=SECRET:TEAM"),
-        (["--bot", f"{ALPHA.bot_id}=s3cr3t:{TEAM.upper()}"], "", "team id"),
-        ([], f"{ALPHA.bot_id}=s3cr3t:team", "WORKONFLOW_BOTS: team id 'team'"),
-        ([], f"not-a-bot=s3cr3t:{TEAM}", "bot id 'not-a-bot'"),
+        (["--bot", f"{ALPHA.bot_id}=s3cr3t:{TEAM.upper()}"], "", "team 1 of bot"),
+        ([], f"{ALPHA.bot_id}=s3cr3t:team", "WORKONFLOW_BOTS: team 1 of bot"),
+        ([], f"not-a-bot=s3cr3t:{TEAM}", "the bot id is not an id"),
+        ([], f"s3cr3t:{ALPHA.bot_id}={TEAM}", "BOT_ID=SECRET:TEAM"),
         (["--bot", f"{ALPHA.bot_id}=:{TEAM}"], "", "secret key"),
         (["--memory", "--database", "x.sqlite3"], "", "not allowed with argument"),
         (["--database", "/nonexistent-dir/x.sqlite3"], "", "cannot open the database"),
