@@ -1,6 +1,6 @@
 """The sandbox's demo team and credentials, and sample ids: one place for every tool and test.
 
-The reference server accepts the demo credentials by default, `nox -s fuzz` uses them by
+The reference server accepts the demo bot by default, `nox -s fuzz` uses them by
 default, and the tests and benchmarks draw their thread and user ids from here.
 """
 
@@ -8,8 +8,11 @@ from __future__ import annotations
 
 #: The demo team of the sandbox (the example `teamId` of openapi.yaml).
 TEAM = "333ccc134c0319001573485e"
-#: The demo bearer token, valid for `TEAM` only.
+#: The bearer token of contract 1.x; still used by tools not yet signing (to be removed).
 TOKEN = "dev-token"
+#: The demo bot, installed in `TEAM` only, and its secret key (a sandbox secret, not a real one).
+BOT_ID = "5c0e5996e43fb4001acfb07d"
+SECRET_KEY = "dev-secret"
 #: A valid team id that is not the demo team's.
 OTHER_TEAM = "333ccc134c0319001573485f"
 

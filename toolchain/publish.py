@@ -190,6 +190,14 @@ def generate_client(
         (out / name).unlink(missing_ok=True)
 
 
+def add_signing(ts_client: Path, values: dict[str, str]) -> None:
+    """Add the bot signature middleware to the TypeScript client and export it."""
+    source = ts_client / "src"
+    (source / "signing.ts").write_text(render("signing.ts", **values), encoding="utf-8")
+    with (source / "index.ts").open("a", encoding="utf-8") as index:
+        index.write("export * from './signing';\n")
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -317,6 +325,7 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, 
             render("typescript-client.md", **values), encoding="utf-8"
         )
         (go_client / "README.md").write_text(render("go-client.md", **values), encoding="utf-8")
+        add_signing(ts_client, values)
         (dist / "README.md").write_text(render("README.md", **values), encoding="utf-8")
 
         listing = manifest(dist, version, tools)
