@@ -988,23 +988,28 @@ class _Builder:
             signing=Signing(tamper=True),
         )
         constraint = "security: a signature over the exact bytes sent"
-        body = self.fresh(minimal)
-        spaced = json.dumps(body, indent=1).encode()  # the same JSON in other bytes
-        for raw, signed, label in (
-            (_encode(body), _encode(self.fresh(minimal)), "signed over another request's body"),
-            (spaced, _encode(body), "signed over the body re-serialized (compact JSON)"),
-            (_encode(body), b"", "signed over an empty body"),
+        other = _encode(self.fresh(minimal))  # another request's body, on a thread of its own
+        for label, signed_over, sent_as in (
+            ("signed over another request's body", lambda _b: other, _encode),
+            # the same JSON in other bytes: the signature covers its compact re-serialization
+            ("signed over the body re-serialized (compact JSON)", _encode, _indented),
+            ("signed over an empty body", lambda _b: b"", _encode),
         ):
+            body = self.fresh(minimal)
             self.add(
                 SIGNATURE_HEADER,
                 constraint,
                 label,
                 "",
                 body,
-                raw=raw,
+                raw=sent_as(body),
                 status=401,
-                signing=Signing(signed_body=signed),
+                signing=Signing(signed_body=signed_over(body)),
             )
+
+
+def _indented(body: Any) -> bytes:
+    return json.dumps(body, indent=1).encode()
 
 
 def security_headers(spec: Spec, operation: Operation) -> list[str]:
