@@ -989,12 +989,13 @@ class _Builder:
         )
         constraint = "security: a signature over the exact bytes sent"
         other = _encode(self.fresh(minimal))  # another request's body, on a thread of its own
-        for label, signed_over, sent_as in (
+        forgeries: tuple[tuple[str, Callable[[Any], bytes], Callable[[Any], bytes]], ...] = (
             ("signed over another request's body", lambda _b: other, _encode),
             # the same JSON in other bytes: the signature covers its compact re-serialization
             ("signed over the body re-serialized (compact JSON)", _encode, _indented),
             ("signed over an empty body", lambda _b: b"", _encode),
-        ):
+        )
+        for label, signed_over, sent_as in forgeries:
             body = self.fresh(minimal)
             self.add(
                 SIGNATURE_HEADER,

@@ -12,6 +12,7 @@ may rewrite the answer (status, headers, body) before it is sent.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -28,7 +29,7 @@ from contract.signing import (
     signature,
 )
 from contract.spec import load
-from reference_server import create_app
+from reference_server import auth, create_app
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -74,7 +75,11 @@ class Wrapper:
     """An ASGI app around the reference server with hooks before and after each request."""
 
     def __init__(self) -> None:
-        self.app = create_app(":memory:")  # the demo bot, installed in the demo team
+        # The bot of $WORKONFLOW_BOT_ID / $WORKONFLOW_SECRET_KEY (the fuzzer's variables), else
+        # the demo bot, installed in the demo team.
+        self.app = create_app(
+            ":memory:", [auth.Bot(SERVED.bot_id, SERVED.secret_key, frozenset({TEAM}))]
+        )
 
     def before(self, exchange: Exchange) -> None:
         """Rewrite the request (headers, body) before the reference server sees it."""
@@ -163,7 +168,11 @@ def _incoming_call_start(exchange: Exchange) -> bool:
     )
 
 
-_DEMO_BOT = Bot(BOT_ID, SECRET_KEY)
+#: The bot the faulty servers accept (never shown: its `repr` hides the secret key).
+SERVED = Bot(
+    os.environ.get("WORKONFLOW_BOT_ID") or BOT_ID,
+    os.environ.get("WORKONFLOW_SECRET_KEY") or SECRET_KEY,
+)
 
 
 def _header(exchange: Exchange, name: str) -> str:
@@ -171,10 +180,10 @@ def _header(exchange: Exchange, name: str) -> str:
 
 
 def _signature_of(exchange: Exchange, stamp: str, body: bytes) -> str:
-    """The demo bot's signature of `body` at `stamp`, when the request names the demo bot."""
-    if _header(exchange, BOT_ID_HEADER) != BOT_ID:
+    """The served bot's signature of `body` at `stamp`, when the request names that bot."""
+    if _header(exchange, BOT_ID_HEADER) != SERVED.bot_id:
         return ""
-    return signature(BOT_ID, SECRET_KEY, stamp, body)
+    return signature(SERVED.bot_id, SERVED.secret_key, stamp, body)
 
 
 def signed_by_demo_bot(exchange: Exchange) -> bool:
@@ -189,7 +198,7 @@ def signed_by_demo_bot(exchange: Exchange) -> bool:
 def resign(exchange: Exchange) -> None:
     """Replace the request's signature headers with the demo bot's, valid now: the reference
     server behind the wrapper then accepts what the faulty server let through."""
-    for name, value in _DEMO_BOT.headers(exchange.body).items():
+    for name, value in SERVED.headers(exchange.body).items():
         exchange.headers[name.lower()] = value
 
 
@@ -280,8 +289,8 @@ class UnknownBotAccepted(Wrapper):
     def before(self, exchange: Exchange) -> None:
         bot_id = _header(exchange, BOT_ID_HEADER)
         stamp = _header(exchange, TIMESTAMP_HEADER)
-        if bot_id and bot_id != BOT_ID and stamp.isdigit():
-            expected = signature(bot_id, SECRET_KEY, stamp, exchange.body)
+        if bot_id and bot_id != SERVED.bot_id and stamp.isdigit():
+            expected = signature(bot_id, SERVED.secret_key, stamp, exchange.body)
             if expected == _header(exchange, SIGNATURE_HEADER):
                 resign(exchange)
 
@@ -369,7 +378,7 @@ class DialogLongerThanCall(Wrapper):
 
 
 class AnyTeam(Wrapper):
-    """A valid token is accepted on every team's path (the team check is missing)."""
+    """A bot's signed request is accepted on every team's path (the team check is missing)."""
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -594,7 +603,7 @@ class FileExtensionIgnored(_BodyRewrite):
 
 
 class TeamCheckedFirst(Wrapper):
-    """A malformed `teamId` is answered 403 (not the token's team) instead of 400."""
+    """A malformed `teamId` is answered 403 (not the bot's team) instead of 400."""
 
     def before(self, exchange: Exchange) -> None:
         if exchange.method and signed_by_demo_bot(exchange) and not SPEC.id_matches(exchange.team):
