@@ -10,7 +10,9 @@
 2. The generated client (`workonflow_call.CallApi`) against raw httpx, one call at a time on
    the same reference server, the same scenario: the generated layer's per-call overhead.
 
-Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
+Every request is signed by the demo bot, as contract 2.0.0 asks (the load generator computes
+the three headers per request: one SHA-256 of a short text); the servers start with that bot.
+Prism's mock does not check signatures. Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (16), BENCH_CLIENT_SCENARIOS per client block (200).
 """
 
@@ -31,9 +33,11 @@ from pathlib import Path
 
 import httpx
 
-from contract.demo import TEAM, TOKEN, USERS
+from contract.demo import BOT_ID, SECRET_KEY, TEAM, TOKEN, USERS
+from contract.signing import BOT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from contract.spec import SPEC_PATH
 from reference_server.testing import ServerProcess
+from testkit.signing import BotAuth
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -41,6 +45,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 CLIENT_SCENARIOS = int(os.environ.get("BENCH_CLIENT_SCENARIOS", "200"))
 PRISM = ROOT / "npm" / "node_modules" / ".bin" / "prism"
+#: The reference server's option for the demo bot, in the demo team.
+DEMO_BOT = ["--bot", f"{BOT_ID}={SECRET_KEY}:{TEAM}"]
 
 
 def scenario(thread: str) -> list[tuple[str, dict[str, object]]]:
@@ -57,11 +63,14 @@ def scenario(thread: str) -> list[tuple[str, dict[str, object]]]:
 
 
 def request_bytes(host: str, method: str, body: dict[str, object]) -> bytes:
+    """The whole HTTP/1.1 request, signed now by the demo bot."""
     payload = json.dumps(body, separators=(",", ":")).encode()
+    stamp = str(int(time.time()))
     return (
         f"POST /{TEAM}/{method} HTTP/1.1\r\nHost: {host}\r\n"
-        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(payload)}\r\n\r\n"
+        f"{BOT_ID_HEADER}: {BOT_ID}\r\n{TIMESTAMP_HEADER}: {stamp}\r\n"
+        f"{SIGNATURE_HEADER}: {signature(BOT_ID, SECRET_KEY, stamp, payload)}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     ).encode() + payload
 
 
@@ -163,9 +172,7 @@ def prism() -> ServerProcess:
 
 
 def _raw_httpx_block(base_url: str, count: int, offset: int) -> float:
-    with httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
-    ) as client:
+    with httpx.Client(base_url=base_url, auth=BotAuth(), timeout=10) as client:
         started = time.perf_counter()
         for n in range(count):
             for method, body in scenario(f"{offset + n:024x}"):
@@ -179,7 +186,9 @@ def _generated_client_block(base_url: str, count: int, offset: int) -> float:
     from workonflow_call import CallApi
 
     a, b = USERS[:2]
-    with CallApi(base_url, token=TOKEN, team_id=TEAM) as api:
+    # Generated from contract 1.x, the client takes a token (sent, and ignored by the server)
+    # and signs through httpx's `auth`, as raw httpx does.
+    with CallApi(base_url, token=TOKEN, team_id=TEAM, httpx_args={"auth": BotAuth()}) as api:
         started = time.perf_counter()
         for n in range(count):
             thread = f"{offset + n:024x}"
@@ -238,8 +247,8 @@ def main() -> int:
         database = str(Path(folder) / "bench.sqlite3")
         full = str(Path(folder) / "bench-full.sqlite3")
         with (
-            ServerProcess(["--database", database]) as server,
-            ServerProcess(["--database", full, "--synchronous", "FULL"]) as server_full,
+            ServerProcess(["--database", database, *DEMO_BOT]) as server,
+            ServerProcess(["--database", full, "--synchronous", "FULL", *DEMO_BOT]) as server_full,
         ):
             targets = [("reference server", server.base_url)]
             targets.append(("  synchronous=FULL", server_full.base_url))

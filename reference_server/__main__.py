@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -17,34 +18,35 @@ from typing import TextIO
 
 from contract import demo
 
-from .app import DEFAULT_TOKENS, check_tokens, create_app
+from .app import DEMO_BOT, check_bots, create_app
+from .auth import Bot, parse_bot
 
 DEFAULT_DATABASE = "reference-server.sqlite3"
-TOKENS_VARIABLE = "WORKONFLOW_TOKENS"
+BOTS_VARIABLE = "WORKONFLOW_BOTS"
+#: Between the bots of WORKONFLOW_BOTS: whitespace or `;` (a comma separates a bot's teams).
+_BETWEEN_BOTS = re.compile(r"[\s;]+")
 
 
-def _pair(text: str, source: str) -> tuple[str, str]:
-    token, sep, team = text.strip().partition("=")
-    if not sep:
-        raise ValueError(f"{source}: {text!r} is not TOKEN=TEAM")
-    return token.strip(), team.strip()
+def parse_bots(environment: str | None, options: Sequence[str]) -> list[Bot]:
+    """Bots from the environment variable, then the options; the demo bot when neither.
 
-
-def parse_tokens(environment: str | None, options: Sequence[str]) -> dict[str, str]:
-    """Tokens from the environment variable, then the options; the default when neither."""
-    tokens: dict[str, str] = {}
-    if environment:
-        for item in environment.split(","):
-            if item.strip():
-                token, team = _pair(item, TOKENS_VARIABLE)
-                tokens[token] = team
-    for item in options:
-        token, team = _pair(item, "--token")
-        tokens[token] = team
-    if not tokens:
-        return dict(DEFAULT_TOKENS)
-    check_tokens(tokens)
-    return tokens
+    A ValueError names where the bad value is (`--bot 2`, `WORKONFLOW_BOTS item 1`) and what
+    is wrong with it, never the value itself: it may hold a secret key.
+    """
+    bots: list[Bot] = []
+    items = [item for item in _BETWEEN_BOTS.split(environment or "") if item]
+    sources = [f"{BOTS_VARIABLE} item {n}" for n in range(1, len(items) + 1)]
+    items += options
+    sources += [f"--bot {n}" for n in range(1, len(options) + 1)]
+    for source, item in zip(sources, items, strict=True):
+        try:
+            bots.append(parse_bot(item.strip()))
+        except ValueError as error:
+            raise ValueError(f"{source}: {error}") from None
+    if not bots:
+        return [DEMO_BOT]
+    check_bots(bots)
+    return bots
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,12 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory", action="store_true", help="keep the state in memory only (a throwaway run)"
     )
     parser.add_argument(
-        "--token",
+        "--bot",
         action="append",
         default=[],
-        metavar="TOKEN=TEAM",
-        help=f"a bearer token and the team id it is valid for; repeatable. Also from "
-        f"{TOKENS_VARIABLE}='tok=team,tok2=team2'. Default: {demo.TOKEN} for the demo team",
+        metavar="BOT_ID=SECRET:TEAM[,TEAM]",
+        help=f"a bot whose signed requests are accepted: its id, its secret key and the teams "
+        f"it is installed in; repeatable. Also from {BOTS_VARIABLE}, bots separated by "
+        f"whitespace or ';' (a comma separates the teams of one bot), e.g. "
+        f"{BOTS_VARIABLE}='BOT1=SECRET1:TEAM1 BOT2=SECRET2:TEAM1,TEAM2'; both add up. "
+        f"Default: the demo bot {demo.BOT_ID} in the demo team {demo.TEAM}, whose secret key "
+        f"is the one in the README. Secret keys are never printed",
     )
     parser.add_argument(
         "--public-url",
@@ -147,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        tokens = parse_tokens(os.environ.get(TOKENS_VARIABLE), args.token)
+        bots = parse_bots(os.environ.get(BOTS_VARIABLE), args.bot)
     except ValueError as error:
         parser.error(str(error))
 
@@ -161,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = create_app(
             database,
-            tokens,
+            bots,
             base_url=args.public_url,
             synchronous=args.synchronous,
             access_log=access_log,
@@ -178,8 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"Workonflow Call API reference server on http://{shown}:{port}")
     print(f"state: {'in memory (lost at exit)' if args.memory else os.path.abspath(database)}")
-    for token, team in tokens.items():
-        print(f"token {token} -> team {team}")
+    for bot in bots:
+        demo_note = " (the demo bot; its secret key is the one in the README)"
+        print(bot.describe() + (demo_note if bot == DEMO_BOT else ""))
 
     config = uvicorn.Config(
         app,

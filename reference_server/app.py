@@ -1,4 +1,4 @@
-"""The ASGI application: routing, authentication, body handling and the error envelope.
+"""The ASGI application: routing, signatures, body handling and the error envelope.
 
 See the package docstring for the order in which a request is checked. The routes, the body
 limit and the pattern of ids come from the spec (`contract.spec`); the operations themselves
@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -21,12 +21,19 @@ from contract import demo
 from contract.spec import Spec, load
 
 from . import validation
+from .auth import Bot, Bots, Signed, Unauthorized
 from .handlers import RECORDINGS, STREAMS, Request, media_file
 from .routes import Router
 from .store import Conflict, Store
 
-#: The demo credentials of the sandbox: its token, valid for its team.
-DEFAULT_TOKENS: Mapping[str, str] = {demo.TOKEN: demo.TEAM}
+#: The demo bot of the sandbox, installed in its team (its secret key is a public one).
+DEMO_BOT = Bot(demo.BOT_ID, demo.SECRET_KEY, frozenset({demo.TEAM}))
+#: The headers a request is signed with: as ASGI names them, and as the contract spells them.
+_SIGNATURE_HEADERS = {
+    b"x-bot-id": "X-Bot-Id",
+    b"x-timestamp": "X-timestamp",
+    b"x-signature": "X-Signature",
+}
 
 _MEDIA_PATH = re.compile(rb"/(%s|%s)/([0-9a-f]{32})\.wav" % (RECORDINGS.encode(), STREAMS.encode()))
 
@@ -85,7 +92,7 @@ class App:
     def __init__(
         self,
         store: Store,
-        tokens: Mapping[str, str],
+        bots: Bots,
         *,
         router: Router | None = None,
         base_url: str | None = None,
@@ -95,11 +102,10 @@ class App:
         self.router = router or Router(load())
         self.max_body_bytes = self.router.spec.max_body_bytes
         self._id = re.compile(self.router.spec.id_pattern)
-        self.tokens = dict(tokens)
+        self.bots = bots
         self.base_url = base_url.rstrip("/") if base_url else None
         self.access_log = access_log
         self.error_log = logging.getLogger("reference_server.error")
-        self._token_keys = {f"bearer {token}".encode(): team for token, team in tokens.items()}
 
     def close(self) -> None:
         self.store.close()
@@ -167,40 +173,25 @@ class App:
             allowed = operation.http_method
             raise _Refusal(405, f"Method {method} is not allowed: use {allowed}", allow=allowed)
 
-        authorization = content_type = content_length = None
+        content_type = content_length = None
+        signature_headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value
+            if name in _SIGNATURE_HEADERS:
+                if name in signature_headers:
+                    shown = _SIGNATURE_HEADERS[name]
+                    raise _Refusal(401, f"Not authorized: the {shown} header is given twice")
+                signature_headers[name] = value
             elif name == b"content-type":
                 content_type = value
             elif name == b"content-length":
                 content_length = value
 
-        # 1. Who is asking: no or unknown token answers 401.
-        token_team = (
-            self._token_keys.get(authorization[:7].lower() + authorization[7:].strip())
-            if authorization
-            else None
-        )
-        if token_team is None:
-            raise _Refusal(401, "Missing or unknown bearer token")
-        # 2. The teamId of the path must be an id at all: 400 naming teamId.
-        team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
-        if not self._id.fullmatch(team_id):
-            raise _Refusal(
-                400,
-                "Invalid teamId in the path",
-                [{"field": "teamId", "message": validation.OBJECT_ID_MESSAGE}],
-            )
-        # 3. ... and the token's team: 403 otherwise.
-        if team_id != token_team:
-            raise _Refusal(403, f"The token is not valid for team {team_id}")
-        # An operation of the spec that the server does not implement: 501, whatever the body.
-        if route.handler is None or route.validator is None:
-            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
-        # 4. The body: JSON (415), at most the spec's limit (413), parseable and valid (400).
-        if content_type is None or not _is_json(content_type):
-            raise _Refusal(415, "The request body must be application/json")
+        # 1. Who is asking, from the headers alone (the body is not read yet): 401.
+        try:
+            signed: Signed = self.bots.identify(signature_headers)
+        except Unauthorized as refused:
+            raise _Refusal(401, str(refused)) from None
+        # 2. The body, at most the spec's limit (413): the signature covers it.
         if content_length is not None:
             try:
                 declared = int(content_length)
@@ -209,12 +200,34 @@ class App:
             if declared > self.max_body_bytes:
                 raise self._too_large()
         body = await self._read_body(receive)
+        # 3. The signature over that body, compared in constant time: 401.
+        try:
+            bot = self.bots.verify(signed, body)
+        except Unauthorized as refused:
+            raise _Refusal(401, str(refused)) from None
+        # 4. The teamId of the path must be an id at all: 400 naming teamId.
+        team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
+        if not self._id.fullmatch(team_id):
+            raise _Refusal(
+                400,
+                "Invalid teamId in the path",
+                [{"field": "teamId", "message": validation.OBJECT_ID_MESSAGE}],
+            )
+        # 5. ... and one the bot is installed in: 403 otherwise.
+        if team_id not in bot.teams:
+            raise _Refusal(403, f"The bot is not installed in team {team_id}")
+        # An operation of the spec that the server does not implement: 501, whatever the body.
+        if route.handler is None or route.validator is None:
+            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
+        # 6. The body: JSON (415), parseable and valid (400).
+        if content_type is None or not _is_json(content_type):
+            raise _Refusal(415, "The request body must be application/json")
         try:
             data = validation.parse_json(body)
             valid = route.validator(data)
         except validation.InvalidBody as invalid:
             raise _Refusal(400, invalid.message, invalid.errors) from None
-        # 5. The state of the thread: 409 when it does not allow the operation.
+        # 7. The state of the thread: 409 when it does not allow the operation.
         request = Request(self.store, team_id, valid, self._base(scope))
         try:
             result = route.handler(request)
@@ -269,7 +282,7 @@ class App:
 
 def create_app(
     database: str | Path = ":memory:",
-    tokens: Mapping[str, str] | None = None,
+    bots: Iterable[Bot] | None = None,
     *,
     base_url: str | None = None,
     synchronous: str = "NORMAL",
@@ -280,31 +293,52 @@ def create_app(
     """The reference server as an ASGI application.
 
     `database` is the SQLite file that holds the state (`":memory:"`: a throwaway store);
-    `tokens` maps each bearer token to the one team id it is valid for (default: the demo
-    token of `contract.demo` for the demo team). `base_url` is the address that `fileUrl`
-    and `streamUrl` start with (default: the address the request came in on). `access_log`,
-    when given, is called with one line per request (e.g. `print`). `spec` is the contract
-    the routes, the body limit and the ids' pattern come from (default: this repository's
-    openapi.yaml, `contract.spec.load()`). Call `app.close()` (or let the ASGI server run the
-    lifespan shutdown) to close the database.
+    `bots` are the bots whose signed requests it accepts, each in the teams it is installed in
+    (a `reference_server.auth.Bots`, or any iterable of `auth.Bot`; default: the demo bot of
+    `contract.demo`, in the demo team). `clock` is the server's wall clock, for the durations
+    of calls and for the timestamps of signatures alike (a `Bots` given keeps its `max_skew`,
+    not its clock). `base_url` is the address that `fileUrl` and `streamUrl` start with
+    (default: the address the request came in on). `access_log`, when given, is called with
+    one line per request (e.g. `print`). `spec` is the contract the routes, the body limit and
+    the ids' pattern come from (default: this repository's openapi.yaml,
+    `contract.spec.load()`). Call `app.close()` (or let the ASGI server run the lifespan
+    shutdown) to close the database.
     """
     spec = load() if spec is None else spec
-    tokens = DEFAULT_TOKENS if tokens is None else tokens
-    check_tokens(tokens, spec)
+    checked = check_bots((DEMO_BOT,) if bots is None else bots, spec, clock=clock)
     store = Store(database, synchronous=synchronous, clock=clock)
-    return App(store, tokens, router=Router(spec), base_url=base_url, access_log=access_log)
+    return App(store, checked, router=Router(spec), base_url=base_url, access_log=access_log)
 
 
-def check_tokens(tokens: Mapping[str, str], spec: Spec | None = None) -> None:
-    """Refuse tokens that could never authenticate, and teams that are no valid id."""
+def check_bots(
+    bots: Iterable[Bot],
+    spec: Spec | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Bots:
+    """The bots on `clock`; refuses a bot in no team, or in a team that is not a valid id.
+
+    The messages name the bot by its id, never by its secret key.
+    """
     spec = load() if spec is None else spec
-    if not tokens:
-        raise ValueError("at least one token is needed")
-    for token, team in tokens.items():
-        if not token or not token.isascii() or not token.isprintable() or " " in token:
-            raise ValueError(f"invalid token {token!r}: it must be printable ASCII, without spaces")
-        if not spec.id_matches(team):
-            raise ValueError(
-                f"invalid team id {team!r} for token {token!r}: "
-                f"it {validation.OBJECT_ID_MESSAGE} ({spec.id_pattern})"
+    max_skew = bots.max_skew if isinstance(bots, Bots) else None
+    listed = list(bots)
+    for bot in listed:
+        if not isinstance(bot, Bot):
+            raise TypeError(
+                f"a bot is a reference_server.auth.Bot, not {type(bot).__name__} (the bearer "
+                "tokens of contract 1.x are gone: see reference_server.auth.parse_bot)"
             )
+        if not bot.bot_id.isascii() or not bot.bot_id.isprintable() or not bot.bot_id.strip():
+            raise ValueError(f"invalid bot id {bot.bot_id!r}: it must be printable ASCII")
+        if not bot.teams:
+            raise ValueError(f"bot {bot.bot_id} is installed in no team")
+        for team in sorted(bot.teams):
+            if not spec.id_matches(team):
+                raise ValueError(
+                    f"invalid team id {team!r} for bot {bot.bot_id}: "
+                    f"it {validation.OBJECT_ID_MESSAGE} ({spec.id_pattern})"
+                )
+    if max_skew is None:
+        return Bots(listed, clock=clock)
+    return Bots(listed, clock=clock, max_skew=max_skew)

@@ -45,7 +45,8 @@ class Bot:
 
     def describe(self) -> str:
         """The bot for a log line: its id and teams, not its secret key."""
-        return f"bot {self.bot_id} in team {', '.join(sorted(self.teams))}"
+        teams = sorted(self.teams)
+        return f"bot {self.bot_id} in team{'s' if len(teams) > 1 else ''} {', '.join(teams)}"
 
 
 @dataclass(frozen=True)
@@ -58,23 +59,28 @@ class Signed:
 
 
 def parse_bot(text: str) -> Bot:
-    """`BOT_ID=SECRET:TEAM[,TEAM...]` as a `Bot`; ValueError names what is wrong (not the secret)."""
+    """`BOT_ID=SECRET:TEAM[,TEAM...]` as a `Bot`; ValueError names what is wrong.
+
+    A message quotes nothing that failed to parse: in a mistyped value (a missing `=` or
+    `:`, a separator inside the secret) any part may be a piece of the secret key.
+    """
     bot_id, equals, rest = text.partition("=")
     secret, colon, teams_text = rest.rpartition(":")
     if not equals or not colon:
         raise ValueError("a bot is given as BOT_ID=SECRET:TEAM[,TEAM]")
     bot_id = bot_id.strip()
     if not _OBJECT_ID.fullmatch(bot_id):
-        raise ValueError(f"bot id {bot_id!r} is not 24 lowercase hexadecimal characters")
+        raise ValueError("the bot id (before '=') is not 24 lowercase hexadecimal characters")
     if not secret or not secret.isprintable():
         raise ValueError(f"the secret key of bot {bot_id} is empty or not printable")
-    teams = frozenset(team.strip() for team in teams_text.split(","))
-    bad = sorted(team for team in teams if not _OBJECT_ID.fullmatch(team))
-    if bad:
-        raise ValueError(
-            f"team id {bad[0]!r} of bot {bot_id} is not 24 lowercase hexadecimal characters"
-        )
-    return Bot(bot_id, secret, teams)
+    teams = [team.strip() for team in teams_text.split(",")]
+    for number, team in enumerate(teams, 1):
+        if not _OBJECT_ID.fullmatch(team):
+            raise ValueError(
+                f"team {number} of bot {bot_id} (after the last ':') is not 24 lowercase "
+                "hexadecimal characters"
+            )
+    return Bot(bot_id, secret, frozenset(teams))
 
 
 class Bots:

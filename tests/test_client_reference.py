@@ -14,6 +14,8 @@ testing = pytest.importorskip("reference_server.testing")
 from workonflow_call import AsyncCallApi, CallApi, CallApiError
 
 from contract import demo
+from contract.signing import Bot
+from testkit.signing import BotAuth
 
 TEAM = demo.TEAM
 TOKEN = demo.TOKEN
@@ -23,11 +25,14 @@ BASE_URL = "http://call-api.test"
 
 
 def test_async_client_against_the_reference_server_in_process() -> None:
-    app = reference_server.create_app(database=":memory:", tokens={TOKEN: TEAM})
+    app = reference_server.create_app(database=":memory:")  # the demo bot, in TEAM
 
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=app)
-        async with AsyncCallApi(BASE_URL, TOKEN, TEAM, httpx_args={"transport": transport}) as api:
+        # Signed through httpx's `auth`: the client, generated from contract 1.x, sends its
+        # token too, which the server ignores.
+        args = {"transport": transport, "auth": BotAuth()}
+        async with AsyncCallApi(BASE_URL, TOKEN, TEAM, httpx_args=args) as api:
             assert (await api.call.start(thread_id=THREAD)).data.direction == "outgoing"
             invited = await api.call_user.invite(thread_id=THREAD, user_ids=USERS)
             assert invited.data.invited_users_count == 2
@@ -49,8 +54,12 @@ def test_async_client_against_the_reference_server_in_process() -> None:
 
 
 def test_sync_client_against_the_reference_server_over_http() -> None:
-    app = reference_server.create_app(database=":memory:", tokens={TOKEN: TEAM})
-    with testing.serve_in_thread(app) as base_url, CallApi(base_url, TOKEN, TEAM) as api:
+    app = reference_server.create_app(database=":memory:")
+    signed = {"auth": BotAuth()}
+    with (
+        testing.serve_in_thread(app) as base_url,
+        CallApi(base_url, TOKEN, TEAM, httpx_args=signed) as api,
+    ):
         with pytest.raises(CallApiError) as failure:
             api.call.end(thread_id=THREAD)
         assert (failure.value.status, failure.value.code) == (409, 409)
@@ -64,7 +73,8 @@ def test_sync_client_against_the_reference_server_over_http() -> None:
         assert recording.message == "OK"
         assert api.call_recording.stop(thread_id=THREAD).data.file_url.startswith("http")
         assert api.call.end(thread_id=THREAD).data.result
-        wrong = CallApi(base_url, "no-such-token", TEAM)
+        wrong_key = {"auth": BotAuth(Bot(demo.BOT_ID, "not-the-secret-key"))}
+        wrong = CallApi(base_url, TOKEN, TEAM, httpx_args=wrong_key)
         with pytest.raises(CallApiError) as failure:
             wrong.call.start(thread_id=THREAD)
         assert failure.value.status == 401

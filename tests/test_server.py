@@ -24,7 +24,7 @@ import pytest
 pytest.importorskip("workonflow_call", reason="the generated client is not installed")
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
-from workonflow_call import AuthenticatedClient, Client
+from workonflow_call import Client
 from workonflow_call.models import (
     CallAudioPlayRequest,
     CallStartRequest,
@@ -34,9 +34,11 @@ from workonflow_call.models import (
 )
 
 from contract import demo
+from contract import signing as contract_signing
 from contract.spec import Operation, load
-from reference_server import create_app
+from reference_server import auth, create_app
 from reference_server.testing import serve_in_thread
+from testkit.signing import DEMO_BOT, OTHER_BOT, BotAuth, signed_headers
 
 SpecSchemas = Any  # the `schemas` fixture of conftest.py
 
@@ -51,8 +53,11 @@ SPEC = load()
 OPERATIONS = list(SPEC.operations)
 TEAM = demo.TEAM
 OTHER_TEAM = demo.OTHER_TEAM
-TOKEN = demo.TOKEN
-TOKENS = {TOKEN: TEAM, "other-token": OTHER_TEAM}
+#: The bots of the module's server: the demo bot in the demo team, another in another team.
+BOTS = [
+    auth.Bot(DEMO_BOT.bot_id, DEMO_BOT.secret_key, frozenset({TEAM})),
+    auth.Bot(OTHER_BOT.bot_id, OTHER_BOT.secret_key, frozenset({OTHER_TEAM})),
+]
 _THREAD_NUMBERS = itertools.count(1)
 USERS = [demo.user(n) for n in range(16)]
 
@@ -118,7 +123,15 @@ class Api:
         self.base_url = base_url
         self.schemas = schemas
         self.clock = clock
-        self.client = AuthenticatedClient(base_url=base_url, token=TOKEN)
+        self.client = self.client_of(DEMO_BOT)
+
+    def client_of(self, bot: contract_signing.Bot | None) -> Client:
+        """The generated client, signing as `bot` on the server's clock (None: unsigned)."""
+        args: dict[str, Any] = {} if bot is None else {"auth": self.auth(bot)}
+        return Client(base_url=self.base_url, httpx_args=args)
+
+    def auth(self, bot: contract_signing.Bot = DEMO_BOT, *, skew: int = 0) -> BotAuth:
+        return BotAuth(bot, clock=self.clock, skew=skew)
 
     @staticmethod
     def new_thread() -> str:
@@ -130,7 +143,7 @@ class Api:
         body: dict[str, Any],
         *,
         team: str = TEAM,
-        client: Client | AuthenticatedClient | None = None,
+        client: Client | None = None,
     ) -> dict[str, Any]:
         """Call the operation through the generated client; answer the checked JSON."""
         build = BODIES[_request_schema(method)][0]
@@ -146,15 +159,15 @@ class Api:
         team: str = TEAM,
         headers: dict[str, str | None] | None = None,
         http_method: str = "POST",
-        token: str | None = TOKEN,
+        bot: contract_signing.Bot | None = DEMO_BOT,
     ) -> httpx.Response:
         """Send exactly these bytes, which the generated client would refuse to build.
 
-        A header given as None is not sent.
+        Signed by `bot` (None: unsigned); a header given as None is not sent.
         """
         sent: dict[str, str | None] = {"Content-Type": "application/json"}
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
+        if bot is not None:
+            sent.update(signed_headers(content or b"", bot, clock=self.clock))
         sent.update(headers or {})
         return httpx.request(
             http_method,
@@ -213,7 +226,7 @@ def clock() -> Clock:
 
 @pytest.fixture(scope="module")
 def server(clock: Clock) -> Iterator[str]:
-    app = create_app(":memory:", TOKENS, clock=clock)
+    app = create_app(":memory:", BOTS, clock=clock)
     with serve_in_thread(app) as base_url:
         yield base_url
     app.close()
@@ -350,7 +363,7 @@ def test_one_active_call_per_thread(api: Api) -> None:
     assert thread in conflict["message"]
     # Another thread, or the same thread id in another team, is another call.
     api.start()
-    other = AuthenticatedClient(base_url=api.base_url, token="other-token")
+    other = api.client_of(OTHER_BOT)
     assert (
         api.call("call/start", {"threadId": thread}, team=OTHER_TEAM, client=other)["code"] == 200
     )
@@ -517,7 +530,8 @@ def test_a_streamed_body_over_64_kib_answers_413(api: Api) -> None:
         f"{api.base_url}/{TEAM}/call/start",
         content=chunks(),
         timeout=10,
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        headers={"Content-Type": "application/json"},
+        auth=api.auth(),  # signs the body it is given: the whole stream, read first
     )
     assert (
         api.check("call/start", response.status_code, response.headers, response.content)["code"]
@@ -584,7 +598,7 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 def test_other_http_methods_answer_405_with_allow(api: Api, method: str, http_method: str) -> None:
     allowed = SPEC.operations[method].http_method
     assert allowed == "POST"
-    response = api.raw(method, None, http_method=http_method, token=None)
+    response = api.raw(method, None, http_method=http_method, bot=None)
     assert response.status_code == 405
     assert response.headers["allow"] == allowed
     assert response.headers["content-type"] == "application/json"
@@ -619,7 +633,7 @@ def test_unknown_paths_answer_404(api: Api, path: str, http_method: str) -> None
         api.base_url + path,
         timeout=10,
         content=b"{}",
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **signed_headers(b"{}", clock=api.clock)},
     )
     assert response.status_code == 404
     answer = response.json()
@@ -638,20 +652,29 @@ def test_unknown_recordings_answer_404_and_only_get_reads_them(api: Api) -> None
 
 # -- security: 401, 403, and the order of the checks -------------------------------------------
 
+#: A bot the server does not know, and the demo bot with a wrong secret key.
+UNKNOWN_BOT = contract_signing.Bot("5c0e5996e43fb4001acfb0ff", DEMO_BOT.secret_key)
+WRONG_KEY = contract_signing.Bot(DEMO_BOT.bot_id, "not-the-secret-key")
+
+
+def _not_authorized(answer: dict[str, Any]) -> bool:
+    message: str = answer["message"]
+    return answer["code"] == 401 and message.startswith("Not authorized")
+
 
 @pytest.mark.parametrize("method", OPERATIONS)
 def test_security_of_every_operation(api: Api, method: str) -> None:
     thread = api.start()
     body = valid_body(method, thread)
-    anonymous = Client(base_url=api.base_url)
-    unknown = AuthenticatedClient(base_url=api.base_url, token="not-a-token")
-    other_team = AuthenticatedClient(base_url=api.base_url, token="other-token")
-    basic = AuthenticatedClient(base_url=api.base_url, token=TOKEN, prefix="Basic")
-    for client in (anonymous, unknown, basic):
+    anonymous = api.client_of(None)
+    # The bearer token of contract 1.x is no credential any more.
+    bearer = Client(base_url=api.base_url, headers={"Authorization": f"Bearer {demo.TOKEN}"})
+    stale = Client(base_url=api.base_url, httpx_args={"auth": api.auth(skew=-301)})
+    for client in (anonymous, bearer, api.client_of(UNKNOWN_BOT), api.client_of(WRONG_KEY), stale):
         answer = api.call(method, body, client=client)
-        assert answer == {"code": 401, "message": "Missing or unknown bearer token"}
-    answer = api.call(method, body, client=other_team)
-    assert answer == {"code": 403, "message": f"The token is not valid for team {TEAM}"}
+        assert _not_authorized(answer), answer
+    answer = api.call(method, body, client=api.client_of(OTHER_BOT))
+    assert answer == {"code": 403, "message": f"The bot is not installed in team {TEAM}"}
     # Refused requests changed nothing: the call is still there, with nobody in it.
     assert api.call("call/start", {"threadId": thread})["code"] == 409
     assert api.call("call.user/exclude", {"threadId": thread, "userIds": USERS[:2]})["data"] == {
@@ -659,30 +682,42 @@ def test_security_of_every_operation(api: Api, method: str) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    "authorization",
-    [
-        "",
-        "Bearer",
-        TOKEN,
-        f"Token {TOKEN}",
-        f"Bearer {TOKEN} x",
-        f"Bearer {TOKEN.upper()}",
-        f"Bearer {TOKEN}x",
-    ],
-)
-def test_malformed_authorization_answers_401(api: Api, authorization: str) -> None:
-    response = api.raw("call/start", b"{}", token=None, headers={"Authorization": authorization})
-    assert api.check("call/start", *_status_headers_content(response))["code"] == 401
+#: Changes of one header of a valid signature, each of which makes it unusable.
+MALFORMED: list[tuple[str, Callable[[str], str]]] = [
+    ("X-Bot-Id", lambda value: ""),
+    ("X-Bot-Id", str.upper),
+    ("X-Bot-Id", lambda value: value + "0"),
+    ("X-timestamp", lambda value: ""),
+    ("X-timestamp", lambda value: value + ".0"),
+    ("X-timestamp", lambda value: "-" + value),
+    ("X-timestamp", lambda value: value + "000"),  # milliseconds, not seconds
+    ("X-Signature", lambda value: ""),
+    ("X-Signature", str.upper),  # the rule says lowercase hex
+    ("X-Signature", lambda value: value[:-1]),
+    ("X-Signature", lambda value: value + "0"),
+    ("X-Signature", lambda value: "sha256=" + value),
+]
 
 
-def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
-    response = api.raw(
-        "call/start",
-        json.dumps({"threadId": api.new_thread()}).encode(),
-        token=None,
-        headers={"Authorization": f"bEaReR   {TOKEN}"},
-    )
+@pytest.mark.parametrize(("header", "change"), MALFORMED)
+def test_malformed_signature_headers_answer_401(
+    api: Api, header: str, change: Callable[[str], str]
+) -> None:
+    body = json.dumps({"threadId": api.new_thread()}).encode()
+    headers: dict[str, str | None] = dict(signed_headers(body, clock=api.clock))
+    headers[header] = change(headers[header] or "")
+    response = api.raw("call/start", body, bot=None, headers=headers)
+    assert _not_authorized(api.check("call/start", *_status_headers_content(response)))
+
+
+def test_the_names_of_the_signature_headers_are_case_insensitive(api: Api) -> None:
+    body = json.dumps({"threadId": api.new_thread()}).encode()
+    headers = signed_headers(body, clock=api.clock)
+    renamed: dict[str, str | None] = {
+        name.upper() if n % 2 else name.lower(): value
+        for n, (name, value) in enumerate(headers.items())
+    }
+    response = api.raw("call/start", body, bot=None, headers=renamed)
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
 
@@ -697,9 +732,9 @@ def test_the_bearer_scheme_is_case_insensitive(api: Api) -> None:
         TEAM[:-1] + "g",
     ],
 )
-def test_an_invalid_team_id_answers_401_without_token_then_400(api: Api, team: str) -> None:
+def test_an_invalid_team_id_answers_401_unsigned_then_400(api: Api, team: str) -> None:
     body = json.dumps({"threadId": THREAD}).encode()
-    response = api.raw("call/start", body, team=team, token=None)
+    response = api.raw("call/start", body, team=team, bot=None)
     assert api.check("call/start", *_status_headers_content(response))["code"] == 401
     response = api.raw("call/start", body, team=team)
     answer = api.check("call/start", *_status_headers_content(response))
@@ -715,31 +750,47 @@ def test_an_escaped_team_id_is_read_unescaped(api: Api) -> None:
     assert api.check("call/start", *_status_headers_content(response))["code"] == 200
 
 
-def test_authentication_comes_before_the_body(api: Api) -> None:
-    """An anonymous caller learns nothing: 401 even for a body that would be 415, 413 or 400."""
-    for content, content_type in (
-        (b"x" * 70_000, "text/plain"),
-        (b"x" * 70_000, None),
-        (b"{", "application/json"),
-    ):
-        response = api.raw(
-            "call/start", content, token=None, headers={"Content-Type": content_type}
-        )
+BODIES_TO_REFUSE = [
+    (b"x" * 1000, "text/plain"),
+    (b"x" * 1000, None),
+    (b"{", "application/json"),
+]
+
+
+@pytest.mark.parametrize(("content", "content_type"), BODIES_TO_REFUSE)
+def test_authentication_comes_before_the_body(
+    api: Api, content: bytes, content_type: str | None
+) -> None:
+    """An unsigned caller learns nothing: 401 even for a body that would be 415, 413 or 400;
+    nor does a forged signature, or a bot of another team, for a body within the limit."""
+    headers: dict[str, str | None] = {"Content-Type": content_type}
+    for body in (content, content[:1] * 70_000):  # the second is over the limit
+        response = api.raw("call/start", body, bot=None, headers=headers)
         assert response.status_code == 401
-        response = api.raw(
-            "call/start", content, token="other-token", headers={"Content-Type": content_type}
-        )
-        assert response.status_code == 403
+    # Signed over another body: refused for the signature once the body is read.
+    forged = {**signed_headers(b"{}", clock=api.clock), **headers}
+    assert api.raw("call/start", content, bot=None, headers=forged).status_code == 401
+    assert api.raw("call/start", content, bot=OTHER_BOT, headers=headers).status_code == 403
+
+
+def test_a_body_over_the_limit_answers_413_before_its_signature_is_checked(api: Api) -> None:
+    """The signature covers the body, so the body is read first; never past the limit."""
+    content = b"x" * (SPEC.max_body_bytes + 1)
+    forged: dict[str, str | None] = dict(signed_headers(b"{}", clock=api.clock))
+    for bot, headers in ((None, forged), (OTHER_BOT, {}), (DEMO_BOT, {})):
+        response = api.raw("call/start", content, bot=bot, headers=headers)
+        assert api.check("call/start", *_status_headers_content(response))["code"] == 413
 
 
 # -- the application factory ---------------------------------------------------------------
 
 
 def test_file_urls_start_with_the_configured_base_url(schemas: SpecSchemas) -> None:
-    app = create_app(":memory:", base_url="https://calls.example.com/sandbox/")
+    clock = Clock()
+    app = create_app(":memory:", base_url="https://calls.example.com/sandbox/", clock=clock)
     try:
         with serve_in_thread(app) as base_url:
-            api = Api(base_url, schemas, Clock())
+            api = Api(base_url, schemas, clock)
             thread = api.start()
             api.call("call.recording/start", {"threadId": thread})
             file_url = api.call("call.recording/stop", {"threadId": thread})["data"]["fileUrl"]
@@ -750,31 +801,40 @@ def test_file_urls_start_with_the_configured_base_url(schemas: SpecSchemas) -> N
         app.close()
 
 
+def _bot(bot_id: str = DEMO_BOT.bot_id, *teams: str) -> auth.Bot:
+    return auth.Bot(bot_id, "a-secret-key", frozenset(teams))
+
+
 @pytest.mark.parametrize(
-    ("tokens", "message"),
+    ("bots", "message"),
     [
-        ({}, "at least one token"),
-        ({"": TEAM}, "invalid token"),
-        ({"a b": TEAM}, "invalid token"),
-        ({"tök": TEAM}, "invalid token"),
-        ({"tok": "333CCC134C0319001573485E"}, "invalid team id"),
-        ({"tok": "team"}, "invalid team id"),
+        ([], "at least one bot"),
+        ([_bot(DEMO_BOT.bot_id)], "installed in no team"),
+        ([_bot("", TEAM)], "invalid bot id"),
+        ([_bot("bøt", TEAM)], "invalid bot id"),
+        ([_bot(DEMO_BOT.bot_id, "333CCC134C0319001573485E")], "invalid team id"),
+        ([_bot(DEMO_BOT.bot_id, TEAM, "team")], "invalid team id"),
+        ([_bot(DEMO_BOT.bot_id, TEAM), _bot(DEMO_BOT.bot_id, OTHER_TEAM)], "given twice"),
     ],
 )
-def test_create_app_refuses_unusable_tokens(tokens: dict[str, str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        create_app(":memory:", tokens)
+def test_create_app_refuses_unusable_bots(bots: list[auth.Bot], message: str) -> None:
+    with pytest.raises(ValueError, match=message) as refused:
+        create_app(":memory:", bots)
+    assert "a-secret-key" not in str(refused.value)
 
 
 # -- the generated client's friendly API, as a bot developer uses it -----------------------
 
 
-def test_a_bot_session_through_call_api(server: str) -> None:
+def test_a_bot_session_through_call_api(server: str, clock: Clock) -> None:
     from workonflow_call import CallApi, CallApiError
 
     thread = Api.new_thread()
     a, b = USERS[:2]
-    with CallApi(server, token=TOKEN, team_id=TEAM) as api:
+    # The client is still generated from contract 1.x: it takes a token (sent, and ignored by
+    # the server), and signs through httpx's `auth`.
+    signed = {"auth": BotAuth(clock=clock)}
+    with CallApi(server, token=demo.TOKEN, team_id=TEAM, httpx_args=signed) as api:
         assert api.call.start(thread_id=thread).data.direction == "outgoing"
         assert api.call_user.invite(thread_id=thread, user_ids=[a, b]).data.invited_users_count == 2
         assert api.call.pause(thread_id=thread, user_id=a).data.paused_users_count == 1
@@ -795,7 +855,8 @@ def test_a_bot_session_through_call_api(server: str) -> None:
         assert invalid.value.status == 400
         assert [(e.field, e.message) for e in invalid.value.errors] == [("threadId", ID_MESSAGE)]
 
-    with CallApi(server, token="other-token", team_id=TEAM) as intruder:
+    other = {"auth": BotAuth(OTHER_BOT, clock=clock)}
+    with CallApi(server, token=demo.TOKEN, team_id=TEAM, httpx_args=other) as intruder:
         with pytest.raises(CallApiError) as forbidden:
             intruder.call.start(thread_id=Api.new_thread())
         assert forbidden.value.status == 403

@@ -18,9 +18,9 @@ from contract import demo
 from contract.spec import load
 from reference_server import create_app
 from reference_server.testing import ServerProcess, serve_in_thread
+from testkit.signing import BotAuth
 
 TEAM = demo.TEAM
-AUTH = {"Authorization": f"Bearer {demo.TOKEN}"}
 USERS = [demo.user(n) for n in range(64)]
 _THREADS = itertools.count(1)
 #: The operations that change the users of a call, in an order where each counts every user
@@ -65,7 +65,7 @@ async def _post(client: httpx.AsyncClient, method: str, body: dict[str, Any]) ->
 def _clients(*base_urls: str, connections: int = 32) -> list[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return [
-        httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30, limits=limits)
+        httpx.AsyncClient(base_url=url, auth=BotAuth(), timeout=30, limits=limits)
         for url in base_urls
     ]
 

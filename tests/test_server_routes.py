@@ -23,13 +23,14 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 import reference_server
 from contract import demo
 from contract.spec import SPEC_PATH, Spec, load, read
-from reference_server import HANDLERS, App, Router, create_app
+from reference_server import HANDLERS, App, Router, auth, create_app
 from reference_server.results import CallEnded, UsersChanged
 from reference_server.validation import VALIDATORS
+from testkit.signing import BotAuth
 
 #: The operation that the tests add to a copy of the spec.
 NEW = "call.hold/start"
-AUTH = {"Authorization": f"Bearer {demo.TOKEN}", "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
 
 
 def spec_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Spec:
@@ -60,16 +61,16 @@ def send(
     path: str,
     body: Any = None,
     *,
-    headers: dict[str, str] | None = None,
+    signed: bool = True,
 ) -> httpx.Response:
-    """One request to the ASGI app, in process."""
+    """One request to the ASGI app, in process, signed by the demo bot (unless not `signed`)."""
 
     async def exchange() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://server.test") as client:
             content = None if body is None else json.dumps(body).encode()
             return await client.request(
-                http_method, path, content=content, headers=AUTH if headers is None else headers
+                http_method, path, content=content, headers=JSON, auth=BotAuth() if signed else None
             )
 
     return asyncio.run(exchange())
@@ -143,8 +144,8 @@ def test_an_operation_added_to_the_spec_is_routed_without_editing_the_server(
         assert response.headers["allow"] == "POST"
         assert response.json() == {"code": 405, "message": "Method GET is not allowed: use POST"}
 
-        # The checks before it still come first: who asks, and for which team.
-        assert send(app, "POST", f"/{demo.TEAM}/{NEW}", body, headers={}).status_code == 401
+        # The checks before it still come first: who signs, and for which team.
+        assert send(app, "POST", f"/{demo.TEAM}/{NEW}", body, signed=False).status_code == 401
         assert send(app, "POST", f"/{demo.OTHER_TEAM}/{NEW}", body).status_code == 403
         # The operations the server implements answer as before.
         started = send(app, "POST", f"/{demo.TEAM}/call/start", body)
@@ -195,9 +196,13 @@ def test_the_team_id_pattern_is_the_specs(tmp_path: Path) -> None:
 
     spec = spec_with(tmp_path, upper_case_ids)
     team = demo.TEAM.upper()
+
+    def demo_bot_in(team: str) -> list[auth.Bot]:
+        return [auth.Bot(demo.BOT_ID, demo.SECRET_KEY, frozenset({team}))]
+
     with pytest.raises(ValueError, match="invalid team id"):
-        create_app(":memory:", {demo.TOKEN: demo.TEAM}, spec=spec)
-    app = create_app(":memory:", {demo.TOKEN: team}, spec=spec)
+        create_app(":memory:", demo_bot_in(demo.TEAM), spec=spec)
+    app = create_app(":memory:", demo_bot_in(team), spec=spec)
     try:
         body = {"threadId": demo.THREADS[0]}
         assert send(app, "POST", f"/{team}/call/start", body).status_code == 200
