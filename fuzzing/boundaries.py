@@ -18,7 +18,8 @@ letter in an id refused. Each case carries the statuses the contract names for i
 - inside: accepted, that is a documented 2xx, or 409 (the thread's state) or 422 where
   documented (`call.audio/play` cannot fetch the file);
 - two faults at once: the status of the check that comes first, in the order the reference
-  server documents (401, 400 `teamId`, 403, 415, 413, 400 body, 409).
+  server documents: 401 for the signature headers, 413 (the signature covers the body, so it
+  is read first), 401 for the signature, 400 `teamId`, 403, 415, 400 body, 409.
 
 Every case uses a thread of its own (`contract.demo.thread(FIRST_THREAD + i)`), so it meets
 no call of another phase. Failures are violations of the check `spec_boundaries`, one per
@@ -845,15 +846,16 @@ class _Builder:
                 status=None if size <= limit else 413,
                 chunked=chunked,
             )
-        # Two faults at once: the check that comes first answers (415 before 413 before 400).
+        # Two faults at once: the check that comes first answers (413 before 415 and 400: the
+        # body is read, within its limit, before the signature over it can be checked).
         self.add(
             "Content-Type",
-            f"{constraint} (415 before 413)",
+            f"{constraint} (413 before 415)",
             "text/plain and one byte over",
             '"text/plain"',
             None,
             raw=_padded(self.fresh(minimal), limit + 1),
-            status=415,
+            status=413,
             content_type=OTHER_MEDIA_TYPES[0],
         )
         invalid = {**self.fresh(minimal), "x-unknown-field": 1}
