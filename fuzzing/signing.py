@@ -57,8 +57,10 @@ SHELL_NAMES: Final = {
     TIMESTAMP_HEADER: "FUZZ_TIMESTAMP",
     SIGNATURE_HEADER: "FUZZ_SIGNATURE",
 }
-#: What an unset placeholder header of `schemathesis.toml` holds until `SignedAuth` signs.
-PLACEHOLDER: Final = "unsigned"
+#: The values `schemathesis.toml` gives the timestamp and signature: `SignedAuth` signs only a
+#: request that carries exactly these (and the bot's id), so one whose headers schemathesis
+#: removed or replaced on purpose (a negative case, an `ignored_auth` probe) goes as it is.
+PLACEHOLDERS: Final = {TIMESTAMP_HEADER: "0", SIGNATURE_HEADER: "unsigned"}
 
 
 def credentials(bot_id: str | None = None, secret_key: str | None = None) -> Bot:
@@ -154,16 +156,20 @@ def body_bytes(body: object) -> bytes:
 class SignedAuth(requests.auth.AuthBase):
     """Signs a prepared request over its final body, as `bot`.
 
-    Only requests that name a bot in `X-Bot-Id` are signed: a request whose security headers
-    were taken away on purpose (schemathesis's `ignored_auth` probes) stays unsigned. The bot
-    id is set to `bot`'s own, the timestamp to now, the signature over the exact bytes.
+    Only a request that carries `bot`'s id and the placeholders of `schemathesis.toml`
+    (`PLACEHOLDERS`) is signed: the timestamp set to now, the signature over the exact bytes.
+    A request whose security headers schemathesis left out or changed on purpose (a negative
+    case of a required header, the probes of `ignored_auth`) is sent as it is, unsigned.
     """
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if request.headers.get(BOT_ID_HEADER) is None:
+        headers = request.headers
+        if headers.get(BOT_ID_HEADER) != self.bot.bot_id or any(
+            headers.get(name) != value for name, value in PLACEHOLDERS.items()
+        ):
             return request
         request.headers.update(self.bot.headers(body_bytes(request.body)))
         return request

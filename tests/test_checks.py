@@ -46,7 +46,7 @@ def exchange(
     """A schemathesis Case and Response for `POST /{team}/{method}`, answered `status`; the
     request signed by `bot` (None: unsigned)."""
     case = schema[f"/{{teamId}}/{method}"]["POST"].Case(path_parameters={"teamId": team}, body=body)
-    headers = {signing.BOT_ID_HEADER: bot.bot_id} if bot else {}
+    headers = {signing.BOT_ID_HEADER: bot.bot_id, **signing.PLACEHOLDERS} if bot else {}
     auth = signing.SignedAuth(bot) if bot else None
     request = requests.Request(
         "POST", f"{base}/{team}/{method}", json=body, headers=headers, auth=auth
@@ -353,7 +353,7 @@ def test_before_call_signs_the_exact_bytes_sent(schema: Any) -> None:
         "POST",
         f"http://h/{TEAM}/call/end",
         data=body,
-        headers={signing.BOT_ID_HEADER: "placeholder", signing.SIGNATURE_HEADER: "unsigned"},
+        headers={signing.BOT_ID_HEADER: demo.BOT_ID, **signing.PLACEHOLDERS},
         auth=kwargs["auth"],
     ).prepare()
     assert request.headers[signing.BOT_ID_HEADER] == demo.BOT_ID
@@ -370,6 +370,27 @@ def test_requests_without_a_bot_stay_unsigned() -> None:
         "POST", f"http://h/{TEAM}/call/end", data=b"{}", auth=signing.SignedAuth(BOT)
     ).prepare()
     assert not any(name in request.headers for name in signing.HEADERS)
+
+
+@pytest.mark.parametrize("left_out", sorted(signing.PLACEHOLDERS))
+def test_a_header_left_out_or_changed_on_purpose_stays_so(left_out: str) -> None:
+    """A negative case without one signature header, or with a generated value in it, is sent
+    as schemathesis made it: signing it would turn it into a valid request."""
+    for value in (None, "generated"):
+        headers = {signing.BOT_ID_HEADER: demo.BOT_ID, **signing.PLACEHOLDERS}
+        if value is None:
+            del headers[left_out]
+        else:
+            headers[left_out] = value
+        request = requests.Request(
+            "POST",
+            f"http://h/{TEAM}/call/end",
+            data=b"{}",
+            headers=headers,
+            auth=signing.SignedAuth(BOT),
+        ).prepare()
+        assert dict(request.headers).items() >= headers.items()
+        assert not signing.is_signed(BOT, request.headers, b"{}")
 
 
 def test_a_signature_is_judged_on_bot_secret_time_and_bytes() -> None:
