@@ -163,7 +163,9 @@ def test_a_boundary_violation_names_field_constraint_value_and_reproduces_with_c
     ), line
     snippet = [ln.strip() for ln in lines[lines.index(line) + 1 : lines.index(line) + 4]]
     assert snippet[0].startswith("body=") and '"direction":null' in snippet[0], snippet
-    assert snippet[1] == 'eval "$(printf %s "$body" | python -m fuzzing sign --shell)"', snippet
+    assert snippet[1] == (
+        f'eval "$(printf %s "$body" | python -m fuzzing sign --shell --bot-id {BOT_ID})"'
+    ), snippet
     assert snippet[2].startswith('curl -X POST -H "X-Bot-Id: $FUZZ_BOT_ID"'), snippet
     assert f"/{TEAM}/call/start" in snippet[2]
     assert SECRET_KEY not in run.stdout

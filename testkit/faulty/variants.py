@@ -104,7 +104,10 @@ class Wrapper:
             body=b"".join(chunks),
             team=parts[1] if len(parts) == 3 else "",
         )
+        received, signed = exchange.body, signed_by_demo_bot(exchange)
         self.before(exchange)
+        if signed and exchange.body != received:
+            resign(exchange)  # a rewritten body keeps the signature its sender gave it
         if exchange.status:  # answered by the wrapper itself: the reference server never sees it
             await self._send(exchange, send)
             return
@@ -187,7 +190,7 @@ def _signature_of(exchange: Exchange, stamp: str, body: bytes) -> str:
 
 
 def signed_by_demo_bot(exchange: Exchange) -> bool:
-    """The request carries the demo bot's valid, current signature of its body."""
+    """The request carries the served bot's (`SERVED`) valid, current signature of its body."""
     stamp = _header(exchange, TIMESTAMP_HEADER)
     if not stamp.isdigit() or abs(int(stamp) - time.time()) > MAX_SKEW_SECONDS:
         return False
