@@ -202,10 +202,12 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def fuzz(session: nox.Session) -> None:
-    """Fuzz a server against openapi.yaml: `nox -s fuzz -- [--url URL --team ID --token T]`.
+    """Fuzz a server against openapi.yaml: `nox -s fuzz -- [--url URL --team ID --bot-id B]`.
 
+    Every request is signed as the bot: `--bot-id`/`--secret-key`, or WORKONFLOW_BOT_ID /
+    WORKONFLOW_SECRET_KEY (keeps the key off the command line), else the demo bot.
     Without `--url` it starts the reference server (free loopback port, throwaway state),
-    fuzzes it and stops it. `--budget SECONDS` (default 60) and `--seed N` (printed by every
+    fuzzes it and stops it. `--budget SECONDS` (default 10) and `--seed N` (printed by every
     run) are passed on; see `python -m fuzzing --help`. Exits 0 only when no violation was
     found; writes reports/fuzz-junit.xml and reports/fuzz-result.json.
     """

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from contract.demo import TEAM, TOKEN
+from contract.demo import BOT_ID, SECRET_KEY, TEAM
+from contract.signing import Bot
 from fuzzing import boundaries, runner
 from fuzzing.cli import DEFAULT_BUDGET
 from fuzzing.target import ReferenceServer
@@ -47,7 +48,9 @@ TARGET_SECONDS = 10.0
 
 
 def options(url: str, budget: int, seed: int, **extra: Any) -> runner.Options:
-    return runner.Options(url=url, team=TEAM, token=TOKEN, budget=budget, seed=seed, **extra)
+    return runner.Options(
+        url=url, team=TEAM, bot=Bot(BOT_ID, SECRET_KEY), budget=budget, seed=seed, **extra
+    )
 
 
 def cases_per_second() -> None:

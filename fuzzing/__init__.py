@@ -8,4 +8,6 @@ its phases and runs all its checks, plus the contract's own checks of `fuzzing.c
 - `fuzzing.runner`: one run of schemathesis's engine, folded into a `RunResult`.
 - `fuzzing.report`: progress line, summary tables, curl reproductions, JUnit XML, JSON.
 - `fuzzing.checks` / `fuzzing.rules`: the custom checks and the rules behind them.
+- `fuzzing.signing`: the bot's signature on every request, the forgeries, `python -m fuzzing
+  sign` and the reproductions that sign again when they run.
 """

@@ -18,11 +18,18 @@ letter in an id refused. Each case carries the statuses the contract names for i
 - inside: accepted, that is a documented 2xx, or 409 (the thread's state) or 422 where
   documented (`call.audio/play` cannot fetch the file);
 - two faults at once: the status of the check that comes first, in the order the reference
-  server documents (401, 400 `teamId`, 403, 415, 413, 400 body, 409).
+  server documents: 401 for the signature headers, 413 (the signature covers the body, so it
+  is read first), 401 for the signature, 400 `teamId`, 403, 415, 400 body, 409.
 
 Every case uses a thread of its own (`contract.demo.thread(FIRST_THREAD + i)`), so it meets
 no call of another phase. Failures are violations of the check `spec_boundaries`, one per
-operation, field and constraint, with a curl command that reads the token from `$FUZZ_TOKEN`.
+operation, field and constraint, with a shell snippet that signs the request again and sends it
+with curl (`fuzzing.signing.shell`).
+
+Every case is signed by the run's bot over the exact bytes sent, except the forgeries derived
+from the security schemes (`forgery_cases`): each signature header left out, an unknown bot, a
+wrong signature, a signature over other bytes than those sent, a timestamp 301 s off (401) and
+299 s off (accepted). A forgery's violation names it.
 
     found = boundaries.run(options)        # before schemathesis
     boundaries.merge(found, result)        # into its RunResult
@@ -36,7 +43,6 @@ import itertools
 import json
 import math
 import re
-import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +51,16 @@ from urllib.parse import quote, urlsplit
 
 from contract import demo
 from contract.spec import JSON, Operation, Spec, SpecError, follow, load, resolve
+from fuzzing.signing import (
+    BOT_ID_HEADER,
+    MAX_SKEW_SECONDS,
+    PROPER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Bot,
+    Signing,
+    shell,
+)
 
 if TYPE_CHECKING:
     from fuzzing.runner import Options, RunResult, Violation
@@ -57,15 +73,15 @@ PHASE: Final = "boundaries"
 FIRST_THREAD: Final = 900_000
 #: The body field that names the thread the operation acts on.
 THREAD_FIELD: Final = "threadId"
-#: The path parameter that names the team of the token.
+#: The path parameter that names the team the bot acts for.
 TEAM_PARAMETER: Final = "teamId"
 #: Media types that are not JSON, sent with a valid JSON body.
 OTHER_MEDIA_TYPES: Final = ("text/plain", "application/x-www-form-urlencoded")
 #: Statuses a valid request may get besides a documented 2xx: the state of the thread (409),
 #: an audio file the server could not fetch (422), each where the operation documents it.
 ACCEPTED_ERRORS: Final = (409, 422)
-#: The Authorization header of every case that does not probe it.
-BEARER: Final = "Bearer {token}"
+#: A valid bot id that no server should know (the forgery "an unknown bot").
+UNKNOWN_BOT: Final = "0000000000000000000000b0"
 TIMEOUT_SECONDS: Final = 10.0
 #: A value longer than this is shortened in a reason.
 SHOWN_CHARACTERS: Final = 40
@@ -581,8 +597,8 @@ class Boundary:
     content_type: str | None = JSON
     chunked: bool = False
     json_body: Any = None  # the body as JSON (None when it is not)
-    #: The Authorization header, `{token}` standing for the token (None: no header).
-    authorization: str | None = BEARER
+    #: How the case is signed: properly by default, or one forgery.
+    signing: Signing = PROPER
 
     def reason(self, got: int | None) -> str:
         answer = "no answer" if got is None else str(got)
@@ -695,7 +711,7 @@ class _Builder:
         self.ok = accepted(operation)
         self.root = spec.schema(operation.request_schema or "")
         self.cases: list[Boundary] = []
-        self.seen: set[tuple[str, bytes, str | None, bool, str | None]] = set()
+        self.seen: set[tuple[str, bytes, str | None, bool, Signing]] = set()
 
     def fresh(self, body: Any) -> Any:
         """`body` on a thread no other case uses."""
@@ -716,7 +732,7 @@ class _Builder:
         team: str | None = None,
         content_type: str | None = JSON,
         chunked: bool = False,
-        authorization: str | None = BEARER,
+        signing: Signing = PROPER,
     ) -> None:
         """One case; its expected statuses follow from validating `body` unless `status`."""
         if status is None:
@@ -725,7 +741,7 @@ class _Builder:
         else:
             inside, expected = status in self.ok, (status,)
         encoded = _encode(body) if raw is None else raw
-        key = (team or self.team, encoded, content_type, chunked, authorization)
+        key = (team or self.team, encoded, content_type, chunked, signing)
         if key in self.seen:
             return
         self.seen.add(key)
@@ -744,7 +760,7 @@ class _Builder:
                 content_type=content_type,
                 chunked=chunked,
                 json_body=body,
-                authorization=authorization,
+                signing=signing,
             )
         )
 
@@ -769,7 +785,7 @@ class _Builder:
         self.media_cases(minimal)
         self.size_cases(minimal)
         self.team_cases(minimal)
-        self.auth_cases(minimal)
+        self.forgery_cases(minimal)
         return self.cases
 
     def body_cases(self, minimal: Any) -> None:
@@ -830,15 +846,16 @@ class _Builder:
                 status=None if size <= limit else 413,
                 chunked=chunked,
             )
-        # Two faults at once: the check that comes first answers (415 before 413 before 400).
+        # Two faults at once: the check that comes first answers (413 before 415 and 400: the
+        # body is read, within its limit, before the signature over it can be checked).
         self.add(
             "Content-Type",
-            f"{constraint} (415 before 413)",
+            f"{constraint} (413 before 415)",
             "text/plain and one byte over",
             '"text/plain"',
             None,
             raw=_padded(self.fresh(minimal), limit + 1),
-            status=415,
+            status=413,
             content_type=OTHER_MEDIA_TYPES[0],
         )
         invalid = {**self.fresh(minimal), "x-unknown-field": 1}
@@ -862,7 +879,7 @@ class _Builder:
         other = next(
             c for c in _neighbours(schema, self.team) if c != self.team and valid(schema, c)
         )
-        values.append((other, "the token's team", "a valid id of another team"))
+        values.append((other, "the bot's teams", "a valid id of a team the bot is not in"))
         for value, constraint, label in values:
             if not isinstance(value, str) or not value:
                 continue  # a path segment is a non-empty string
@@ -897,64 +914,125 @@ class _Builder:
                 content_type=OTHER_MEDIA_TYPES[0],
             )
 
-    def auth_cases(self, minimal: Any) -> None:
-        if not bearer_security(self.spec, self.operation):
+    def forgery_cases(self, minimal: Any) -> None:
+        """Requests the bot did not sign as the contract asks: each refused with 401.
+
+        Derived from the operation's security requirement: each of its headers left out;
+        then, for the headers of a bot's signature (`contract.signing`), an unknown bot, a
+        wrong signature, signatures over other bytes than those sent, timestamps just beyond
+        the allowed skew (refused) and just within it (accepted).
+        """
+        headers = security_headers(self.spec, self.operation)
+        if not headers:
             return
-        constraint = "security: bearer token"
-        for authorization, label in (
-            (None, "no Authorization header"),
-            (BEARER + "x", "the token with one character more"),
-            ("Basic {token}", "another scheme (Basic)"),
-        ):
+        required = "security: every header of the requirement"
+        for name in headers:
             self.add(
-                "Authorization",
-                constraint,
-                label,
+                name,
+                required,
+                "left out",
                 "",
                 self.fresh(minimal),
                 status=401,
-                authorization=authorization,
+                signing=Signing(omit=name),
             )
         body = self.fresh(minimal)
         self.add(
-            "Authorization",
-            f"{constraint} (401 before 400 teamId)",
-            "no Authorization header, teamId in upper case",
+            headers[0],
+            f"{required} (401 before 400 teamId)",
+            "left out, teamId in upper case",
             "",
             body,
             raw=_encode(body),
             status=401,
-            authorization=None,
             team=self.team.upper(),
+            signing=Signing(omit=headers[0]),
         )
+        if BOT_ID_HEADER in headers:
+            self.add(
+                BOT_ID_HEADER,
+                "security: a known bot",
+                "an unknown bot (signed with the run's secret key)",
+                _show(UNKNOWN_BOT),
+                self.fresh(minimal),
+                status=401,
+                signing=Signing(bot_id=UNKNOWN_BOT),
+            )
+        if SIGNATURE_HEADER in headers:
+            self.signature_cases(minimal)
+        if TIMESTAMP_HEADER in headers:
+            constraint = f"security: timestamp within {MAX_SKEW_SECONDS} s"
+            beyond, within = MAX_SKEW_SECONDS + 1, MAX_SKEW_SECONDS - 1
+            for offset, label, status in (
+                (-beyond, f"stale, {beyond} s in the past", 401),
+                (beyond, f"{beyond} s in the future", 401),
+                (-within, f"{within} s in the past", None),
+                (within, f"{within} s in the future", None),
+            ):
+                self.add(
+                    TIMESTAMP_HEADER,
+                    constraint,
+                    label,
+                    "",
+                    self.fresh(minimal),
+                    status=status,
+                    signing=Signing(offset=offset),
+                )
+
+    def signature_cases(self, minimal: Any) -> None:
         self.add(
-            "Authorization",
-            constraint,
-            "the scheme in lower case (bearer)",
+            SIGNATURE_HEADER,
+            "security: the bot's signature",
+            "a wrong signature (its last digit changed)",
             "",
             self.fresh(minimal),
-            authorization=BEARER.replace("Bearer", "bearer"),
+            status=401,
+            signing=Signing(tamper=True),
         )
+        constraint = "security: a signature over the exact bytes sent"
+        other = _encode(self.fresh(minimal))  # another request's body, on a thread of its own
+        forgeries: tuple[tuple[str, Callable[[Any], bytes], Callable[[Any], bytes]], ...] = (
+            ("signed over another request's body", lambda _b: other, _encode),
+            # the same JSON in other bytes: the signature covers its compact re-serialization
+            ("signed over the body re-serialized (compact JSON)", _encode, _indented),
+            ("signed over an empty body", lambda _b: b"", _encode),
+        )
+        for label, signed_over, sent_as in forgeries:
+            body = self.fresh(minimal)
+            self.add(
+                SIGNATURE_HEADER,
+                constraint,
+                label,
+                "",
+                body,
+                raw=sent_as(body),
+                status=401,
+                signing=Signing(signed_body=signed_over(body)),
+            )
 
 
-def bearer_security(spec: Spec, operation: Operation) -> bool:
-    """Whether the operation (or the spec, by default) asks for an HTTP bearer token."""
+def _indented(body: Any) -> bytes:
+    return json.dumps(body, indent=1).encode()
+
+
+def security_headers(spec: Spec, operation: Operation) -> list[str]:
+    """The header names of the operation's (or the spec's default) first security requirement
+    whose schemes are all API keys in headers; [] when there is none."""
     _item, node = _operation_node(spec, operation)
     requirements = node.get("security", spec.document.get("security", []))
     schemes = spec.document.get("components", {}).get("securitySchemes", {})
     for requirement in requirements:
-        for name in requirement:
-            scheme = follow(spec.document, schemes.get(name, {}))
-            if scheme.get("type") == "http" and str(scheme.get("scheme")).lower() == "bearer":
-                return True
-    return False
+        found = [follow(spec.document, schemes.get(name, {})) for name in requirement]
+        if found and all(s.get("type") == "apiKey" and s.get("in") == "header" for s in found):
+            return [str(s["name"]) for s in found]
+    return []
 
 
 def derive(
     spec: Spec | None = None, team: str = demo.TEAM, *, first_thread: int = FIRST_THREAD
 ) -> list[Boundary]:
     """Every boundary case of every operation of `spec` (default: this repository's), for the
-    token of `team`; case `i` acts on the thread `contract.demo.thread(first_thread + i)`."""
+    bot's `team`; case `i` acts on the thread `contract.demo.thread(first_thread + i)`."""
     spec = spec or load()
     threads = itertools.count(first_thread)
     cases: list[Boundary] = []
@@ -971,15 +1049,16 @@ Transport = Callable[[Boundary], int]
 
 
 class HttpTransport:
-    """Sends cases to a base URL over one kept-alive connection, with the bearer token."""
+    """Sends cases to a base URL over one kept-alive connection, each signed (or forged) by
+    `bot` when it is sent."""
 
-    def __init__(self, url: str, token: str, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, url: str, bot: Bot, timeout: float = TIMEOUT_SECONDS) -> None:
         parts = urlsplit(url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port
         self.prefix = parts.path.rstrip("/")
-        self.token = token
+        self.bot = bot
         self.timeout = timeout
         self.connection: http.client.HTTPConnection | None = None
 
@@ -987,9 +1066,7 @@ class HttpTransport:
         return f"{self.prefix}/{quote(case.team, safe='')}/{case.method}"
 
     def headers(self, case: Boundary) -> dict[str, str]:
-        headers = {}
-        if case.authorization is not None:
-            headers["Authorization"] = case.authorization.format(token=self.token)
+        headers = case.signing.headers(self.bot, case.body)
         if case.content_type is not None:
             headers["Content-Type"] = case.content_type
         if case.chunked:
@@ -1039,28 +1116,17 @@ def _chunks(body: bytes, size: int = 16384) -> Iterator[bytes]:
         yield body[start : start + size]
 
 
-def curl(url: str, case: Boundary) -> str:
-    """A curl command that sends `case` again, the token read from `$FUZZ_TOKEN`."""
+def curl(url: str, case: Boundary, bot_id: str | None = None) -> str:
+    """A shell snippet that signs `case` again (or forges it the same way) and sends it."""
     target = f"{url.rstrip('/')}/{quote(case.team, safe='')}/{case.method}"
-    parts = ["curl", "-X", "POST"]
-    if case.authorization is not None:
-        # `${FUZZ_TOKEN}` where text follows the token, so that the shell ends its name there.
-        variable = "$FUZZ_TOKEN" if case.authorization.endswith("{token}") else "${FUZZ_TOKEN}"
-        header = case.authorization.replace("{token}", variable)
-        parts.append(f'-H "Authorization: {header}"')
-    parts.append(shlex.quote(f"Content-Type: {case.content_type or ''}"))
-    parts[-1] = "-H " + parts[-1]
-    if case.chunked:
-        parts.append("-H 'Transfer-Encoding: chunked'")
-    text = case.body.rstrip(b" ")
-    padding = len(case.body) - len(text)
-    decoded = text.decode("utf-8", errors="replace")
-    if padding > 16:
-        parts.append(f"--data-binary \"$(printf '%s%{padding}s' {shlex.quote(decoded)} '')\"")
-    else:
-        parts.append(f"--data-binary {shlex.quote(case.body.decode('utf-8', errors='replace'))}")
-    parts.append(shlex.quote(target))
-    return " ".join(parts)
+    return shell(
+        target,
+        case.body,
+        content_type=case.content_type,
+        signing=case.signing,
+        bot_id=bot_id,
+        extra_headers=["Transfer-Encoding: chunked"] if case.chunked else [],
+    )
 
 
 @dataclass
@@ -1076,7 +1142,12 @@ class Found:
 
 
 def judge(
-    cases: Sequence[Boundary], send: Transport, url: str, *, started: float | None = None
+    cases: Sequence[Boundary],
+    send: Transport,
+    url: str,
+    *,
+    started: float | None = None,
+    bot_id: str | None = None,
 ) -> Found:
     """Send every case and compare its status with the contract's. One violation per field
     and constraint: the first case that failed it, and how many more did, on which operations."""
@@ -1108,7 +1179,7 @@ def judge(
             check=CHECK,
             operation=case.operation,
             reason=case.reason(status),
-            curl=curl(url, case),
+            curl=curl(url, case, bot_id),
             phase=PHASE,
             first_seen=time.monotonic() - started,
             status=status,
@@ -1124,7 +1195,7 @@ def judge(
 
 
 def run(options: Options, spec: Spec | None = None) -> Found:
-    """The boundary phase against `options.url`, with its team and token."""
+    """The boundary phase against `options.url`, with its team and bot."""
     started = time.monotonic()
     if spec is None:
         from contract.spec import read
@@ -1136,9 +1207,9 @@ def run(options: Options, spec: Spec | None = None) -> Found:
         from fuzzing.runner import ConfigurationError
 
         raise ConfigurationError(f"cannot derive the boundary cases: {error}") from None
-    transport = HttpTransport(options.url, options.token)
+    transport = HttpTransport(options.url, options.bot)
     try:
-        return judge(cases, transport, options.url, started=started)
+        return judge(cases, transport, options.url, started=started, bot_id=options.bot.bot_id)
     finally:
         transport.close()
 

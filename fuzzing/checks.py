@@ -1,13 +1,15 @@
 """Custom schemathesis checks: the parts of the contract a schema cannot say.
 
-Importing this module registers the checks (it is the `hooks` module of `schemathesis.toml`, so a
-plain `st run` uses them too). Each check is named after the rule it enforces:
+Importing this module registers the checks and the `before_call` hook that signs every request
+(it is the `hooks` module of `schemathesis.toml`, so a plain `st run` uses them too; the bot is
+the run's, else `$WORKONFLOW_BOT_ID` / `$WORKONFLOW_SECRET_KEY`, else the demo bot). Each check
+is named after the rule it enforces:
 
 - `envelope_code_matches_status`: every answer is a JSON envelope whose `code` is the HTTP status.
-- `other_team_token_refused`: the same request, with the same token, on another team's path is
-  answered 403 (probed once per operation and run, on the first answer that is not an error of
-  the request itself).
-- `contract_model`: every answer to a valid, authenticated request agrees with the contract
+- `other_team_refused`: the same request, signed afresh by the same bot, on the path of a team
+  the bot is not in is answered 403 (probed once per operation and run, on the first answer
+  that is not an error of the request itself).
+- `contract_model`: every answer to a valid, signed request agrees with the contract
   model (`contract.model`): the status where the answers so far determine it (200 or 409),
   every count from who is in the call and who is paused, `direction` as asked, the URL fields,
   durations within what the clock allows. It assumes the run is the only client acting on the
@@ -26,7 +28,7 @@ import requests
 import schemathesis
 
 from fuzzing import judge as judge_module
-from fuzzing import rules
+from fuzzing import rules, signing
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -64,18 +66,35 @@ def envelope_code_matches_status(
     return None
 
 
+def _bot() -> signing.Bot:
+    return signing.active() or signing.credentials()
+
+
+@schemathesis.hook
+def before_call(ctx: Any, case: Case[Any], kwargs: dict[str, Any]) -> None:
+    """Sign the request over the exact bytes sent.
+
+    The body is serialized after this hook, so the signature cannot be computed here: a
+    `requests` auth is, and `requests` applies it to the prepared request, body included. The
+    `X-Bot-Id` that `schemathesis.toml` sets says the request is to be signed; the probes of
+    `ignored_auth`, sent without this hook and without those headers, stay unsigned.
+    """
+    kwargs["auth"] = signing.SignedAuth(_bot())
+
+
 def _register(cls: type, name: str) -> type:
     """Register a class-based check under a snake_case name, like the function checks."""
     cls.__name__ = cls.__qualname__ = name
     return schemathesis.check(cls)
 
 
-class OtherTeamTokenRefused:
-    """The token of one team, used on another team's path, is answered 403.
+class OtherTeamRefused:
+    """A bot's signed request on the path of a team it is not in is answered 403.
 
     After the first answer of an operation that is not an error of the request itself, the
-    exact same request (same headers, token and body) is sent once more with another valid
-    team id in the path; anything but 403 fails.
+    same request (same headers and body, signed again now by the same bot: the signature does
+    not cover the path) is sent once more with another valid team id in the path; anything but
+    403 fails.
     """
 
     def __init__(self) -> None:
@@ -89,7 +108,7 @@ class OtherTeamTokenRefused:
             response.status_code in REQUEST_ERRORS
             or case.operation.label in self.probed
             or not isinstance(team_id, str)
-            or not sent.headers.get("Authorization")
+            or not sent.headers.get(signing.SIGNATURE_HEADER)
             or f"/{team_id}/" not in (sent.url or "")
         ):
             return None
@@ -100,6 +119,7 @@ class OtherTeamTokenRefused:
         self.probed.add(case.operation.label)
         probe = sent.copy()
         probe.url = str(sent.url).replace(f"/{team_id}/", f"/{rules.other_team(team_id)}/", 1)
+        probe.headers.update(_bot().headers(signing.body_bytes(probe.body)))
         answer = self.session.send(probe, timeout=PROBE_TIMEOUT_SECONDS, allow_redirects=False)
         reason = rules.other_team_refused(answer.status_code)
         active = judge_module.current()
@@ -114,7 +134,7 @@ class OtherTeamTokenRefused:
 
 
 class ContractModel:
-    """Every answer to a valid, authenticated request agrees with the contract model.
+    """Every answer to a valid, signed request agrees with the contract model.
 
     The model is shared by all phases of a run (and with the walk phase before them, see
     `fuzzing.judge`), so sequences of the stateful phase and thread ids repeated across the
@@ -137,16 +157,20 @@ class ContractModel:
         team = case.path_parameters.get("teamId") if case.path_parameters else None
         violation = None
         if sent.method == "POST" and isinstance(team, str):
+            body = signing.body_bytes(sent.body)
+            content_type = sent.headers.get("Content-Type")
             violation = self.judge.judge(
                 method_of(case),
                 team,
-                _header(sent.headers.get("Authorization")),
-                _header(sent.headers.get("Content-Type")),
-                judge_module.decode(sent.body if isinstance(sent.body, (bytes, str)) else None),
-                response.status_code,
-                judge_module.decode(response.content),
-                received - response.elapsed - CLOCK_MARGIN_SECONDS,
-                received,
+                signed=signing.is_signed(
+                    self.judge.bot, sent.headers, body, now=received - response.elapsed
+                ),
+                content_type=content_type if isinstance(content_type, str) else None,
+                body=judge_module.decode(body),
+                status=response.status_code,
+                answer=judge_module.decode(response.content),
+                sent=received - response.elapsed - CLOCK_MARGIN_SECONDS,
+                received=received,
             )
         reason = violation.message if violation is not None else None
         self.seen = [*self.seen[-31:], (response, reason)]
@@ -154,12 +178,12 @@ class ContractModel:
         return None
 
 
-other_team_token_refused = _register(OtherTeamTokenRefused, "other_team_token_refused")
+other_team_refused = _register(OtherTeamRefused, "other_team_refused")
 contract_model = _register(ContractModel, "contract_model")
 
 #: The names of the custom checks, in the order the summary lists them.
 CUSTOM_CHECKS = (
     "envelope_code_matches_status",
-    "other_team_token_refused",
+    "other_team_refused",
     "contract_model",
 )

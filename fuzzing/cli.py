@@ -4,8 +4,14 @@ Without `--url` the reference server is started on a free loopback port with thr
 fuzzed and stopped. With `--url` any implementation is fuzzed over HTTP; the run must be the
 only client of that team while it lasts (the state rules follow each thread's answers).
 
+Every request is signed as a bot (`--bot-id`, `--secret-key`, or `$WORKONFLOW_BOT_ID` and
+`$WORKONFLOW_SECRET_KEY`, else the demo bot); the secret key is never printed or written.
+`python -m fuzzing sign` prints the signature headers of a body (the reproductions use it) and
+`python -m fuzzing replay FILE` re-sends a violation's sequence, signed again.
+
 Exit status: 0 no violation; 1 violations (or errors while testing); 2 the target cannot be
-used (unreachable, token refused) or bad options; 3 the fuzzer stalled past its time limit.
+used (unreachable, signature or team refused) or bad options; 3 the fuzzer stalled past its
+time limit.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from contract.spec import load
+from fuzzing import signing
 from fuzzing.runner import DEFAULT_CONFIG, DEFAULT_SPEC, ROOT, ConfigurationError, Options
-from fuzzing.target import DEMO_TEAM, DEMO_TOKEN, ReferenceServer, TargetError, first_contact
+from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError, first_contact
 
 if TYPE_CHECKING:
     from fuzzing import runner
@@ -76,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         "violation, 1 violations, 2 the target cannot be used, 3 the run stalled.",
         epilog="With --url, use a team no other client acts on during the run: the contract "
         "model follows each thread's answers. `python -m fuzzing replay FILE [--url URL]` "
-        "re-sends the sequence of a violation's replay file and judges it again.",
+        "re-sends the sequence of a violation's replay file, signed again, and judges it "
+        "again; `python -m fuzzing sign --body-file F` prints the signature headers of a body "
+        "(the curl reproductions call it).",
     )
     parser.add_argument(
         "--url", help="base URL of the server to fuzz (default: start the reference server)"
@@ -85,10 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--team",
         type=_object_id,
         default=DEMO_TEAM,
-        help="team id the token is valid for (default: the demo team %(default)s)",
+        help="team id the bot is installed in (default: the demo team %(default)s)",
     )
     parser.add_argument(
-        "--token", default=DEMO_TOKEN, help="bearer token (default: the demo token %(default)s)"
+        "--bot-id",
+        type=_object_id,
+        default=None,
+        help=f"the bot that signs every request (default: ${signing.BOT_ID_VARIABLE}, else the "
+        "demo bot)",
+    )
+    parser.add_argument(
+        "--secret-key",
+        default=None,
+        help=f"the bot's secret key (default: ${signing.SECRET_VARIABLE}, else the demo bot's; "
+        "prefer the variable: a command line is visible to other users). Never printed",
     )
     parser.add_argument(
         "--budget",
@@ -136,9 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _fuzz(options: Options, args: argparse.Namespace) -> int:
     from fuzzing import boundaries, report, runner
 
-    first_contact(options.url, options.team, options.token)
+    first_contact(options.url, options.team, options.bot)
     print(
-        f"fuzz: {options.url} team {options.team}, budget {options.budget} s, seed {options.seed}",
+        f"fuzz: {options.url} team {options.team} bot {options.bot.bot_id}, "
+        f"budget {options.budget} s, seed {options.seed}",
         flush=True,
     )
     found = boundaries.run(options)  # the spec's near misses, before schemathesis
@@ -176,13 +196,32 @@ def _coverage_met(result: runner.RunResult, minimum: float | None) -> bool:
     return True
 
 
+def _bot(bot_id: str | None, secret_key: str | None) -> signing.Bot | None:
+    """The run's bot from the options, else the environment, else the demo bot."""
+    bot = signing.credentials(bot_id, secret_key)
+    try:
+        _object_id(bot.bot_id)
+    except argparse.ArgumentTypeError as error:
+        print(f"fuzz: ${signing.BOT_ID_VARIABLE}: {error}", file=sys.stderr)
+        return None
+    if not bot.secret_key.isprintable():
+        print("fuzz: the secret key is not printable text", file=sys.stderr)
+        return None
+    return bot
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["replay"]:
         from fuzzing import replay
 
         return replay.main(argv[1:])
+    if argv[:1] == ["sign"]:
+        return signing.main(argv[1:])
     args = build_parser().parse_args(argv)
+    bot = _bot(args.bot_id, args.secret_key)
+    if bot is None:
+        return EXIT_UNUSABLE
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     for path in (args.spec, args.config):
         if not path.is_file():
@@ -192,14 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.url:
             if not args.url.startswith(("http://", "https://")):
                 raise TargetError(f"--url {args.url!r} is not an http(s) URL")
-            options = Options(
-                args.url, args.team, args.token, args.budget, seed, args.spec, args.config
-            )
+            options = Options(args.url, args.team, bot, args.budget, seed, args.spec, args.config)
             return _fuzz(replace(options, walk_steps=args.walk_steps), args)
         with ReferenceServer() as server:
-            options = Options(
-                server.url, args.team, args.token, args.budget, seed, args.spec, args.config
-            )
+            options = Options(server.url, args.team, bot, args.budget, seed, args.spec, args.config)
             return _fuzz(replace(options, walk_steps=args.walk_steps), args)
     except (TargetError, ConfigurationError) as error:
         print(f"fuzz: {error}", file=sys.stderr)

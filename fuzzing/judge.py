@@ -2,8 +2,8 @@
 
 A `Judge` belongs to one run: the walk phase (`fuzzing.walk`), the `contract_model` check of
 schemathesis's phases and `python -m fuzzing replay` feed it the requests they sent and the
-answers they got. It judges valid, authenticated JSON requests to the team under test (the
-body validates against the operation's request schema of openapi.yaml); anything else is the
+answers they got. It judges valid JSON requests signed by the run's bot for the team under test
+(the body validates against the operation's request schema of openapi.yaml); anything else is the
 job of schemathesis's own checks, but an invalid request that succeeded anyway may have
 changed its thread, so the model forgets that thread instead of guessing.
 
@@ -24,9 +24,9 @@ from contract.model import Model
 from contract.observations import Exchange, Verdict
 from contract.rules import RULES
 from contract.spec import Spec, load
+from fuzzing import signing
 
 TEAM_VARIABLE = "FUZZ_TEAM"
-TOKEN_VARIABLE = "FUZZ_TOKEN"
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Judge:
     """The contract model of one run, and what it found."""
 
     team: str
-    token: str
+    bot: signing.Bot
     spec: Spec = field(default_factory=load)
     model: Model = field(default_factory=Model)
     violations: list[ModelViolation] = field(default_factory=list)
@@ -92,7 +92,7 @@ class Judge:
 
     @classmethod
     def from_env(cls) -> Judge:
-        return cls(os.environ.get(TEAM_VARIABLE, ""), os.environ.get(TOKEN_VARIABLE, ""))
+        return cls(os.environ.get(TEAM_VARIABLE, ""), signing.active() or signing.credentials())
 
     def valid(self, method: str, body: Any) -> bool:
         validator = self._validators.get(method)
@@ -102,7 +102,8 @@ class Judge:
         self,
         method: str,
         team: str,
-        authorization: str | None,
+        *,
+        signed: bool,
         content_type: str | None,
         body: Any,
         status: int,
@@ -111,7 +112,10 @@ class Judge:
         received: float,
         phase: str = "",
     ) -> ModelViolation | None:
-        """Judge one exchange; return the violation, if any (also kept in `violations`)."""
+        """Judge one exchange; return the violation, if any (also kept in `violations`).
+
+        `signed`: the request carried the run's bot's valid signature of its body.
+        """
         with self.lock:
             self.statuses.setdefault(method, Counter())[status] += 1
             if method not in RULES:
@@ -122,7 +126,7 @@ class Judge:
             media = (content_type or "").split(";", 1)[0].strip().lower()
             if (
                 team != self.team
-                or authorization != f"Bearer {self.token}"
+                or not signed
                 or media != "application/json"
                 or not self.valid(method, body)
             ):
@@ -133,7 +137,7 @@ class Judge:
             verdict = self.model.observe(team, method, body, status, data, sent, received)
             if not verdict.violations:
                 return None
-            return self._record(method, team, body["threadId"], status, verdict, phase)
+            return self._record(method, team, body["threadId"], status, verdict, phase=phase)
 
     def _forget_after(self, body: Any, status: int) -> None:
         """Forget the thread of a request the model does not judge, unless it was refused."""
@@ -151,7 +155,7 @@ class Judge:
             self.model.forget(self.team, thread)
 
     def _record(
-        self, method: str, team: str, thread: str, status: int, verdict: Verdict, phase: str
+        self, method: str, team: str, thread: str, status: int, verdict: Verdict, *, phase: str
     ) -> ModelViolation:
         reason = "; ".join(verdict.violations)
         message = f"{method} (thread {thread}, step {verdict.step}): {reason}"

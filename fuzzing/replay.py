@@ -1,17 +1,19 @@
 """`python -m fuzzing replay FILE [--url URL]`: re-send a violation's sequence and judge it again.
 
 A replay file (written per violation under the report directory) holds the requests sent on
-one thread, in order. They are sent again, to the reference server started for the purpose or
-to `--url`, and each answer is judged by a fresh contract model. The token is `--token`, else
-`$FUZZ_TOKEN`, else the demo token. Exit status: 0 the sequence kept the contract, 1 a
-violation was found again, 2 the file or the target cannot be used.
+one thread, in order, and the bot that sent them (never its secret key, never a signature:
+a signature expires after five minutes). They are sent again, each one signed now, to the
+reference server started for the purpose or to `--url`, and each answer is judged by a fresh
+contract model. The bot is `--bot-id`, else the file's, else `$WORKONFLOW_BOT_ID`, else the
+demo bot; its secret key `--secret-key`, else `$WORKONFLOW_SECRET_KEY`, else the demo bot's.
+Exit status: 0 the sequence kept the contract, 1 a violation was found again, 2 the file or the
+target cannot be used.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -20,8 +22,9 @@ from typing import Any
 
 import requests
 
-from fuzzing.judge import TOKEN_VARIABLE, Judge
-from fuzzing.target import DEMO_TEAM, DEMO_TOKEN, ReferenceServer, TargetError
+from fuzzing import signing
+from fuzzing.judge import Judge
+from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError
 
 EXIT_KEPT, EXIT_VIOLATED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -40,19 +43,23 @@ def load(path: Path) -> dict[str, Any]:
     return dict(document)
 
 
-def replay(document: dict[str, Any], url: str, token: str, out: Any = sys.stdout) -> list[str]:
-    """Send the steps to `url`; return the violations the model found, printing each step."""
+def replay(
+    document: dict[str, Any], url: str, bot: signing.Bot, out: Any = sys.stdout
+) -> list[str]:
+    """Send the steps to `url`, each signed now as `bot`; return the violations the model
+    found, printing each step."""
     team = str(document.get("team") or DEMO_TEAM)
-    judge = Judge(team, token)
+    judge = Judge(team, bot)
     found: list[str] = []
     with requests.Session() as session:
-        session.headers["Authorization"] = f"Bearer {token}"
         session.headers["Content-Type"] = "application/json"
         for number, step in enumerate(document["steps"], 1):
+            data = json.dumps(step["body"]).encode()
             sent = time.time()
             answer = session.post(
                 f"{url.rstrip('/')}/{team}/{step['method']}",
-                data=json.dumps(step["body"]),
+                data=data,
+                headers=bot.headers(data),
                 timeout=10,
             )
             received = time.time()
@@ -63,18 +70,18 @@ def replay(document: dict[str, Any], url: str, token: str, out: Any = sys.stdout
             violation = judge.judge(
                 step["method"],
                 team,
-                f"Bearer {token}",
-                "application/json",
-                step["body"],
-                answer.status_code,
-                content,
-                sent,
-                received,
+                signed=True,
+                content_type="application/json",
+                body=step["body"],
+                status=answer.status_code,
+                answer=content,
+                sent=sent,
+                received=received,
                 phase="replay",
             )
             was = f" (was {step['status']})" if step.get("status") != answer.status_code else ""
-            data = content.get("data") if isinstance(content, dict) else None
-            shown = f" {json.dumps(data)}" if data is not None else ""
+            shown_data = content.get("data") if isinstance(content, dict) else None
+            shown = f" {json.dumps(shown_data)}" if shown_data is not None else ""
             print(
                 f"{number}. {step['method']} {json.dumps(step['body'])} -> "
                 f"{answer.status_code}{shown}{was}",
@@ -89,25 +96,35 @@ def replay(document: dict[str, Any], url: str, token: str, out: Any = sys.stdout
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fuzzing replay",
-        description="Re-send the sequence of a replay file and judge every answer with the "
-        "contract model. Exit status: 0 no violation, 1 a violation, 2 cannot replay.",
+        description="Re-send the sequence of a replay file, each request signed now, and judge "
+        "every answer with the contract model. Exit status: 0 no violation, 1 a violation, "
+        "2 cannot replay.",
     )
     parser.add_argument("file", type=Path, help="a replay file (reports/replay-N.json)")
     parser.add_argument("--url", help="server to send to (default: start the reference server)")
     parser.add_argument(
-        "--token",
+        "--bot-id",
         default=None,
-        help=f"bearer token (default: ${TOKEN_VARIABLE}, else the demo token)",
+        help=f"the bot (default: the file's, else ${signing.BOT_ID_VARIABLE}, else the demo bot)",
+    )
+    parser.add_argument(
+        "--secret-key",
+        default=None,
+        help=f"its secret key (default: ${signing.SECRET_VARIABLE}, else the demo bot's)",
     )
     args = parser.parse_args(list(argv))
-    token = args.token or os.environ.get(TOKEN_VARIABLE) or DEMO_TOKEN
     try:
         document = load(args.file)
+        recorded = document.get("bot_id")
+        bot = signing.credentials(
+            args.bot_id or (recorded if isinstance(recorded, str) and recorded else None),
+            args.secret_key,
+        )
         if args.url:
-            found = replay(document, args.url, token)
+            found = replay(document, args.url, bot)
         else:
             with ReferenceServer() as server:
-                found = replay(document, server.url, token)
+                found = replay(document, server.url, bot)
     except (ValueError, TargetError, requests.RequestException) as error:
         print(f"replay: {error}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -132,7 +132,7 @@ def summary(result: RunResult) -> str:
                 out.append(f"   its thread answered before: {before}")
             for step in violation.steps:
                 out.append(f"   after: {step}")
-            out.append(f"   {violation.curl}")
+            out += [f"   {line}" for line in violation.curl.splitlines()]
     if result.errors:
         out += ["", f"Errors ({len(result.errors)})"]
         out += [f"- {error}" for error in result.errors]
@@ -147,7 +147,10 @@ def summary(result: RunResult) -> str:
         f"Seed {result.seed}: rerun with --seed {result.seed} --budget {result.budget}.",
     ]
     if result.violations:
-        out.append("The curl commands read the token from $FUZZ_TOKEN.")
+        out.append(
+            "The reproductions sign each request again when they run (`python -m fuzzing sign`, "
+            "the secret key read from $WORKONFLOW_SECRET_KEY, the demo bot's when unset)."
+        )
     return "\n".join(out)
 
 
@@ -193,16 +196,24 @@ def write_replays(result: RunResult, directory: Path) -> list[Path]:
         path = directory / REPLAY_PATTERN.format(number=number)
         violation.replay = str(path)
         document = {
-            "about": "python -m fuzzing replay FILE [--url URL]: re-send and re-judge",
+            "about": "python -m fuzzing replay FILE [--url URL]: re-send, signed again, and "
+            "re-judge (the secret key from --secret-key or $WORKONFLOW_SECRET_KEY)",
             "url": result.url,
             "team": violation.team or result.team,
+            "bot_id": result.bot_id,
             "check": violation.check,
             "operation": violation.operation,
             "reason": violation.reason,
             "expected": violation.expected,
             "steps": violation.sequence,
             "curl": [
-                curl_command(result.url, violation.team or result.team, s["method"], s["body"])
+                curl_command(
+                    result.url,
+                    violation.team or result.team,
+                    s["method"],
+                    s["body"],
+                    result.bot_id or None,
+                )
                 for s in violation.sequence
             ],
         }

@@ -42,7 +42,7 @@ def other_team(team_id: str) -> str:
 
 
 def other_team_refused(status: int) -> str | None:
-    """A valid token used on another team's path is answered 403."""
+    """A request signed by a bot, sent to the path of a team the bot is not in, answers 403."""
     if status != 403:
-        return f"the token of another team was answered {status}, not 403"
+        return f"a bot's signed request on another team's path was answered {status}, not 403"
     return None

@@ -1,16 +1,17 @@
 """Run schemathesis against one server and collect what it found.
 
 `run()` loads `openapi.yaml` with the settings of `schemathesis.toml`, adds what belongs to this
-run (base URL, team, token, seed, time budget), drives schemathesis's engine through all its
+run (base URL, team, bot, seed, time budget), drives schemathesis's engine through all its
 phases and folds the engine's events into a `RunResult`: cases sent, checks passed and failed
-per operation, and one `Violation` per distinct failure with a `curl` command that reproduces
-it. Rendering that result is `fuzzing.report`'s job.
+per operation, and one `Violation` per distinct failure with a shell snippet that signs the
+request again and sends it with curl (`fuzzing.signing.shell`). Rendering that result is
+`fuzzing.report`'s job.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import shlex
 import sys
 import threading
 import time
@@ -20,18 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fuzzing import coverage
+from fuzzing import coverage, signing
 from fuzzing.judge import Judge, ModelViolation, activate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 DEFAULT_CONFIG = ROOT / "schemathesis.toml"
 
-#: Environment variables that `schemathesis.toml` reads the team and token from.
+#: Environment variables that `schemathesis.toml` reads the team and the bot's id from (the
+#: secret key is never put in the environment by a run: `fuzzing.checks` signs with it).
 TEAM_VARIABLE = "FUZZ_TEAM"
-TOKEN_VARIABLE = "FUZZ_TOKEN"
-
-_FILTERED_AUTH = re.compile(r"-H 'Authorization: \[Filtered\]'")
+BOT_ID_VARIABLE = "FUZZ_BOT_ID"
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Options:
 
     url: str
     team: str
-    token: str
+    bot: signing.Bot  # its `repr` never shows the secret key
     budget: int
     seed: int
     spec: Path = DEFAULT_SPEC
@@ -106,6 +106,7 @@ class RunResult:
     stop_reason: str = ""
     stalled: bool = False  # stopped by the outer time limit, not by its budget
     team: str = ""
+    bot_id: str = ""  # the bot that signed the requests (never its secret key)
     # Coverage: observed statuses per `{method}`, how often each model transition ran.
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     transitions: dict[str, int] = field(default_factory=dict)
@@ -145,7 +146,7 @@ class ConfigurationError(Exception):
 
 
 def load_schema(options: Options) -> Any:
-    """The spec loaded with `schemathesis.toml` plus this run's URL, team, token, seed, budget."""
+    """The spec loaded with `schemathesis.toml` plus this run's URL, team, bot, seed, budget."""
     import schemathesis
     from schemathesis.config import ConfigError
 
@@ -162,7 +163,7 @@ def load_schema(options: Options) -> Any:
     if options.max_failures is not None:
         raw["max-failures"] = options.max_failures
     os.environ[TEAM_VARIABLE] = options.team
-    os.environ[TOKEN_VARIABLE] = options.token
+    os.environ[BOT_ID_VARIABLE] = options.bot.bot_id
     try:
         config = schemathesis.Config.from_dict(raw, base_dir=str(options.config.parent))
         return schemathesis.openapi.from_path(options.spec, config=config)
@@ -172,9 +173,58 @@ def load_schema(options: Options) -> Any:
         ) from None
 
 
-def _reproduce_with_env_token(curl: str) -> str:
-    """Put the token back into a sanitised curl command as `$FUZZ_TOKEN`, never in clear."""
-    return _FILTERED_AUTH.sub(f'-H "Authorization: Bearer ${TOKEN_VARIABLE}"', curl)
+def _signed_reproduction(curl: str) -> str:
+    """schemathesis's curl command as a snippet that signs the body again when it runs.
+
+    A request that carried all three signature headers is signed afresh (the run's signature
+    expires); one without them (an `ignored_auth` probe) is shown as it was sent.
+    """
+    try:
+        words = shlex.split(curl)
+    except ValueError:
+        return curl
+    headers: list[str] = []
+    body = b""
+    url = ""
+    content_type: str | None = None
+    index = 1
+    while index < len(words):
+        word = words[index]
+        value = words[index + 1] if index + 1 < len(words) else ""
+        if word == "-H":
+            name = value.partition(":")[0].strip().rstrip(";")
+            if name.lower() == "content-type":
+                content_type = value.partition(":")[2].strip()
+            elif not name.lower().startswith("x-schemathesis"):
+                headers.append(value)
+            index += 2
+        elif word in ("-d", "--data", "--data-binary"):
+            body = value.encode()
+            index += 2
+        elif word == "-X":
+            if value != "POST":
+                return curl
+            index += 2
+        elif word.startswith("-"):
+            index += 1
+        else:
+            url = word
+            index += 1
+    names = {h.partition(":")[0].strip().rstrip(";").lower() for h in headers}
+    if not url or not all(h.lower() in names for h in signing.HEADERS):
+        return curl
+    others = [h for h in headers if h.partition(":")[0].strip().lower() not in _SIGNED_NAMES]
+    bot = signing.active()
+    return signing.shell(
+        url,
+        body,
+        content_type=content_type,
+        bot_id=bot.bot_id if bot is not None else None,
+        extra_headers=others,
+    )
+
+
+_SIGNED_NAMES = frozenset(h.lower() for h in signing.HEADERS)
 
 
 def _first_line(text: str) -> str:
@@ -271,7 +321,7 @@ class _Collector:
             return
         self.seen.add(key)
         steps = [
-            _reproduce_with_env_token(step.curl)
+            _signed_reproduction(step.curl)
             for step in (check.failure_info.steps or [])
             if getattr(step, "curl", None)
         ]
@@ -281,7 +331,7 @@ class _Collector:
                 check=check.name,
                 operation=operation,
                 reason=reason,
-                curl=_reproduce_with_env_token(check.failure_info.code_sample),
+                curl=_signed_reproduction(check.failure_info.code_sample),
                 steps=steps[:-1] if len(steps) > 1 else [],
                 phase=str(getattr(event.phase, "value", event.phase)),
                 first_seen=time.monotonic() - self.started,
@@ -322,9 +372,11 @@ def run(
     schema = load_schema(options)
     result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
     result.team = options.team
+    result.bot_id = options.bot.bot_id
     started = time.monotonic()
-    judge = Judge(options.team, options.token)
+    judge = Judge(options.team, options.bot)
     activate(judge)
+    signing.activate(options.bot)
     if options.walk_steps:
         result.walk = walk.run(options, judge, started=started)
         _walk_violations(result, judge, started)
@@ -356,6 +408,7 @@ def run(
         if watchdog is not None:
             watchdog.cancel()
         activate(None)
+        signing.activate(None)
     result.statuses = {m: dict(c) for m, c in judge.statuses.items()}
     result.transitions = {name: judge.model.exercised[name] for name in judge.model.transitions()}
     result.elapsed = time.monotonic() - started
@@ -368,6 +421,7 @@ def run(
 def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
     """The walk's violations, one per kind of fault, as the run's first violations."""
     kinds: set[str] = set()
+    bot_id = judge.bot.bot_id
     for record in judge.violations:
         if record.kind in kinds:
             continue
@@ -377,9 +431,9 @@ def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
             check="contract_model",
             operation=f"POST /{{teamId}}/{record.method}",
             reason="",
-            curl=curl_command(result.url, record.team, record.method, last.get("body")),
+            curl=curl_command(result.url, record.team, record.method, last.get("body"), bot_id),
             steps=[
-                curl_command(result.url, record.team, step["method"], step["body"])
+                curl_command(result.url, record.team, step["method"], step["body"], bot_id)
                 for step in record.sequence[:-1]
             ],
             phase="walk",
@@ -391,15 +445,12 @@ def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
         result.violations.append(violation)
 
 
-def curl_command(url: str, team: str, method: str, body: Any) -> str:
-    """A curl command that sends `body` to `method`, the token read from `$FUZZ_TOKEN`."""
+def curl_command(url: str, team: str, method: str, body: Any, bot_id: str | None = None) -> str:
+    """A shell snippet that signs `body` (as `fuzzing.walk` sends it) and posts it to `method`."""
     import json
-    import shlex
 
-    return (
-        f'curl -X POST -H "Authorization: Bearer ${TOKEN_VARIABLE}" '
-        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(body))} "
-        f"{url.rstrip('/')}/{team}/{method}"
+    return signing.shell(
+        f"{url.rstrip('/')}/{team}/{method}", json.dumps(body).encode(), bot_id=bot_id
     )
 
 

@@ -8,11 +8,12 @@ import urllib.request
 from typing import Self
 
 from contract import demo
+from fuzzing.signing import Bot
 from reference_server.testing import ServerExited, ServerProcess, ServerStartTimeout
 
-#: The demo team and token of the sandbox (`contract.demo`), the defaults of `python -m fuzzing`.
+#: The demo team of the sandbox (`contract.demo`), the default of `python -m fuzzing`; the demo
+#: bot is `fuzzing.signing.credentials()`'s default.
 DEMO_TEAM = demo.TEAM
-DEMO_TOKEN = demo.TOKEN
 #: A thread id nothing else uses: the first contact asks to stop a stream that never started.
 PROBE_THREAD = "0000000000000000000000f5"
 
@@ -47,17 +48,18 @@ class ReferenceServer(ServerProcess):
             ) from None
 
 
-def first_contact(url: str, team: str, token: str, timeout: float = 10.0) -> int:
-    """Send one harmless authenticated request; return its status or raise `TargetError`.
+def first_contact(url: str, team: str, bot: Bot, timeout: float = 10.0) -> int:
+    """Send one harmless signed request; return its status or raise `TargetError`.
 
     The request stops a stream in a thread that has none: a server that keeps the contract
-    answers 409 and changes nothing. No answer at all, or a refused token (401, 403), means a
-    run would test nothing, so both raise with a message that names the cause.
+    answers 409 and changes nothing. No answer at all, or a refused signature (401) or team
+    (403), means a run would test nothing, so each raises with a message that names the cause.
     """
+    body = json.dumps({"threadId": PROBE_THREAD}).encode()
     request = urllib.request.Request(
         f"{url.rstrip('/')}/{team}/call.stream/stop",
-        data=json.dumps({"threadId": PROBE_THREAD}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        data=body,
+        headers={**bot.headers(body), "Content-Type": "application/json"},
         method="POST",
     )
     try:
@@ -70,9 +72,12 @@ def first_contact(url: str, team: str, token: str, timeout: float = 10.0) -> int
     except (OSError, ValueError) as error:
         raise TargetError(f"cannot reach {url}: {error}") from None
     if status == 401:
-        raise TargetError(f"{url} refused the token (401): pass the right one with --token")
+        raise TargetError(
+            f"{url}: the server refused the bot's signature (401): check --bot-id/--secret-key "
+            f"(bot {bot.bot_id})"
+        )
     if status == 403:
         raise TargetError(
-            f"{url} refused the token for team {team} (403): check --team and --token"
+            f"{url}: bot {bot.bot_id} is not installed in team {team} (403): check --team"
         )
     return status

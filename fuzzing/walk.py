@@ -72,7 +72,6 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
     """Walk for `options.walk_steps` requests (or its share of the budget); return its figures."""
     rng = random.Random(options.seed)
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {options.token}"
     session.headers["Content-Type"] = "application/json"
     deadline = time.monotonic() + max(1.0, options.budget * BUDGET_SHARE)
     base = options.url.rstrip("/")
@@ -86,8 +85,12 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
         )
         sent = time.time()
         try:
+            data = json.dumps(body).encode()
             answer = session.post(
-                f"{base}/{options.team}/{method}", data=json.dumps(body), timeout=TIMEOUT_SECONDS
+                f"{base}/{options.team}/{method}",
+                data=data,
+                headers=options.bot.headers(data),
+                timeout=TIMEOUT_SECONDS,
             )
         except requests.RequestException:
             break  # an unreachable server is reported by the phases that follow
@@ -100,13 +103,13 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
         violation = judge.judge(
             method,
             options.team,
-            f"Bearer {options.token}",
-            "application/json",
-            body,
-            answer.status_code,
-            content,
-            sent,
-            received,
+            signed=True,
+            content_type="application/json",
+            body=body,
+            status=answer.status_code,
+            answer=content,
+            sent=sent,
+            received=received,
             phase="walk",
         )
         if violation is not None:

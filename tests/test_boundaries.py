@@ -12,9 +12,11 @@ import pytest
 
 from contract import demo
 from contract.spec import Spec, load, parse
-from fuzzing import boundaries
+from fuzzing import boundaries, signing
 from fuzzing.boundaries import Boundary
 from reference_server import create_app
+
+BOT = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
 
 
 def derive(spec: Spec | None = None) -> list[Boundary]:
@@ -120,9 +122,15 @@ def test_a_bigger_body_limit_moves_the_size_cases() -> None:
         ("call/end", "body", "an unknown field and one byte over", (413,)),
         ("call/end", "teamId", "one letter upper case", (400,)),
         ("call/end", "teamId", "one letter upper case, sent as text/plain", (400,)),
-        ("call/end", "teamId", "a valid id of another team", (403,)),
-        ("call/end", "teamId", "a valid id of another team, sent as text/plain", (403,)),
-        ("call/end", "Authorization", "no Authorization header", (401,)),
+        ("call/end", "teamId", "a valid id of a team the bot is not in", (403,)),
+        (
+            "call/end",
+            "teamId",
+            "a valid id of a team the bot is not in, sent as text/plain",
+            (403,),
+        ),
+        ("call/end", "X-Signature", "left out", (401,)),
+        ("call/end", "X-timestamp", "stale, 301 s in the past", (401,)),
     ],
 )
 def test_expected_status(method: str, field: str, label: str, expected: tuple[int, ...]) -> None:
@@ -145,17 +153,18 @@ def test_sizes_are_exact_and_padding_keeps_the_json_valid() -> None:
     assert exact.body.rstrip().endswith(b"}")
 
 
-def test_reason_and_curl_name_field_constraint_value_and_never_the_token() -> None:
+def test_reason_and_curl_name_field_constraint_value_and_never_the_secret() -> None:
     case = find(derive(), "call/start", "threadId", "one letter upper case")
     reason = case.reason(200)
     assert reason.startswith(f'threadId: pattern {load().id_pattern}, one letter upper case "7E')
     assert reason.endswith(": expected 400, got 200")
     command = boundaries.curl("http://127.0.0.1:8080", case)
-    assert command.startswith('curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN"')
-    assert f"/{demo.TEAM}/call/start" in command and demo.TOKEN not in command
+    assert 'eval "$(printf %s "$body" | python -m fuzzing sign --shell)"' in command
+    assert '-H "X-Signature: $FUZZ_SIGNATURE"' in command
+    assert f"/{demo.TEAM}/call/start" in command and demo.SECRET_KEY not in command
     big = find(derive(), "call/end", "body", "one byte over, valid JSON padded with spaces")
     assert (
-        "printf" in boundaries.curl("http://x", big) and len(boundaries.curl("http://x", big)) < 300
+        "printf" in boundaries.curl("http://x", big) and len(boundaries.curl("http://x", big)) < 400
     )
 
 
@@ -169,9 +178,8 @@ def asgi_transport(app: Any) -> boundaries.Transport:
         headers = (
             [] if case.content_type is None else [(b"content-type", case.content_type.encode())]
         )
-        if case.authorization is not None:
-            value = case.authorization.format(token=demo.TOKEN)
-            headers.append((b"authorization", value.encode()))
+        for name, value in case.signing.headers(BOT, case.body).items():
+            headers.append((name.lower().encode(), value.encode()))
         if not case.chunked:
             headers.append((b"content-length", str(len(case.body)).encode()))
         path = f"/{case.team}/{case.method}"
@@ -202,7 +210,7 @@ def asgi_transport(app: Any) -> boundaries.Transport:
 
 
 def test_the_reference_server_answers_every_case_as_expected() -> None:
-    app = create_app(":memory:", {demo.TOKEN: demo.TEAM})
+    app = create_app(":memory:")  # the demo bot, installed in the demo team
     try:
         cases = derive()
         found = boundaries.judge(cases, asgi_transport(app), "http://127.0.0.1:8080")
@@ -226,3 +234,51 @@ def test_merge_puts_the_phase_first_in_the_run_result() -> None:
     assert result.violations[1].first_seen == 3.0
     assert result.cases == 17 and result.phase_cases[boundaries.PHASE] == 7
     assert result.tally[("POST /x", boundaries.CHECK)] == [6, 1]
+
+
+# -- forgeries: derived from the security schemes ---------------------------------------------
+
+
+def test_every_operation_gets_every_forgery() -> None:
+    cases = derive()
+    forged = [c for c in cases if c.signing != signing.PROPER]
+    methods = {c.method for c in cases}
+    labels = {(c.field, c.label, c.expected) for c in forged if c.method == "call/end"}
+    assert {
+        ("X-Bot-Id", "left out", (401,)),
+        ("X-timestamp", "left out", (401,)),
+        ("X-Signature", "left out", (401,)),
+        ("X-Bot-Id", "an unknown bot (signed with the run's secret key)", (401,)),
+        ("X-Signature", "a wrong signature (its last digit changed)", (401,)),
+        ("X-Signature", "signed over another request's body", (401,)),
+        ("X-Signature", "signed over the body re-serialized (compact JSON)", (401,)),
+        ("X-Signature", "signed over an empty body", (401,)),
+        ("X-timestamp", "stale, 301 s in the past", (401,)),
+        ("X-timestamp", "301 s in the future", (401,)),
+    } <= labels
+    accepted = {c.label for c in forged if c.method == "call/end" and 401 not in c.expected}
+    assert accepted == {"299 s in the past", "299 s in the future"}
+    assert {c.method for c in forged} == methods
+    other_team = find(cases, "call/end", "teamId", "a valid id of a team the bot is not in")
+    assert other_team.expected == (403,) and other_team.signing == signing.PROPER
+
+
+def test_forged_headers_and_their_reproduction() -> None:
+    cases = derive()
+    body = b'{"threadId":"5b0525134c0319001573485e"}'
+    missing = find(cases, "call/end", "X-timestamp", "left out")
+    assert signing.TIMESTAMP_HEADER not in missing.signing.headers(BOT, body)
+    unknown = find(
+        cases, "call/end", "X-Bot-Id", "an unknown bot (signed with the run's secret key)"
+    )
+    assert not signing.is_signed(BOT, unknown.signing.headers(BOT, body), body)
+    stale = find(cases, "call/end", "X-timestamp", "stale, 301 s in the past")
+    assert not signing.is_signed(BOT, stale.signing.headers(BOT, body), body)
+    within = find(cases, "call/end", "X-timestamp", "299 s in the past")
+    assert signing.is_signed(BOT, within.signing.headers(BOT, body), body)
+    assert "--offset=-301" in boundaries.curl("http://x", stale)
+    other = find(cases, "call/end", "X-Signature", "signed over another request's body")
+    snippet = boundaries.curl("http://x", other, demo.BOT_ID)
+    assert 'printf %s \'{"threadId":' in snippet and '--data-binary "$body"' in snippet
+    left_out = boundaries.curl("http://x", find(cases, "call/end", "X-Signature", "left out"))
+    assert "X-Signature:" not in left_out and "X-Bot-Id:" in left_out

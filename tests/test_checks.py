@@ -1,5 +1,5 @@
-"""The contract's custom checks (fuzzing.checks, fuzzing.rules) on hand-made requests and
-answers."""
+"""The custom checks and the signing (fuzzing.checks, rules, signing) on hand-made
+exchanges."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import requests
 import schemathesis
 from schemathesis.checks import CHECKS
 
-from fuzzing import checks, judge, rules
+from contract import demo
+from contract.signing import signature
+from fuzzing import checks, judge, rules, signing
 from testkit.spec import SPEC_PATH
 
 #: The checks under test read nothing from schemathesis's check context.
@@ -24,6 +26,7 @@ TEAM = "333ccc134c0319001573485e"
 THREAD = "5b0525134c0319001573485e"
 USER_A = "5b4458eb1b2b33001bf213bf"
 USER_B = "5b4458eb1b2b33001bf213bc"
+BOT = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +44,17 @@ def exchange(
     *,
     base: str = "http://127.0.0.1:9",
     team: str = TEAM,
-    token: str | None = "dev-token",
+    bot: signing.Bot | None = BOT,
     content_type: str = "application/json",
 ) -> tuple[Any, Any]:
-    """A schemathesis Case and Response for `POST /{team}/{method}`, answered `status`."""
+    """A schemathesis Case and Response for `POST /{team}/{method}`, answered `status`; the
+    request signed by `bot` (None: unsigned)."""
     case = schema[f"/{{teamId}}/{method}"]["POST"].Case(path_parameters={"teamId": team}, body=body)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = requests.Request("POST", f"{base}/{team}/{method}", json=body, headers=headers)
+    headers = {signing.BOT_ID_HEADER: bot.bot_id, **signing.PLACEHOLDERS} if bot else {}
+    auth = signing.SignedAuth(bot) if bot else None
+    request = requests.Request(
+        "POST", f"{base}/{team}/{method}", json=body, headers=headers, auth=auth
+    )
     content = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
     response = schemathesis.Response(
         status_code=status,
@@ -120,22 +127,29 @@ def test_envelope_check_fails_on_a_lying_envelope(schema: Any) -> None:
     assert checks.envelope_code_matches_status(NO_CONTEXT, response, case) is None
 
 
-# other_team_token_refused ----------------------------------------------------------------
+# other_team_refused ----------------------------------------------------------------------
 
 
 def test_other_team_is_another_valid_id() -> None:
     assert rules.other_team(TEAM) == "333ccc134c0319001573485f"
     assert rules.other_team("f" * 24) == "0" * 24
     assert rules.other_team_refused(403) is None
-    assert rules.other_team_refused(200) == "the token of another team was answered 200, not 403"
+    assert rules.other_team_refused(200) == (
+        "a bot's signed request on another team's path was answered 200, not 403"
+    )
 
 
 class _Answers(BaseHTTPRequestHandler):
-    """Answers every POST with the status of the server's `status` attribute; records paths."""
+    """Answers every POST with the status of the server's `status` attribute; records paths
+    and whether the demo bot's signature of the body was valid."""
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.paths.append((self.path, self.headers.get("Authorization")))  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        stamp = self.headers.get(signing.TIMESTAMP_HEADER, "")
+        valid = self.headers.get(signing.SIGNATURE_HEADER) == signature(
+            demo.BOT_ID, demo.SECRET_KEY, stamp, body
+        )
+        self.server.paths.append((self.path, valid))  # type: ignore[attr-defined]
         status = self.server.status  # type: ignore[attr-defined]
         body = json.dumps({"code": status, "message": "x"}).encode()
         self.send_response(status)
@@ -164,13 +178,14 @@ def answering_server() -> Iterator[Any]:
 
 def test_other_team_check_probes_once_per_operation(schema: Any, answering_server: Any) -> None:
     base = f"http://127.0.0.1:{answering_server.server_address[1]}"
-    check = checks.OtherTeamTokenRefused()
+    check = checks.OtherTeamRefused()
     case, response = exchange(
         schema, "call/start", {"threadId": THREAD}, 200, ok({"direction": "outgoing"}), base=base
     )
     assert check.after_response(NO_CONTEXT, response, case) is None
     assert check.after_response(NO_CONTEXT, response, case) is None  # already probed: no request
-    assert answering_server.paths == [(f"/{rules.other_team(TEAM)}/call/start", "Bearer dev-token")]
+    # signed again by the same bot: the signature is valid, only the team differs
+    assert answering_server.paths == [(f"/{rules.other_team(TEAM)}/call/start", True)]
 
 
 def test_other_team_check_fails_when_another_team_is_served(
@@ -179,8 +194,8 @@ def test_other_team_check_fails_when_another_team_is_served(
     answering_server.status = 200
     base = f"http://127.0.0.1:{answering_server.server_address[1]}"
     case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict(), base=base)
-    with pytest.raises(AssertionError, match="the token of another team was answered 200, not 403"):
-        checks.OtherTeamTokenRefused().after_response(NO_CONTEXT, response, case)
+    with pytest.raises(AssertionError, match="on another team's path was answered 200, not 403"):
+        checks.OtherTeamRefused().after_response(NO_CONTEXT, response, case)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 415])
@@ -189,12 +204,12 @@ def test_other_team_check_skips_refused_requests(schema: Any, status: int) -> No
     case, response = exchange(
         schema, "call/end", {"threadId": THREAD}, status, {"code": status, "message": "x"}
     )
-    assert checks.OtherTeamTokenRefused().after_response(NO_CONTEXT, response, case) is None
+    assert checks.OtherTeamRefused().after_response(NO_CONTEXT, response, case) is None
 
 
-def test_other_team_check_skips_requests_without_token(schema: Any) -> None:
-    case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict(), token=None)
-    assert checks.OtherTeamTokenRefused().after_response(NO_CONTEXT, response, case) is None
+def test_other_team_check_skips_unsigned_requests(schema: Any) -> None:
+    case, response = exchange(schema, "call/end", {"threadId": THREAD}, 409, conflict(), bot=None)
+    assert checks.OtherTeamRefused().after_response(NO_CONTEXT, response, case) is None
 
 
 # contract_model --------------------------------------------------------------------------
@@ -202,7 +217,7 @@ def test_other_team_check_skips_requests_without_token(schema: Any) -> None:
 
 @pytest.fixture
 def model_check() -> Iterator[Any]:
-    judge.activate(judge.Judge(TEAM, "dev-token"))
+    judge.activate(judge.Judge(TEAM, BOT))
     try:
         yield checks.ContractModel()
     finally:
@@ -284,9 +299,7 @@ def test_model_check_durations(schema: Any, model_check: Any) -> None:
     assert "expected dialogDuration <= callDuration, got 4 > 3" in reason
 
 
-def test_model_check_judges_only_valid_authenticated_requests(
-    schema: Any, model_check: Any
-) -> None:
+def test_model_check_judges_only_valid_signed_requests(schema: Any, model_check: Any) -> None:
     play(schema, model_check, ("call/end", {"threadId": THREAD}, 409, conflict()))
     # invalid body (unknown field): not judged, and its success makes the thread unknown
     assert play(
@@ -295,9 +308,11 @@ def test_model_check_judges_only_valid_authenticated_requests(
         ("call/start", {"threadId": THREAD, "x": 1}, 200, ok({"direction": "outgoing"})),
     ) == [""]
     assert play(schema, model_check, ("call/start", {"threadId": THREAD}, 409, conflict())) == [""]
-    # another token: not judged
-    case, response = exchange(schema, "call/end", {"threadId": THREAD}, 200, ok(END), token="other")
-    assert model_check.after_response(NO_CONTEXT, response, case) is None
+    # another secret key, or no signature: not judged
+    forger = signing.Bot(demo.BOT_ID, "not-the-secret")
+    for bot in (forger, None):
+        case, response = exchange(schema, "call/end", {"threadId": THREAD}, 200, ok(END), bot=bot)
+        assert model_check.after_response(NO_CONTEXT, response, case) is None
     assert model_check.judge.judged == 2
 
 
@@ -328,3 +343,72 @@ def test_model_check_is_registered_and_old_checks_are_gone() -> None:
         "counts_within_named_users",
         "call_durations_consistent",
     } & set(checks.CUSTOM_CHECKS)
+
+
+# signing ----------------------------------------------------------------------------------
+
+
+def test_before_call_signs_the_exact_bytes_sent(schema: Any) -> None:
+    """The hook's auth signs the prepared body, whatever separators the serializer chose."""
+    kwargs: dict[str, Any] = {}
+    checks.before_call(None, None, kwargs)  # type: ignore[arg-type]
+    body = b'{"threadId": "5b0525134c0319001573485e"}'
+    request = requests.Request(
+        "POST",
+        f"http://h/{TEAM}/call/end",
+        data=body,
+        headers={signing.BOT_ID_HEADER: demo.BOT_ID, **signing.PLACEHOLDERS},
+        auth=kwargs["auth"],
+    ).prepare()
+    assert request.headers[signing.BOT_ID_HEADER] == demo.BOT_ID
+    stamp = request.headers[signing.TIMESTAMP_HEADER]
+    assert request.headers[signing.SIGNATURE_HEADER] == signature(
+        demo.BOT_ID, demo.SECRET_KEY, stamp, body
+    )
+    assert signing.is_signed(BOT, request.headers, body)
+
+
+def test_requests_without_a_bot_stay_unsigned() -> None:
+    """`ignored_auth` strips the declared headers: its probes must reach the server unsigned."""
+    request = requests.Request(
+        "POST", f"http://h/{TEAM}/call/end", data=b"{}", auth=signing.SignedAuth(BOT)
+    ).prepare()
+    assert not any(name in request.headers for name in signing.HEADERS)
+
+
+@pytest.mark.parametrize("left_out", sorted(signing.PLACEHOLDERS))
+def test_a_header_left_out_or_changed_on_purpose_stays_so(left_out: str) -> None:
+    """A negative case without one signature header, or with a generated value in it, is sent
+    as schemathesis made it: signing it would turn it into a valid request."""
+    for value in (None, "generated"):
+        headers = {signing.BOT_ID_HEADER: demo.BOT_ID, **signing.PLACEHOLDERS}
+        if value is None:
+            del headers[left_out]
+        else:
+            headers[left_out] = value
+        request = requests.Request(
+            "POST",
+            f"http://h/{TEAM}/call/end",
+            data=b"{}",
+            headers=headers,
+            auth=signing.SignedAuth(BOT),
+        ).prepare()
+        assert dict(request.headers).items() >= headers.items()
+        assert not signing.is_signed(BOT, request.headers, b"{}")
+
+
+def test_a_signature_is_judged_on_bot_secret_time_and_bytes() -> None:
+    headers = BOT.headers(b"{}", timestamp=1_000)
+    assert signing.is_signed(BOT, headers, b"{}", now=1_300)
+    assert not signing.is_signed(BOT, headers, b"{}", now=1_301)  # stale
+    assert not signing.is_signed(BOT, headers, b"{ }", now=1_000)  # other bytes
+    other = signing.Bot("0" * 24, demo.SECRET_KEY)
+    assert not signing.is_signed(other, headers, b"{}", now=1_000)
+
+
+def test_forged_timestamps_stay_on_their_side_of_the_limit() -> None:
+    for now in (1_000.0, 1_000.01, 1_000.99):
+        assert now - signing.stamp(-299, now) <= 299
+        assert signing.stamp(299, now) - now <= 299
+        assert now - signing.stamp(-301, now) >= 301
+        assert signing.stamp(301, now) - now >= 301

@@ -18,9 +18,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from contract.demo import TEAM
+from contract.demo import BOT_ID, SECRET_KEY, TEAM
+from fuzzing.signing import Bot
 from fuzzing.target import ReferenceServer
-from testkit.faulty.harness import FuzzRun, fuzz, fuzz_variant
+from testkit.faulty.harness import FuzzRun, fuzz, fuzz_variant, serve
 from testkit.faulty.variants import VARIANTS
 from testkit.spec import ROOT
 
@@ -32,14 +33,25 @@ BUDGET = 8
 SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2}
 CLEAN_BUDGET = 20
 REPLAY = "invite_after_end"
+#: A bot and secret key of the test's own: no output or report file may ever show the secret.
+CUSTOM_BOT = {"WORKONFLOW_BOT_ID": "c" * 24, "WORKONFLOW_SECRET_KEY": "s3cret-not-for-print"}
+SECRET_RUN = "null_accepted"
 
 
 def budget(name: str) -> int:
     return SHORT_BUDGETS.get(VARIANTS[name].caught_by, BUDGET)
 
 
+def _secret_run() -> FuzzRun:
+    """A faulty server that knows only the custom bot, fuzzed as that bot (from the variables)."""
+    with serve(SECRET_RUN, lifetime=240, env=CUSTOM_BOT) as url:
+        return fuzz("--url", url, "--budget", "4", "--seed", str(SEED), env=CUSTOM_BOT)
+
+
 def _fuzz_job(variant: str | None, budget: int) -> FuzzRun:
     """Fuzz a faulty variant, or with `None` the reference server that the command starts."""
+    if variant == "secret":
+        return _secret_run()
     if variant is None:
         return fuzz("--budget", str(budget), "--seed", str(SEED))
     return fuzz_variant(variant, budget=budget, seed=SEED)
@@ -51,6 +63,7 @@ def runs() -> dict[str, FuzzRun]:
     jobs["reference"] = (None, CLEAN_BUDGET)
     jobs["replay"] = (REPLAY, 6)
     jobs["replay-again"] = (REPLAY, 6)
+    jobs["secret"] = ("secret", 4)
     # Longest first, so that the two workers finish at about the same time.
     order = sorted(jobs, key=lambda name: -jobs[name][1])
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -93,7 +106,7 @@ def test_the_reference_server_gives_no_false_alarm(runs: dict[str, FuzzRun]) -> 
     assert {
         "contract_model",
         "spec_boundaries",
-        "other_team_token_refused",
+        "other_team_refused",
         "positive_data_acceptance",
         "negative_data_rejection",
         "response_schema_conformance",
@@ -127,9 +140,9 @@ def test_a_violation_is_reported_with_check_operation_reason_and_curl(
     ), line
     assert run.result is not None
     violation = next(v for v in run.result["violations"] if v["check"] == "contract_model")
-    assert violation["curl"].startswith('curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN"')
+    assert 'eval "$(printf %s "$body" | python -m fuzzing sign --shell' in violation["curl"]
     assert f"/{TEAM}/call.user/invite" in violation["curl"]
-    assert "dev-token" not in run.stdout  # the token is never printed
+    assert SECRET_KEY not in run.stdout  # the secret key is never printed
     suite = ElementTree.fromstring(run.junit or "").find("testsuite")
     assert suite is not None
     failed = {
@@ -148,10 +161,24 @@ def test_a_boundary_violation_names_field_constraint_value_and_reproduces_with_c
     assert line.endswith(
         "POST /{teamId}/call/start: direction: not nullable, given as null: expected 400, got 200"
     ), line
-    curl = lines[lines.index(line) + 1].strip()
-    assert curl.startswith('curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN"'), curl
-    assert '"direction":null' in curl and f"/{TEAM}/call/start" in curl
-    assert "dev-token" not in run.stdout
+    snippet = [ln.strip() for ln in lines[lines.index(line) + 1 : lines.index(line) + 4]]
+    assert snippet[0].startswith("body=") and '"direction":null' in snippet[0], snippet
+    assert snippet[1] == (
+        f'eval "$(printf %s "$body" | python -m fuzzing sign --shell --bot-id {BOT_ID})"'
+    ), snippet
+    assert snippet[2].startswith('curl -X POST -H "X-Bot-Id: $FUZZ_BOT_ID"'), snippet
+    assert f"/{TEAM}/call/start" in snippet[2]
+    assert SECRET_KEY not in run.stdout
+
+
+def test_the_secret_key_appears_in_no_output_and_no_report(runs: dict[str, FuzzRun]) -> None:
+    run = runs["secret"]
+    assert run.returncode == 1, describe(run)  # signed as the custom bot: the fault was found
+    assert run.files and "fuzz-result.json" in run.files
+    secret = CUSTOM_BOT["WORKONFLOW_SECRET_KEY"]
+    for name, text in {"stdout": run.stdout, "stderr": run.stderr, **run.files}.items():
+        assert secret not in text, name
+    assert CUSTOM_BOT["WORKONFLOW_BOT_ID"] in run.stdout  # the bot is named, its key is not
 
 
 def test_the_same_seed_replays_the_same_run(runs: dict[str, FuzzRun]) -> None:
@@ -194,16 +221,18 @@ def test_unreachable_target() -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_refused_token_and_wrong_team() -> None:
+def test_refused_signature_and_wrong_team() -> None:
     with ReferenceServer() as server:
-        token = run_cli("--url", server.url, "--token", "wrong-token")
+        secret = run_cli("--url", server.url, "--secret-key", "wrong-secret")
         team = run_cli("--url", server.url, "--team", "0" * 24)
-    assert token.returncode == 2 and team.returncode == 2
-    assert token.stderr.strip() == (
-        f"fuzz: {server.url} refused the token (401): pass the right one with --token"
+    assert secret.returncode == 2 and team.returncode == 2
+    assert secret.stderr.strip() == (
+        f"fuzz: {server.url}: the server refused the bot's signature (401): check "
+        f"--bot-id/--secret-key (bot {BOT_ID})"
     )
+    assert "wrong-secret" not in secret.stdout + secret.stderr
     assert team.stderr.strip() == (
-        f"fuzz: {server.url} refused the token for team {'0' * 24} (403): check --team and --token"
+        f"fuzz: {server.url}: bot {BOT_ID} is not installed in team {'0' * 24} (403): check --team"
     )
 
 
@@ -229,7 +258,8 @@ def test_outer_time_limit_stops_a_run_that_outlives_it() -> None:
     with ReferenceServer() as server:
         started = time.monotonic()
         result = runner.run(
-            runner.Options(server.url, TEAM, "dev-token", budget=60, seed=SEED), hard_timeout=3
+            runner.Options(server.url, TEAM, Bot(BOT_ID, SECRET_KEY), budget=60, seed=SEED),
+            hard_timeout=3,
         )
         seconds = time.monotonic() - started
     assert result.stalled

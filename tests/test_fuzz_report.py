@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fuzzing import replay, report, runner
+import pytest
+
+from fuzzing import replay, report, runner, signing
 from testkit import chromium
 from testkit.spec import ROOT
 
@@ -26,7 +28,7 @@ def result_with_violation() -> runner.RunResult:
             check="contract_model",
             operation="POST /{teamId}/call/end",
             reason="dialogDuration 4 is longer than callDuration 3",
-            curl='curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN" http://127.0.0.1:9/t/call/end',
+            curl=runner.curl_command("http://127.0.0.1:9", "t", "call/end", {}),
             thread_before=["call/start 200", "call.user/invite 200"],
         )
     ]
@@ -48,10 +50,13 @@ def test_summary_lists_checks_operations_and_each_violation() -> None:
         "dialogDuration 4 is longer than callDuration 3"
     ) in lines
     assert "   its thread answered before: call/start 200 -> call.user/invite 200" in lines
+    assert "   body='{}'" in lines
+    assert '   eval "$(printf %s "$body" | python -m fuzzing sign --shell)"' in lines
     assert (
-        '   curl -X POST -H "Authorization: Bearer $FUZZ_TOKEN" http://127.0.0.1:9/t/call/end'
-        in lines
-    )
+        '   curl -X POST -H "X-Bot-Id: $FUZZ_BOT_ID" -H "X-timestamp: $FUZZ_TIMESTAMP" '
+        "-H \"X-Signature: $FUZZ_SIGNATURE\" -H 'Content-Type: application/json' "
+        '--data-binary "$body" http://127.0.0.1:9/t/call/end'
+    ) in lines
     assert "120 cases in 30.2 s against http://127.0.0.1:9: 1 violation(s), 0 error(s)." in lines
     assert "Seed 42: rerun with --seed 42 --budget 30." in lines
 
@@ -91,11 +96,44 @@ def test_errors_fail_the_run_and_appear_in_junit(tmp_path: Path) -> None:
     assert "- Server stopped responding" in report.summary(result).splitlines()
 
 
-def test_curl_commands_never_carry_the_token() -> None:
-    sanitised = "curl -X POST -H 'Authorization: [Filtered]' -d '{}' http://h/t/call/end"
-    assert runner._reproduce_with_env_token(sanitised) == (
-        "curl -X POST -H \"Authorization: Bearer $FUZZ_TOKEN\" -d '{}' http://h/t/call/end"
+def test_schemathesis_curl_becomes_a_snippet_that_signs_again() -> None:
+    sent = (
+        "curl -X POST -H 'X-Bot-Id: 5c0e5996e43fb4001acfb07d' -H 'X-timestamp: 1700000000' "
+        "-H 'X-Signature: 00ff' -H 'Content-Type: application/json' "
+        "-H 'X-Schemathesis-TestCaseId: abc' -d '{\"threadId\": \"x\"}' http://h/t/call/end"
     )
+    snippet = runner._signed_reproduction(sent)
+    assert snippet.splitlines() == [
+        """body='{"threadId": "x"}'""",
+        'eval "$(printf %s "$body" | python -m fuzzing sign --shell)"',
+        'curl -X POST -H "X-Bot-Id: $FUZZ_BOT_ID" -H "X-timestamp: $FUZZ_TIMESTAMP" '
+        "-H \"X-Signature: $FUZZ_SIGNATURE\" -H 'Content-Type: application/json' "
+        '--data-binary "$body" http://h/t/call/end',
+    ]
+    # an `ignored_auth` probe went unsigned: it is shown as sent
+    unsigned = "curl -X POST -H 'Content-Type: application/json' -d '{}' http://h/t/call/end"
+    assert runner._signed_reproduction(unsigned) == unsigned
+
+
+def test_the_sign_command_prints_a_valid_signature(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from contract.signing import signature
+
+    monkeypatch.setenv(signing.SECRET_VARIABLE, "a-custom-secret")
+    body = tmp_path / "body"
+    body.write_bytes(b'{"threadId": "x"} ')
+    out = io.StringIO()
+    assert signing.main(["--body-file", str(body), "--bot-id", "b" * 24], out=out) == 0
+    headers = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
+    assert list(headers) == list(signing.HEADERS)
+    stamp = headers[signing.TIMESTAMP_HEADER]
+    assert headers[signing.SIGNATURE_HEADER] == signature(
+        "b" * 24, "a-custom-secret", stamp, b'{"threadId": "x"} '
+    )
+    assert "a-custom-secret" not in out.getvalue()
 
 
 def test_thread_history_starts_at_the_latest_call_start() -> None:
@@ -176,7 +214,8 @@ def test_model_violation_has_its_sequence_and_a_replay_file(tmp_path: Path) -> N
     replay_file = tmp_path / "replay-1.json"
     document = replay.load(replay_file)
     assert [s["method"] for s in document["steps"]] == ["call/end", "call.user/invite"]
-    assert all("$FUZZ_TOKEN" in line and "dev-token" not in line for line in document["curl"])
+    assert all("python -m fuzzing sign" in text for text in document["curl"])
+    assert all("dev-secret" not in text for text in document["curl"])
     lines = report.summary(result).splitlines()
     assert f"1. [contract_model] POST /{{teamId}}/call.user/invite: {MODEL_REASON}" in lines
     assert (

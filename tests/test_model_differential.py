@@ -10,6 +10,7 @@ exact and the model's bounds are tested too.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from typing import Any
 
@@ -19,12 +20,16 @@ import pytest
 from contract import demo
 from contract.model import Model
 from contract.rules import RULES, TRANSITIONS
+from contract.signing import Bot
 from reference_server import create_app
 
 STEPS = 2000
 SEEDS = (1, 2, 3, 4)
 THREADS = (demo.thread(1), demo.thread(2))
 USERS = (demo.user(1), demo.user(2), demo.user(3))
+
+
+JSON_TYPE = "application/json"
 
 
 class Clock:
@@ -55,16 +60,18 @@ def random_request(rng: random.Random) -> tuple[str, dict[str, Any]]:
 async def drive(seed: int) -> tuple[Model, list[str]]:
     rng = random.Random(seed)
     clock = Clock()
-    app = create_app(":memory:", {demo.TOKEN: demo.TEAM}, clock=clock)
+    app = create_app(":memory:", clock=clock)  # the demo bot, installed in the demo team
     model = Model()
     disagreements: list[str] = []
     transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {demo.TOKEN}"}
+    bot = Bot(demo.BOT_ID, demo.SECRET_KEY)
     async with httpx.AsyncClient(transport=transport, base_url="http://server") as client:
         for number in range(STEPS):
             clock.now += rng.choice([0.0, 0.0, 0.3, 0.7, 1.0, 2.5])
             method, body = random_request(rng)
-            answer = await client.post(f"/{demo.TEAM}/{method}", json=body, headers=headers)
+            data = json.dumps(body).encode()
+            headers = {**bot.headers(data, timestamp=int(clock.now)), "Content-Type": JSON_TYPE}
+            answer = await client.post(f"/{demo.TEAM}/{method}", content=data, headers=headers)
             envelope = answer.json()
             expected = model.expect(demo.TEAM, method, body, clock.now, clock.now)
             verdict = model.observe(

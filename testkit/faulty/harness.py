@@ -7,13 +7,14 @@ are stopped when the block ends (or by themselves after `lifetime` seconds).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,27 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @contextmanager
-def serve(name: str, *, lifetime: float = 600.0, timeout: float = 20.0) -> Iterator[str]:
-    """Serve the faulty variant `name` in a child process; yield its base URL."""
+def serve(
+    name: str,
+    *,
+    lifetime: float = 600.0,
+    timeout: float = 20.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Serve the faulty variant `name` in a child process; yield its base URL. `env` is added
+    to the child's environment while it starts (a bot: `WORKONFLOW_BOT_ID`, `..._SECRET_KEY`)."""
     args = [name, "--lifetime", str(lifetime)]
-    with ServerProcess(args, module="testkit.faulty", timeout=timeout) as server:
-        yield server.base_url
+    saved = {key: os.environ.get(key) for key in env or {}}
+    os.environ.update(env or {})
+    try:
+        with ServerProcess(args, module="testkit.faulty", timeout=timeout) as server:
+            yield server.base_url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @dataclass
@@ -40,6 +57,7 @@ class FuzzRun:
     result: dict[str, Any] | None  # reports/fuzz-result.json, when it was written
     junit: str | None  # reports/fuzz-junit.xml, when it was written
     seconds: float
+    files: dict[str, str] = field(default_factory=dict)  # every report file's text, by name
 
     def checks_failed(self) -> set[str]:
         return {v["check"] for v in (self.result or {}).get("violations", [])}
@@ -53,8 +71,9 @@ class FuzzRun:
         return min(times) if times else None
 
 
-def fuzz(*args: str, timeout: float = 300.0) -> FuzzRun:
-    """Run `python -m fuzzing ARGS --quiet` with its reports in a temporary folder."""
+def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) -> FuzzRun:
+    """Run `python -m fuzzing ARGS --quiet` with its reports in a temporary folder (`env`:
+    added to its environment)."""
     with tempfile.TemporaryDirectory(prefix="fuzz-reports-") as reports:
         started = time.monotonic()
         completed = subprocess.run(
@@ -64,16 +83,24 @@ def fuzz(*args: str, timeout: float = 300.0) -> FuzzRun:
             text=True,
             timeout=timeout,
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
         seconds = time.monotonic() - started
         path = Path(reports) / "fuzz-result.json"
         result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
         junit_path = Path(reports) / "fuzz-junit.xml"
         junit = junit_path.read_text(encoding="utf-8") if junit_path.exists() else None
-    return FuzzRun(completed.returncode, completed.stdout, completed.stderr, result, junit, seconds)
+        files = {
+            str(p.relative_to(reports)): p.read_text(encoding="utf-8", errors="replace")
+            for p in Path(reports).rglob("*")
+            if p.is_file()
+        }
+    return FuzzRun(
+        completed.returncode, completed.stdout, completed.stderr, result, junit, seconds, files
+    )
 
 
 def fuzz_variant(name: str, *, budget: int, seed: int) -> FuzzRun:
-    """Serve the variant `name` and fuzz it with the demo team and token."""
+    """Serve the variant `name` and fuzz it with the demo team and bot."""
     with serve(name, lifetime=budget + 240) as url:
         return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed))

@@ -12,14 +12,24 @@ may rewrite the answer (status, headers, body) before it is sent.
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.demo import TEAM, TOKEN
+from contract.demo import BOT_ID, SECRET_KEY, TEAM
+from contract.signing import (
+    BOT_ID_HEADER,
+    MAX_SKEW_SECONDS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Bot,
+    signature,
+)
 from contract.spec import load
-from reference_server import create_app
+from reference_server import auth, create_app
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -65,7 +75,11 @@ class Wrapper:
     """An ASGI app around the reference server with hooks before and after each request."""
 
     def __init__(self) -> None:
-        self.app = create_app(":memory:", {TOKEN: TEAM})
+        # The bot of $WORKONFLOW_BOT_ID / $WORKONFLOW_SECRET_KEY (the fuzzer's variables), else
+        # the demo bot, installed in the demo team.
+        self.app = create_app(
+            ":memory:", [auth.Bot(SERVED.bot_id, SERVED.secret_key, frozenset({TEAM}))]
+        )
 
     def before(self, exchange: Exchange) -> None:
         """Rewrite the request (headers, body) before the reference server sees it."""
@@ -90,7 +104,10 @@ class Wrapper:
             body=b"".join(chunks),
             team=parts[1] if len(parts) == 3 else "",
         )
+        received, signed = exchange.body, signed_by_demo_bot(exchange)
         self.before(exchange)
+        if signed and exchange.body != received:
+            resign(exchange)  # a rewritten body keeps the signature its sender gave it
         if exchange.status:  # answered by the wrapper itself: the reference server never sees it
             await self._send(exchange, send)
             return
@@ -144,14 +161,48 @@ def _rewrite_data(exchange: Exchange, change: Callable[[dict[str, Any]], None]) 
 
 
 def _incoming_call_start(exchange: Exchange) -> bool:
-    """A `call/start` with the documented `direction: incoming`, sent with the demo token."""
+    """A `call/start` with the documented `direction: incoming`, signed by the demo bot."""
     body = exchange.request_json()
     return (
         exchange.method == "call/start"
         and isinstance(body, dict)
         and body.get("direction") == "incoming"
-        and exchange.headers.get("authorization") == f"Bearer {TOKEN}"
+        and signed_by_demo_bot(exchange)
     )
+
+
+#: The bot the faulty servers accept (never shown: its `repr` hides the secret key).
+SERVED = Bot(
+    os.environ.get("WORKONFLOW_BOT_ID") or BOT_ID,
+    os.environ.get("WORKONFLOW_SECRET_KEY") or SECRET_KEY,
+)
+
+
+def _header(exchange: Exchange, name: str) -> str:
+    return exchange.headers.get(name.lower(), "").strip()
+
+
+def _signature_of(exchange: Exchange, stamp: str, body: bytes) -> str:
+    """The served bot's signature of `body` at `stamp`, when the request names that bot."""
+    if _header(exchange, BOT_ID_HEADER) != SERVED.bot_id:
+        return ""
+    return signature(SERVED.bot_id, SERVED.secret_key, stamp, body)
+
+
+def signed_by_demo_bot(exchange: Exchange) -> bool:
+    """The request carries the served bot's (`SERVED`) valid, current signature of its body."""
+    stamp = _header(exchange, TIMESTAMP_HEADER)
+    if not stamp.isdigit() or abs(int(stamp) - time.time()) > MAX_SKEW_SECONDS:
+        return False
+    given = _header(exchange, SIGNATURE_HEADER)
+    return bool(given) and _signature_of(exchange, stamp, exchange.body) == given
+
+
+def resign(exchange: Exchange) -> None:
+    """Replace the request's signature headers with the demo bot's, valid now: the reference
+    server behind the wrapper then accepts what the faulty server let through."""
+    for name, value in SERVED.headers(exchange.body).items():
+        exchange.headers[name.lower()] = value
 
 
 class MissingField(Wrapper):
@@ -199,10 +250,52 @@ class ServerErrorOnValid(Wrapper):
 
 
 class AuthIgnored(Wrapper):
-    """Any token, or none, is taken for the demo token."""
+    """Unsigned requests are accepted: any request, signed or not, is taken for the demo bot's."""
 
     def before(self, exchange: Exchange) -> None:
-        exchange.headers["authorization"] = f"Bearer {TOKEN}"
+        resign(exchange)
+
+
+class TimestampIgnored(Wrapper):
+    """Stale (or future) timestamps are accepted: a signature is checked, its age is not."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        if stamp.isdigit() and _signature_of(exchange, stamp, exchange.body) == _header(
+            exchange, SIGNATURE_HEADER
+        ):
+            resign(exchange)
+
+
+class SignatureOverOtherBody(Wrapper):
+    """The signature is also taken when it covers another body than the bytes received: the
+    body parsed and re-serialized as compact JSON (as `JSON.stringify(req.body)` does), or no
+    body at all (the signature checked before the body was read)."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        given = _header(exchange, SIGNATURE_HEADER)
+        if not stamp.isdigit() or abs(int(stamp) - time.time()) > MAX_SKEW_SECONDS:
+            return
+        others = [b""]
+        parsed = exchange.request_json()
+        if parsed is not None:
+            others.append(json.dumps(parsed, separators=(",", ":")).encode())
+        if any(_signature_of(exchange, stamp, other) == given for other in others):
+            resign(exchange)
+
+
+class UnknownBotAccepted(Wrapper):
+    """A bot the server does not know is taken for the demo bot when its signature is right
+    for the demo bot's secret key (the secret looked up without the bot id)."""
+
+    def before(self, exchange: Exchange) -> None:
+        bot_id = _header(exchange, BOT_ID_HEADER)
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        if bot_id and bot_id != SERVED.bot_id and stamp.isdigit():
+            expected = signature(bot_id, SERVED.secret_key, stamp, exchange.body)
+            if expected == _header(exchange, SIGNATURE_HEADER):
+                resign(exchange)
 
 
 class InvalidBodyAccepted(Wrapper):
@@ -288,7 +381,7 @@ class DialogLongerThanCall(Wrapper):
 
 
 class AnyTeam(Wrapper):
-    """A valid token is accepted on every team's path (the team check is missing)."""
+    """A bot's signed request is accepted on every team's path (the team check is missing)."""
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -513,11 +606,10 @@ class FileExtensionIgnored(_BodyRewrite):
 
 
 class TeamCheckedFirst(Wrapper):
-    """A malformed `teamId` is answered 403 (not the token's team) instead of 400."""
+    """A malformed `teamId` is answered 403 (not the bot's team) instead of 400."""
 
     def before(self, exchange: Exchange) -> None:
-        authorized = exchange.headers.get("authorization") == f"Bearer {TOKEN}"
-        if exchange.method and authorized and not SPEC.id_matches(exchange.team):
+        if exchange.method and signed_by_demo_bot(exchange) and not SPEC.id_matches(exchange.team):
             exchange.answer(403, {"code": 403, "message": "Forbidden"})
 
 
@@ -540,7 +632,19 @@ VARIANTS: dict[str, Variant] = {
     "server_error": Variant(
         ServerErrorOnValid, "not_a_server_error", "500 on call/start with direction incoming"
     ),
-    "auth_ignored": Variant(AuthIgnored, "ignored_auth", "no or a wrong token is accepted"),
+    # Signatures (contract 2.0.0).
+    "auth_ignored": Variant(AuthIgnored, "ignored_auth", "unsigned requests are accepted"),
+    "timestamp_ignored": Variant(
+        TimestampIgnored, "spec_boundaries", "a timestamp 301 s off is accepted"
+    ),
+    "signature_over_other_body": Variant(
+        SignatureOverOtherBody,
+        "spec_boundaries",
+        "a signature over the body re-serialized, or over no body, is accepted",
+    ),
+    "unknown_bot_accepted": Variant(
+        UnknownBotAccepted, "spec_boundaries", "an unknown bot signing with a known secret"
+    ),
     "invalid_body_accepted": Variant(
         InvalidBodyAccepted, "negative_data_rejection", "unknown body fields are ignored"
     ),
@@ -559,9 +663,7 @@ VARIANTS: dict[str, Variant] = {
     "dialog_longer_than_call": Variant(
         DialogLongerThanCall, "contract_model", "dialogDuration > callDuration"
     ),
-    "any_team": Variant(
-        AnyTeam, "other_team_token_refused", "a token is accepted on another team's path"
-    ),
+    "any_team": Variant(AnyTeam, "other_team_refused", "a bot is accepted on another team's path"),
     # The contract model: counts, effects, echoes.
     "invite_counts_members": Variant(
         InviteCountsMembers, "contract_model", "invite counts users already in the call"
