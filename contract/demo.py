@@ -8,8 +8,6 @@ from __future__ import annotations
 
 #: The demo team of the sandbox (the example `teamId` of openapi.yaml).
 TEAM = "333ccc134c0319001573485e"
-#: The bearer token of contract 1.x; still used by tools not yet signing (to be removed).
-TOKEN = "dev-token"
 #: The demo bot, installed in `TEAM` only, and its secret key (a sandbox secret, not a real one).
 BOT_ID = "5c0e5996e43fb4001acfb07d"
 SECRET_KEY = "dev-secret"

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from contract import demo
-from fuzzing import boundaries
+from fuzzing import boundaries, signing
 from fuzzing.judge import Judge
 from testkit.spec import NEW_OPERATION, add_operation, spec_with
 
@@ -30,14 +30,24 @@ def test_the_boundary_phase_derives_cases_for_a_new_operation(tmp_path: Path) ->
 
 
 def test_the_model_does_not_judge_a_new_operation_and_forgets_its_thread(tmp_path: Path) -> None:
-    judge = Judge(demo.TEAM, demo.TOKEN, spec=spec_with(tmp_path, add_operation()))
-    auth = f"Bearer {demo.TOKEN}"
+    bot = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
+    judge = Judge(demo.TEAM, bot, spec=spec_with(tmp_path, add_operation()))
 
     def send(method: str, status: int, data: object = None) -> object:
         now = time.time()
         answer = {"code": status, "message": "OK", **({"data": data} if data else {})}
         body = {"threadId": THREAD}
-        return judge.judge(method, demo.TEAM, auth, JSON, body, status, answer, now, now)
+        return judge.judge(
+            method,
+            demo.TEAM,
+            signed=True,
+            content_type=JSON,
+            body=body,
+            status=status,
+            answer=answer,
+            sent=now,
+            received=now,
+        )
 
     assert send("call/start", 200, {"direction": "outgoing"}) is None
     assert send(NEW_OPERATION, 200) is None
