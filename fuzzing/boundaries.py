@@ -33,6 +33,12 @@ wrong signature, a signature over other bytes than those sent, a timestamp 301 s
 
     found = boundaries.run(options)        # before schemathesis
     boundaries.merge(found, result)        # into its RunResult
+
+Whether a value is inside a schema, and the valid values to start from, are in
+`fuzzing.schema_values`; the near misses of one value in `fuzzing.mutations`. What stays here
+is longer than 300 lines on purpose: one builder turns an operation into all its cases (body,
+media type, size, team, signature forgeries), sharing the operation's valid request and its
+expected statuses; then sending the cases and judging the answers, which need those cases.
 """
 
 from __future__ import annotations
@@ -41,8 +47,6 @@ import copy
 import http.client
 import itertools
 import json
-import math
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +55,15 @@ from urllib.parse import quote, urlsplit
 
 from contract import demo
 from contract.spec import JSON, Operation, Spec, SpecError, follow, load, resolve
+from fuzzing.mutations import (
+    MISSING,
+    SHOWN_CHARACTERS,
+    Mutation,
+    Path,
+    field_name,
+    mutations,
+)
+from fuzzing.schema_values import instance, neighbours, valid, value_kind
 from fuzzing.signing import (
     BOT_ID_HEADER,
     MAX_SKEW_SECONDS,
@@ -83,498 +96,6 @@ ACCEPTED_ERRORS: Final = (409, 422)
 #: A valid bot id that no server should know (the forgery "an unknown bot").
 UNKNOWN_BOT: Final = "0000000000000000000000b0"
 TIMEOUT_SECONDS: Final = 10.0
-#: A value longer than this is shortened in a reason.
-SHOWN_CHARACTERS: Final = 40
-
-_MISSING: Final = object()
-Path = tuple[str | int, ...]
-
-
-# -- validation: is a value inside the schema? -------------------------------------------------
-
-
-def _ecma(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema (ECMA-262) pattern in Python: `$` at the end matches only the end."""
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern, re.ASCII)
-
-
-_TYPES: Final[dict[str, Callable[[Any], bool]]] = {
-    "null": lambda v: v is None,
-    "boolean": lambda v: isinstance(v, bool),
-    "integer": lambda v: (
-        (isinstance(v, int) and not isinstance(v, bool))
-        or (isinstance(v, float) and v.is_integer())
-    ),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-}
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
-def _type_ok(schema: Mapping[str, Any], value: Any) -> bool:
-    kinds = schema.get("type")
-    if kinds is None:
-        return True
-    names = [kinds] if isinstance(kinds, str) else list(kinds)
-    if schema.get("nullable") is True:
-        names.append("null")
-    return any(_TYPES[name](value) for name in names if name in _TYPES)
-
-
-def _string_ok(schema: Mapping[str, Any], value: str) -> bool:
-    if "minLength" in schema and len(value) < schema["minLength"]:
-        return False
-    if "maxLength" in schema and len(value) > schema["maxLength"]:
-        return False
-    return "pattern" not in schema or _ecma(schema["pattern"]).search(value) is not None
-
-
-def _number_ok(schema: Mapping[str, Any], value: float) -> bool:
-    checks = (
-        ("minimum", lambda bound: value >= bound),
-        ("maximum", lambda bound: value <= bound),
-        ("exclusiveMinimum", lambda bound: value > bound),
-        ("exclusiveMaximum", lambda bound: value < bound),
-        ("multipleOf", lambda bound: math.isclose(value / bound, round(value / bound))),
-    )
-    return all(check(schema[name]) for name, check in checks if name in schema)
-
-
-def _array_ok(schema: Mapping[str, Any], value: list[Any]) -> bool:
-    if "minItems" in schema and len(value) < schema["minItems"]:
-        return False
-    if "maxItems" in schema and len(value) > schema["maxItems"]:
-        return False
-    if schema.get("uniqueItems") and len({_canonical(v) for v in value}) != len(value):
-        return False
-    items = schema.get("items")
-    return not isinstance(items, Mapping) or all(valid(items, v) for v in value)
-
-
-def _object_ok(schema: Mapping[str, Any], value: dict[str, Any]) -> bool:
-    if any(name not in value for name in schema.get("required", ())):
-        return False
-    properties: Mapping[str, Any] = schema.get("properties", {})
-    for name, item in value.items():
-        if name in properties:
-            if not valid(properties[name], item):
-                return False
-            continue
-        extra = schema.get("additionalProperties", True)
-        if extra is False or (isinstance(extra, Mapping) and not valid(extra, item)):
-            return False
-    return True
-
-
-def valid(schema: Any, value: Any) -> bool:
-    """Whether `value` is valid for the resolved `schema` (the JSON Schema keywords that
-    request schemas use; annotations such as `format` are not assertions)."""
-    if schema is True or not isinstance(schema, Mapping):
-        return schema is not False
-    if not _type_ok(schema, value):
-        return False
-    if "enum" in schema and _canonical(value) not in {_canonical(v) for v in schema["enum"]}:
-        return False
-    if "const" in schema and _canonical(value) != _canonical(schema["const"]):
-        return False
-    kind_checks: tuple[tuple[type | tuple[type, ...], Callable[[Any], bool]], ...] = (
-        (str, lambda v: _string_ok(schema, v)),
-        (list, lambda v: _array_ok(schema, v)),
-        (dict, lambda v: _object_ok(schema, v)),
-    )
-    for kind, check in kind_checks:
-        if isinstance(value, kind) and not check(value):
-            return False
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if number and not _number_ok(schema, value):
-        return False
-    if "allOf" in schema and not all(valid(s, value) for s in schema["allOf"]):
-        return False
-    if "anyOf" in schema and not any(valid(s, value) for s in schema["anyOf"]):
-        return False
-    if "oneOf" in schema and sum(valid(s, value) for s in schema["oneOf"]) != 1:
-        return False
-    return not ("not" in schema and valid(schema["not"], value))
-
-
-def nullable(schema: Mapping[str, Any]) -> bool:
-    return valid(schema, None)
-
-
-# -- valid values: the examples of the spec, made distinct where a list needs it --------------
-
-_ALPHABET: Final = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def instance(schema: Mapping[str, Any], where: str, *, full: bool = False) -> Any:
-    """A valid value of `schema`: its example, default or first enum value, or one built from
-    its parts (required properties only, or with `full` every property). SpecError when none
-    can be found: give the schema an example."""
-    for branch_key in ("oneOf", "anyOf"):
-        if branch_key in schema:
-            return instance(schema[branch_key][0], where, full=full)
-    candidates: list[Any] = []
-    if schema.get("examples"):
-        candidates += list(schema["examples"])
-    for key in ("example", "default", "const"):
-        if key in schema:
-            candidates.append(schema[key])
-    candidates += list(schema.get("enum", ()))
-    if "allOf" in schema:
-        merged: dict[str, Any] = {}
-        for part in schema["allOf"]:
-            part_value = instance(part, where, full=full)
-            if isinstance(part_value, dict):
-                merged.update(part_value)
-        candidates.append(merged)
-    kind = _kind(schema)
-    if kind == "object":
-        properties: Mapping[str, Any] = schema.get("properties", {})
-        names = list(properties) if full else list(schema.get("required", ()))
-        candidates.insert(
-            0, {name: instance(properties[name], f"{where}.{name}", full=full) for name in names}
-        )
-    elif kind == "array" and isinstance(schema.get("items"), Mapping):
-        count = max(int(schema.get("minItems", 1)), 1)
-        candidates.append(distinct(schema["items"], count, f"{where}[]"))
-    elif kind in ("integer", "number"):
-        candidates.append(schema.get("minimum", 0))
-    elif kind == "boolean":
-        candidates.append(True)
-    elif kind == "string" and "pattern" not in schema:
-        candidates.append("a" * int(schema.get("minLength", 1)))
-    for candidate in candidates:
-        if valid(schema, candidate):
-            return copy.deepcopy(candidate)
-    raise SpecError(f"{where}: no valid value found for {dict(schema)}; give it an example")
-
-
-def _kind(schema: Mapping[str, Any]) -> str | None:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if isinstance(kind, str):
-        return kind
-    if "properties" in schema or "required" in schema:
-        return "object"
-    if "items" in schema:
-        return "array"
-    if any(key in schema for key in ("pattern", "minLength", "maxLength")):
-        return "string"
-    return None
-
-
-def _neighbours(schema: Mapping[str, Any], value: Any) -> Iterator[Any]:
-    """Values near `value` (one character or one unit apart) that may also be valid."""
-    if isinstance(value, str):
-        for position in range(len(value) - 1, -1, -1):
-            for char in _ALPHABET:
-                yield value[:position] + char + value[position + 1 :]
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        for step in itertools.count(1):
-            yield value + step
-    yield from schema.get("enum", ())
-
-
-def distinct(schema: Mapping[str, Any], count: int, where: str) -> list[Any]:
-    """`count` different valid values of `schema`, starting with its example."""
-    first = instance(schema, where)
-    found = [first]
-    seen = {_canonical(first)}
-    for candidate in _neighbours(schema, first):
-        if len(found) >= count:
-            break
-        key = _canonical(candidate)
-        if key not in seen and valid(schema, candidate):
-            seen.add(key)
-            found.append(candidate)
-    if len(found) < count:
-        raise SpecError(f"{where}: only {len(found)} distinct valid values found, {count} needed")
-    return found[:count]
-
-
-# -- the near misses of one value --------------------------------------------------------------
-
-Transform = Callable[[Any], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Mutation:
-    """A change to one place of a valid body, probing one constraint."""
-
-    path: Path  # where in the body (() is the body itself)
-    change: Transform  # the value there (or _MISSING) -> the new value (or _MISSING: left out)
-    constraint: str  # `pattern ^[0-9a-f]{24}$`
-    label: str  # `one letter upper case`
-    full: bool = False  # applied to the body with every field, not the one with required ones
-
-
-def _const(value: Any) -> Transform:
-    if value is _MISSING:
-        return lambda _old: _MISSING
-    return lambda _old: copy.deepcopy(value)
-
-
-def _swap_first_letter(value: str) -> str:
-    for index, char in enumerate(value):
-        if char.swapcase() != char:
-            return value[:index] + char.swapcase() + value[index + 1 :]
-    return value
-
-
-def _first_letter_case(value: str) -> str | None:
-    """`upper` or `lower`: the case the first letter of `value` gets when swapped."""
-    letter = next((char for char in value if char.swapcase() != char), None)
-    if letter is None:
-        return None
-    return "upper" if letter.islower() else "lower"
-
-
-def _outside_character(pattern: str, value: str) -> str | None:
-    """A character that, put in place of the last one of `value`, breaks the pattern."""
-    for char in "gzG-_~%":
-        if value and not _string_ok({"pattern": pattern}, value[:-1] + char):
-            return char
-    return None
-
-
-def _resized(pattern: str | None, value: str, length: int) -> str:
-    """`value` made `length` characters long, still matching `pattern` where some position
-    allows it (a character repeated, or a run removed, near the middle); else padded or cut."""
-    delta = length - len(value)
-    if delta == 0 or not value:
-        return value + "a" * max(delta, 0)
-    middle = len(value) // 2
-    for position in sorted(range(1, len(value)), key=lambda p: abs(p - middle)):
-        if delta > 0:
-            candidate = value[:position] + value[position - 1] * delta + value[position:]
-        else:
-            candidate = value[:position] + value[position - delta :]
-        if len(candidate) == length and (
-            pattern is None or _string_ok({"pattern": pattern}, candidate)
-        ):
-            return candidate
-    return value + value[-1] * delta if delta > 0 else value[:length]
-
-
-def _resize_to(pattern: str | None, length: int) -> Transform:
-    return lambda old: _resized(pattern, old, length)
-
-
-_EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,5})(\?[^/]*)?$")
-
-
-def _other_extension(extension: str) -> str:
-    last = extension[-1]
-    other = str((int(last) + 1) % 10) if last.isdigit() else chr((ord(last.lower()) - 96) % 26 + 97)
-    return extension[:-1] + other
-
-
-def _extension_changes(value: str) -> Iterator[tuple[Transform, str]]:
-    """For a URL or file name ending in an extension: the extension changed a little."""
-    found = _EXTENSION.search(value)
-    if found is None:
-        return
-
-    def swap(make: Callable[[str, str, str], str]) -> Transform:
-        def change(old: Any) -> Any:
-            match = _EXTENSION.search(old) if isinstance(old, str) else None
-            if match is None:
-                return old
-            return make(old[: match.start()], match.group(1), match.group(2) or "")
-
-        return change
-
-    extension = found.group(1)
-    if extension.upper() != extension:
-        yield (
-            swap(lambda head, ext, query: f"{head}.{ext.upper()}{query}"),
-            f"extension in upper case (.{extension.upper()})",
-        )
-    yield (
-        swap(lambda head, ext, query: f"{head}.{_other_extension(ext)}{query}"),
-        f"another extension (.{_other_extension(extension)})",
-    )
-    yield swap(lambda head, ext, query: f"{head}{query}"), "no extension"
-    yield (
-        swap(lambda head, ext, query: f"{head}.txt?file=.{ext}"),
-        f"the extension only in the query (.{extension})",
-    )
-
-
-def _abridged(text: str, limit: int = 2 * SHOWN_CHARACTERS) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def _string_mutations(schema: Mapping[str, Any], value: str) -> Iterator[Mutation]:
-    """The near misses of a valid string `value` of `schema` (the path is set by the caller).
-
-    Each change is a function of the value it is applied to, so that a field whose value
-    differs from case to case (the thread) keeps its own value, changed the same way.
-    """
-    pattern = schema.get("pattern")
-    if isinstance(pattern, str):
-        name = f"pattern {_abridged(pattern)}"
-        case = _first_letter_case(value)
-        if case is not None:
-            yield Mutation((), _swap_first_letter, name, f"one letter {case} case")
-        char = _outside_character(pattern, value)
-        if char is not None:
-            yield Mutation((), lambda old: old[:-1] + char, name, f"last character {char!r}")
-        yield Mutation((), lambda old: old + "\n", name, "a trailing newline")
-        yield Mutation((), lambda old: " " + old, name, "a leading space")
-        yield Mutation((), lambda old: old + old[-1:], name, "one character more")
-        yield Mutation((), lambda old: old[:-1], name, "one character less")
-        for change, label in _extension_changes(value):
-            yield Mutation((), change, name, label)
-        if _SCHEME.match(value):
-            yield Mutation((), lambda old: _SCHEME.sub("ftp://", old, 1), name, "scheme ftp")
-    for key, beyond in (("maxLength", 1), ("minLength", -1)):
-        if key in schema:
-            bound = int(schema[key])
-            for length in (bound, bound + beyond):
-                if length >= 0:
-                    label = f"{'exactly ' if length == bound else ''}{length} characters"
-                    yield Mutation((), _resize_to(pattern, length), f"{key} {bound}", label)
-    for key in ("enum", "const"):
-        if key not in schema:
-            continue
-        values = schema[key] if key == "enum" else [schema[key]]
-        name = f"{key} {json.dumps(values)}"
-        for item in values:
-            if not isinstance(item, str):
-                continue
-            yield Mutation((), _const(item), name, "an allowed value")
-            for other in dict.fromkeys((item.upper(), item.capitalize())):
-                if other != item:
-                    yield Mutation((), _const(other), name, "an allowed value in another case")
-            yield Mutation((), _const(item + " "), name, "an allowed value and a space")
-    if "pattern" not in schema and "enum" not in schema and "const" not in schema:
-        yield Mutation(
-            (), _const(""), "minLength 1" if "minLength" in schema else "type string", "empty"
-        )
-
-
-def _number_mutations(schema: Mapping[str, Any]) -> Iterator[Mutation]:
-    step = 1 if _kind(schema) == "integer" else 0.5
-    for key, outward in (
-        ("minimum", -step),
-        ("maximum", step),
-        ("exclusiveMinimum", 0),
-        ("exclusiveMaximum", 0),
-    ):
-        if key in schema:
-            bound = schema[key]
-            inward = step if key == "exclusiveMinimum" else -step
-            for value, label in (
-                (bound, "exactly the bound"),
-                (bound + outward if outward else bound + inward, "one step from the bound"),
-            ):
-                yield Mutation((), _const(value), f"{key} {bound}", label)
-
-
-def _wrong_type(schema: Mapping[str, Any], value: Any) -> tuple[Any, str] | None:
-    kind = _kind(schema)
-    if kind == "string":
-        return 0, "a number"
-    if kind in ("integer", "number"):
-        return str(value), "a string"
-    if kind == "boolean":
-        return "true", "a string"
-    if kind == "array":
-        return (value[0] if value else "x"), "one item, not in a list"
-    if kind == "object":
-        return [value], "an object in a list"
-    return None
-
-
-def _at(path: Path, mutation: Mutation, *, full: bool = False) -> Mutation:
-    return Mutation(
-        (*path, *mutation.path),
-        mutation.change,
-        mutation.constraint,
-        mutation.label,
-        full=mutation.full or full,
-    )
-
-
-def mutations(schema: Mapping[str, Any], value: Any, path: Path = ()) -> Iterator[Mutation]:
-    """Every near miss of the valid `value` of the resolved `schema`, at `path` of the body."""
-    if path:
-        if not nullable(schema):
-            yield Mutation(path, _const(None), "not nullable", "given as")
-        wrong = _wrong_type(schema, value)
-        if wrong is not None:
-            yield Mutation(path, _const(wrong[0]), f"type {_kind(schema)}", wrong[1])
-    if isinstance(value, str):
-        for mutation in _string_mutations(schema, value):
-            yield _at(path, mutation)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        for mutation in _number_mutations(schema):
-            yield _at(path, mutation)
-    elif isinstance(value, list):
-        yield from _array_mutations(schema, value, path)
-    elif isinstance(value, dict):
-        yield from _object_mutations(schema, value, path)
-
-
-def _array_mutations(schema: Mapping[str, Any], value: list[Any], path: Path) -> Iterator[Mutation]:
-    items = schema.get("items")
-    if not isinstance(items, Mapping):
-        return
-    where = _field_name(path)
-    for key, beyond in (("minItems", -1), ("maxItems", 1)):
-        if key in schema:
-            bound = int(schema[key])
-            for count in (bound, bound + beyond):
-                if count >= 0:
-                    label = f"{'exactly ' if count == bound else ''}{count} items"
-                    made = distinct(items, count, where)
-                    yield Mutation(path, _const(made), f"{key} {bound}", label)
-    if schema.get("uniqueItems") and value:
-        repeated = [value[0], value[0], *value[1:]]
-        yield Mutation(path, _const(repeated), "uniqueItems", "a repeated item")
-    if value:
-        yield from mutations(items, value[0], (*path, 0))
-
-
-def _other_name(name: str) -> str:
-    lower = name.lower()
-    return lower if lower != name else name[:1].upper() + name[1:]
-
-
-def _object_mutations(
-    schema: Mapping[str, Any], value: dict[str, Any], path: Path
-) -> Iterator[Mutation]:
-    properties: Mapping[str, Any] = schema.get("properties", {})
-    required = set(schema.get("required", ()))
-    for name in schema.get("required", ()):
-        yield Mutation((*path, name), _const(_MISSING), "required", "left out")
-    if schema.get("additionalProperties", True) is False:
-        for name in properties:
-            typo = _other_name(name)
-            if typo not in properties and name in value:
-                yield Mutation(
-                    (*path, typo),
-                    _const(value[name]),
-                    "additionalProperties false",
-                    f"an unknown field {typo!r} ({name} in another case)",
-                    full=True,
-                )
-    for name, item in value.items():
-        if name in properties:
-            for mutation in mutations(properties[name], item, (*path, name)):
-                yield _at((), mutation, full=name not in required)
 
 
 # -- the cases of one operation ----------------------------------------------------------------
@@ -610,14 +131,10 @@ class Boundary:
 
 
 def _show(value: Any) -> str:
-    if value is _MISSING:
+    if value is MISSING:
         return ""
     text = json.dumps(value)
     return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 4] + '..."'
-
-
-def _field_name(path: Path) -> str:
-    return ".".join(map(str, path)) or "body"
 
 
 def _has(parent: Any, key: str | int) -> bool:
@@ -630,7 +147,7 @@ def _value_at(body: Any, path: Path) -> Any:
     node = body
     for key in path:
         if not _has(node, key):
-            return _MISSING
+            return MISSING
         node = node[key]
     return node
 
@@ -642,8 +159,8 @@ def apply(body: Any, mutation: Mutation) -> Any:
         return mutation.change(result)
     parent = _value_at(result, mutation.path[:-1])
     last = mutation.path[-1]
-    new = mutation.change(parent[last] if _has(parent, last) else _MISSING)
-    if new is not _MISSING:
+    new = mutation.change(parent[last] if _has(parent, last) else MISSING)
+    if new is not MISSING:
         parent[last] = new
     elif _has(parent, last):
         del parent[last]
@@ -773,12 +290,12 @@ class _Builder:
             self.add("body", "properties", "every field", "", self.fresh(full))
             for mutation in mutations(branch, full):
                 base = self.fresh(full if mutation.full else minimal)
-                if _value_at(base, mutation.path[:-1]) is _MISSING:
+                if _value_at(base, mutation.path[:-1]) is MISSING:
                     continue
                 body = apply(base, mutation)
                 shown = _show(_value_at(body, mutation.path))
                 self.add(
-                    _field_name(mutation.path), mutation.constraint, mutation.label, shown, body
+                    field_name(mutation.path), mutation.constraint, mutation.label, shown, body
                 )
         minimal = instance(_branches(self.root)[0], str(self.operation.request_schema))
         self.body_cases(minimal)
@@ -789,7 +306,7 @@ class _Builder:
         return self.cases
 
     def body_cases(self, minimal: Any) -> None:
-        kind = f"type {_kind(self.root) or 'object'}"
+        kind = f"type {value_kind(self.root) or 'object'}"
         for other, label in (([minimal], "a JSON array"), (None, "null"), ("x", "a string")):
             if not valid(self.root, other):
                 self.add("body", kind, label, _show(other), other)
@@ -877,7 +394,7 @@ class _Builder:
             (m.change(self.team), m.constraint, m.label) for m in mutations(schema, self.team)
         ]
         other = next(
-            c for c in _neighbours(schema, self.team) if c != self.team and valid(schema, c)
+            c for c in neighbours(schema, self.team) if c != self.team and valid(schema, c)
         )
         values.append((other, "the bot's teams", "a valid id of a team the bot is not in"))
         for value, constraint, label in values:
