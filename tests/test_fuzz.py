@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 import pytest
 
 from contract.demo import BOT_ID, SECRET_KEY, TEAM
+from contract.spec import load
 from fuzzing.signing import Bot
 from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import FuzzRun, fuzz, fuzz_variant, serve
@@ -239,8 +240,8 @@ def test_refused_signature_and_wrong_team() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--team", "ABC"], "'ABC' is not 24 lowercase hexadecimal characters"),
-        (["--budget", "0"], "0 is not at least 1 second"),
+        (["--team", "ABC"], f"'ABC' is not an id of the spec ({load().id_pattern})"),
+        (["--budget", "0"], "0 is not at least 1"),
         (["--seed", "x"], "'x' is not an integer"),
         (["--url", "ftp://example"], "--url 'ftp://example' is not an http(s) URL"),
     ],

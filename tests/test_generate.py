@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from contract.spec import load
 from testkit.spec import ROOT, SPEC_PATH, require_generators
 from toolchain import generate
 from toolchain.generate import Config, GenerationError
@@ -61,7 +62,7 @@ def test_both_projects_are_complete(fresh: Path) -> None:
         assert f"{project}/{package}/__init__.py" in files
         assert f"{project}/{package}/py.typed" in files
         pyproject = files[f"{project}/pyproject.toml"].decode()
-        assert 'version = "1.0.0"' in pyproject
+        assert f'version = "{load().version}"' in pyproject
         assert "[tool.ruff]" in pyproject
 
 
@@ -80,7 +81,7 @@ def test_the_version_comes_from_the_spec(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(
         SPEC_PATH.read_text(encoding="utf-8").replace(
-            "  version: 1.0.0\n", "  version: 1.2.3\n", 1
+            f"  version: {load().version}\n", "  version: 1.2.3\n", 1
         ),
         encoding="utf-8",
     )

@@ -37,15 +37,23 @@ def test_every_error_of_the_contract_is_documented_with_the_envelope(
         assert media["example"]["code"] == int(status), f"{operation_id} {status}"
 
 
-def test_bearer_security_applies_to_every_operation(spec: dict[str, Any]) -> None:
-    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        **spec["components"]["securitySchemes"]["bearerAuth"],
-        "type": "http",
-        "scheme": "bearer",
-    }
-    assert spec["security"] == [{"bearerAuth": []}]
+#: The signature headers of Workonflow's bot API (docs/source/authorization.md), by scheme.
+SIGNATURE_SCHEMES = {"botId": "X-Bot-Id", "timestamp": "X-timestamp", "signature": "X-Signature"}
+
+
+def test_every_operation_needs_all_three_signature_headers(spec: dict[str, Any]) -> None:
+    schemes = spec["components"]["securitySchemes"]
+    assert set(schemes) == set(SIGNATURE_SCHEMES)
+    for name, header in SIGNATURE_SCHEMES.items():
+        assert (schemes[name]["type"], schemes[name]["in"], schemes[name]["name"]) == (
+            "apiKey",
+            "header",
+            header,
+        )
+    together: list[dict[str, list[str]]] = [{name: [] for name in SIGNATURE_SCHEMES}]
+    assert spec["security"] == together
     for operation_id, (_, operation) in OPERATIONS.items():
-        assert operation.get("security", spec["security"]) == [{"bearerAuth": []}], operation_id
+        assert operation.get("security", spec["security"]) == together, operation_id
 
 
 def test_success_envelopes_pin_code_and_message(spec: dict[str, Any], schemas: SpecSchemas) -> None:
@@ -93,7 +101,8 @@ def test_every_link_carries_the_thread_and_team_and_targets_an_operation(
 def test_elements_beyond_the_source_say_so(spec: dict[str, Any]) -> None:
     """Security, the non-source error statuses and limits are marked as this project's reading."""
     marker = "Not in the source document"
-    assert marker in spec["components"]["securitySchemes"]["bearerAuth"]["description"]
+    for scheme in ("timestamp", "signature"):  # the 300 s window, the constant-time comparison
+        assert marker in spec["components"]["securitySchemes"][scheme]["description"], scheme
     for name in [
         "Unauthorized",
         "Forbidden",
