@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import yaml
 
 # A removed operation violates one rule per response field; show the first few.
 MAX_REASONS = 3
@@ -86,3 +88,14 @@ class Combined:
 
     def changes(self, base: Path, head: Path) -> list[Change]:
         return [change for differ in self.differs for change in differ.changes(base, head)]
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """A spec file as a mapping; DiffError names the file when it cannot be read."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DiffError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(document, dict):
+        raise DiffError(f"{path}: not a YAML mapping")
+    return document

@@ -16,9 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from toolchain.changes import Change, DiffError, Reason
+from toolchain.changes import Change, DiffError, Reason, load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIR = ROOT / "npm"
@@ -39,7 +37,7 @@ class OpticDiffer:
     def changes(self, base: Path, head: Path) -> list[Change]:
         # Optic waives its breaking-change rules when info.version has a new major: it sees
         # the head under the base's version, so that every change is judged on its own.
-        base_doc, head_doc = _load(base), _load(head)
+        base_doc, head_doc = load_document(base), load_document(head)
         with tempfile.TemporaryDirectory(prefix="optic-head-") as tmp:
             judged = Path(tmp) / "head.json"
             head_doc.setdefault("info", {})["version"] = (base_doc.get("info") or {}).get(
@@ -47,16 +45,6 @@ class OpticDiffer:
             )
             judged.write_text(json.dumps(head_doc, default=str), encoding="utf-8")
             return changes_from(run_optic(base, judged, self.npm_dir))
-
-
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DiffError(f"{path}: cannot read: {exc}") from exc
-    if not isinstance(document, dict):
-        raise DiffError(f"{path}: not a YAML mapping")
-    return document
 
 
 def run_optic(base: Path, head: Path, npm_dir: Path = NPM_DIR) -> dict[str, Any]:

@@ -18,9 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from toolchain.changes import Change, DiffError, Reason
+from toolchain.changes import Change, Reason, load_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 #: What identifies a scheme on the wire; descriptions and the like are left out.
@@ -36,17 +34,7 @@ class SecurityDiffer:
     name = "security"
 
     def changes(self, base: Path, head: Path) -> list[Change]:
-        return security_changes(_load(base), _load(head))
-
-
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DiffError(f"{path}: cannot read: {exc}") from exc
-    if not isinstance(document, dict):
-        raise DiffError(f"{path}: not a YAML mapping")
-    return document
+        return security_changes(load_document(base), load_document(head))
 
 
 def _schemes(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
