@@ -15,6 +15,9 @@ BENCH_CONNECTIONS (16), BENCH_CLIENT_SCENARIOS per client block (200), BENCH_SLO
 
 3. The honest clients' latency beside BENCH_SLOW_CLIENTS clients that each send a request head
    a byte every 0.5 s (within the server's head timeout), against their latency alone.
+
+Longer than 300 lines on purpose: a self-contained benchmark (its own load generator, so that
+a client library's cost does not cap what it measures).
 """
 
 from __future__ import annotations

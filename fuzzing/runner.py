@@ -6,6 +6,9 @@ phases and folds the engine's events into a `RunResult`: cases sent, checks pass
 per operation, and one `Violation` per distinct failure with a shell snippet that signs the
 request again and sends it with curl (`fuzzing.signing.shell`). Rendering that result is
 `fuzzing.report`'s job.
+
+Longer than 300 lines on purpose: the engine's events, the violations they become and the
+signed reproductions share one collector; split apart, each piece would re-read the events.
 """
 
 from __future__ import annotations

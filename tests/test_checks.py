@@ -1,5 +1,9 @@
 """The custom checks and the signing (fuzzing.checks, rules, signing) on hand-made
-exchanges."""
+exchanges.
+
+Longer than 300 lines on purpose: the checks share one in-process schemathesis schema and a
+small answering server, which each module split from this one would build again.
+"""
 
 from __future__ import annotations
 

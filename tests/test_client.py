@@ -6,6 +6,9 @@ contract would give (an undocumented status, a broken envelope) come from a fixe
 MockTransport answer. The client signs every request as the demo bot (contract 2.0.0); its
 signatures are checked here by `contract.signing`, an implementation independent of the
 client's and the server's.
+
+Longer than 300 lines on purpose: the sync and async clients are tested side by side on the
+same server fixtures.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The contract model (contract.model, contract.rules) on hand-made sequences of answers."""
+"""The contract model (contract.model, contract.rules) on hand-made sequences of answers.
+
+Longer than 300 lines on purpose: one test per rule of the model, all driven by the same
+small `run` helper.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ compiles with `tsc --strict` and, run in Node with its `botSignature` middleware
 a whole call on the reference server; the Go client builds where Go is installed, and the docs
 page, opened from disk in headless Chromium, renders all twelve operations (a screenshot is
 kept in reports/).
+
+Longer than 300 lines on purpose: publishing runs once per module (about 20 s), and every
+test of dist/ reads that one run.
 """
 
 from __future__ import annotations

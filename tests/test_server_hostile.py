@@ -4,6 +4,9 @@ The hostile side speaks raw HTTP/1.1 over loopback sockets; every server here li
 127.0.0.1 and stops by itself. Limits and timeouts are set small so that the file stays fast;
 no test asserts how fast an answer is, only what it is and that an honest client keeps
 being answered meanwhile (e.g. "answered while the lock is still held").
+
+Longer than 300 lines on purpose: the raw-socket client the hostile tests share lives here,
+beside the only tests that need it.
 """
 
 from __future__ import annotations

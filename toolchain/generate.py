@@ -15,6 +15,10 @@ group); their configuration lives in `overrides/`: `overrides/client/config.yaml
 `overrides/client/templates/` and `overrides/models/templates/`. The files written here rather
 than by a generator (the models project's pyproject.toml and README.md, the [tool.ruff] tables,
 the headers) are in `toolchain.generated_files`; the comparison of trees in `toolchain.trees`.
+
+Longer than 300 lines on purpose: the steps of one atomic regeneration and the errors that
+name the failing step and spec line belong together; file writing and tree comparison live in
+`toolchain.generated_files` and `toolchain.trees`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ openapi-generator's OpenAPI 3.1 support is beta. Its spec validator rejects link
 `requestBody` objects (allowed by OpenAPI 3.1), so the clients are generated from a copy of the
 bundle without `components.links` and the responses' `links`; links carry nothing a client
 calls. openapi.yaml itself is published unchanged.
+
+Longer than 300 lines on purpose: one pipeline of steps that share a temporary folder and
+replace dist/ only when all of them worked.
 """
 
 from __future__ import annotations
