@@ -241,23 +241,29 @@ def breaking(session: nox.Session) -> None:
     """Fail on a breaking change without a major version bump: `nox -s breaking -- [--base REF]`.
 
     Compares openapi.yaml with its version at GIT_REF (default: the last release tag `v*`,
-    else HEAD~1) using Optic offline, prints every change as BREAKING or compatible with its
-    operation and field, and requires a new major `info.version` for a breaking change, and a
-    CHANGELOG.md section for a new version.
+    else HEAD~1; `--base-version X.Y.Z` finds the last commit of a version without tags) using
+    Optic offline, prints every change as BREAKING or compatible with its operation and field,
+    and requires a new major `info.version` for a breaking change, and a CHANGELOG.md section
+    for a new version.
     """
     parser = argparse.ArgumentParser(prog="nox -s breaking --", add_help=False)
-    parser.add_argument("--base", metavar="GIT_REF")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--base", metavar="GIT_REF")
+    source.add_argument("--base-version", metavar="VERSION")
     try:
         args, unknown = parser.parse_known_args(session.posargs)
     except SystemExit:
         unknown = ["?"]
-    if unknown or (args.base is not None and not args.base.strip()):
+    given = [value for value in (args.base, args.base_version) if value is not None]
+    if unknown or any(not value.strip() for value in given):
         session.error(f"{parser.format_usage().strip()}; got {' '.join(session.posargs)!r}")
     # toolchain/ runs from the work tree (`python -m` from the project root): no install needed.
     install_groups(session, "publish")
     if npm_tools(session) is None:
         session.skip("the breaking-change gate needs Node.js (Optic)")
     base = ["--base", args.base] if args.base else []
+    if args.base_version:
+        base = ["--base-version", args.base_version]
     session.run(
         "python", "-m", "toolchain.breaking", *base, "--changelog", str(ROOT / "CHANGELOG.md")
     )

@@ -206,12 +206,21 @@ def test_security_is_compared_on_the_wire_not_by_name() -> None:
 
 
 def test_the_2_0_0_contract_breaks_every_operation_of_1_0_0(tmp_path: Path) -> None:
-    show = ["git", "show", "v1.0.0:openapi.yaml"]
-    shown = subprocess.run(show, cwd=ROOT, capture_output=True, text=True, check=False)
-    if shown.returncode != 0:
-        pytest.skip("the release tag v1.0.0 is not in this clone")
-    base = tmp_path / "v1.0.0.yaml"
+    """Against the last commit of 1.0.0, found from the spec's history (clones may lack tags)."""
+    try:
+        commit = breaking.commit_of_version(ROOT, ROOT / "openapi.yaml", "1.0.0")
+    except breaking.GateError as exc:
+        pytest.skip(str(exc))
+    shown = subprocess.run(
+        ["git", "show", f"{commit}:openapi.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    base = tmp_path / "1.0.0.yaml"
     base.write_text(shown.stdout)
+    assert yaml.safe_load(shown.stdout)["info"]["version"] == "1.0.0"
     changes = SecurityDiffer().changes(base, ROOT / "openapi.yaml")
     broken = [c for c in changes if c.breaking]
     assert len(broken) == len(yaml.safe_load(shown.stdout)["paths"]) == 12
@@ -309,3 +318,10 @@ def test_git_bases(tmp_path: Path) -> None:
     done = gate_cli("--spec", str(spec), "--base", "HEAD")
     assert "openapi.yaml at HEAD" in done.stdout
     assert "data.result removed" in done.stdout and done.returncode == 1
+
+    _git(repo, "tag", "-d", "v1.0.0")  # a clone without tags still finds the version's commit
+    done = gate_cli("--spec", str(spec), "--base-version", "1.0.0")
+    assert "openapi.yaml at 1.0.0 (commit " in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1 and "data.dialogDuration removed" in done.stdout
+    done = gate_cli("--spec", str(spec), "--base-version", "9.9.9")
+    assert done.returncode == 2 and "no commit of this history has openapi.yaml" in done.stderr

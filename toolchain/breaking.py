@@ -2,6 +2,7 @@
 
     python -m toolchain.breaking                      # against the last release tag, else HEAD~1
     python -m toolchain.breaking --base v1.0.0        # against openapi.yaml at a git ref
+    python -m toolchain.breaking --base-version 1.0.0 # against the last commit of that version
     python -m toolchain.breaking --base-spec OLD.yaml --spec NEW.yaml   # two files
 
 This module is the gate's policy; the comparison itself is a differ's job
@@ -117,6 +118,31 @@ def default_base(repo: Path) -> str | None:
     return None
 
 
+def commit_of_version(repo: Path, spec: Path, version: str) -> str:
+    """The newest commit whose spec has `info.version` `version`: a release found without tags.
+
+    A clone may come without tags (CI systems often fetch branches only); the history of the
+    spec still says which commit last published each version.
+    """
+    relative = spec.resolve().relative_to(repo.resolve()).as_posix()
+    listed = git(repo, "log", "--format=%H", "--", relative)
+    for commit in listed.stdout.split():
+        shown = git(repo, "show", f"{commit}:{relative}")
+        if shown.returncode != 0:
+            continue
+        try:
+            document = yaml.safe_load(shown.stdout)
+        except yaml.YAMLError:
+            continue
+        info = document.get("info") if isinstance(document, dict) else None
+        if isinstance(info, dict) and str(info.get("version")) == version:
+            return commit
+    raise GateError(
+        f"--base-version {version}: no commit of this history has {relative} at info.version "
+        f"{version} (a shallow clone? `git fetch --unshallow`)"
+    )
+
+
 def spec_at(repo: Path, ref: str, spec: Path, into: Path) -> Path | None:
     """Write the spec as it was at `ref` into `into`; None when it did not exist there."""
     if git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
@@ -212,6 +238,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="compare with openapi.yaml at this git ref (default: the last tag matching "
         f"{RELEASE_TAG_PATTERN!r}, else HEAD~1)",
     )
+    source.add_argument(
+        "--base-version",
+        metavar="VERSION",
+        help="compare with openapi.yaml at the newest commit whose info.version is VERSION "
+        "(for clones without release tags)",
+    )
     source.add_argument("--base-spec", metavar="FILE", type=Path, help="compare with this file")
     parser.add_argument(
         "--spec",
@@ -253,14 +285,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 base, label = args.base_spec, str(args.base_spec)
             else:
                 repo = repository_of(args.spec)
-                ref = args.base or default_base(repo)
-                if ref is None:
-                    return no_base("no release tag and no parent commit (HEAD~1)")
+                ref: str | None
+                if args.base_version is not None:
+                    ref = commit_of_version(repo, args.spec, args.base_version)
+                    where = f"{args.base_version} (commit {ref[:12]})"
+                else:
+                    ref = args.base or default_base(repo)
+                    if ref is None:
+                        return no_base("no release tag and no parent commit (HEAD~1)")
+                    where = ref
                 base = spec_at(repo, ref, args.spec, Path(tmp))
                 if base is None:
                     print(f"Nothing to compare: {args.spec.name} does not exist at {ref}.")
                     return 0
-                label = f"{args.spec.name} at {ref}"
+                label = f"{args.spec.name} at {where}"
             print(f"Comparing {label} (base) with {args.spec} (head)")
             report = compare(base, args.spec, default_differ(args.npm_dir))
     except DiffError as exc:
