@@ -90,6 +90,46 @@ class BotSignature(httpx.Auth):
         yield request
 
 
+#: httpx's client arguments that the generated Client takes as fields of its own, by httpx's
+#: name: the Client passes them to httpx itself, so they cannot also travel in httpx_args.
+CLIENT_FIELDS = {
+    "headers": "headers",
+    "cookies": "cookies",
+    "timeout": "timeout",
+    "verify": "verify_ssl",
+    "follow_redirects": "follow_redirects",
+}
+#: Seconds a request may take when no timeout is given.
+DEFAULT_TIMEOUT = 10.0
+
+
+def client_arguments(
+    owner: str,
+    auth: httpx.Auth,
+    timeout: float | httpx.Timeout | None,
+    httpx_args: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The keywords of `Client` for the options of CallApi or AsyncCallApi (`owner`).
+
+    httpx's own client arguments (`headers`, `cookies`, `timeout`, `verify`,
+    `follow_redirects`) may be given in httpx_args as to httpx itself; the others (`transport`,
+    `event_hooks`, `limits`, ...) go to httpx as they are. `auth` and `base_url` are the
+    API's own, and a timeout given both ways is ambiguous: each raises TypeError.
+    """
+    extra = dict(httpx_args or {})
+    for reserved, why in (("auth", "the bot's signature"), ("base_url", "the base_url argument")):
+        if reserved in extra:
+            raise TypeError(f"{owner}: httpx_args cannot set {reserved}, which is {why}")
+    fields = {field: extra.pop(name) for name, field in CLIENT_FIELDS.items() if name in extra}
+    if "timeout" in fields and timeout is not None:
+        raise TypeError(f"{owner}: the timeout is given twice, as timeout= and in httpx_args")
+    chosen = fields.pop("timeout") if "timeout" in fields else timeout
+    if chosen is None and "timeout" not in (httpx_args or {}):
+        chosen = DEFAULT_TIMEOUT
+    fields["timeout"] = chosen if isinstance(chosen, httpx.Timeout) else httpx.Timeout(chosen)
+    return {**fields, "httpx_args": {**extra, "auth": auth}}
+
+
 class CallOperations:
     """The `call` operations."""
 
@@ -409,9 +449,11 @@ class CallApi:
         bot_id: the id of the bot that signs the requests.
         secret_key: the bot's secret key (never sent, never shown).
         team_id: the team whose path every request uses.
-        timeout: seconds (or an httpx.Timeout) a request may take.
-        httpx_args: more arguments for the underlying httpx.Client
-            (e.g. `transport`, `event_hooks`); not `auth`, which is the bot's signature.
+        timeout: seconds (or an httpx.Timeout) a request may take; 10 s when not given.
+        httpx_args: arguments for the underlying httpx.Client, as httpx
+            takes them (`headers`, `cookies`, `verify`, `follow_redirects`, `transport`,
+            `event_hooks`, `limits`, ...), merged with the API's own; not `auth` (the bot's
+            signature) nor `base_url`.
     """
 
     def __init__(
@@ -421,22 +463,16 @@ class CallApi:
         bot_id: str,
         secret_key: str,
         team_id: str,
-        timeout: float | httpx.Timeout = 10.0,
+        timeout: float | httpx.Timeout | None = None,
         httpx_args: dict[str, Any] | None = None,
     ) -> None:
-        arguments = dict(httpx_args or {})
-        if "auth" in arguments:
-            raise TypeError(
-                "CallApi signs every request with bot_id and secret_key: httpx_args cannot set auth"
-            )
-        arguments["auth"] = BotSignature(bot_id, secret_key)
+        signature = BotSignature(bot_id, secret_key)
         self.base_url = base_url
         self.bot_id = bot_id
         self.team_id = team_id
         self.client = Client(
             base_url=base_url,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            httpx_args=arguments,
+            **client_arguments("CallApi", signature, timeout, httpx_args),
         )
         self.call = CallOperations(self)
         self.call_user = CallUserOperations(self)
@@ -785,9 +821,11 @@ class AsyncCallApi:
         bot_id: the id of the bot that signs the requests.
         secret_key: the bot's secret key (never sent, never shown).
         team_id: the team whose path every request uses.
-        timeout: seconds (or an httpx.Timeout) a request may take.
-        httpx_args: more arguments for the underlying httpx.AsyncClient
-            (e.g. `transport`, `event_hooks`); not `auth`, which is the bot's signature.
+        timeout: seconds (or an httpx.Timeout) a request may take; 10 s when not given.
+        httpx_args: arguments for the underlying httpx.AsyncClient, as httpx
+            takes them (`headers`, `cookies`, `verify`, `follow_redirects`, `transport`,
+            `event_hooks`, `limits`, ...), merged with the API's own; not `auth` (the bot's
+            signature) nor `base_url`.
     """
 
     def __init__(
@@ -797,23 +835,16 @@ class AsyncCallApi:
         bot_id: str,
         secret_key: str,
         team_id: str,
-        timeout: float | httpx.Timeout = 10.0,
+        timeout: float | httpx.Timeout | None = None,
         httpx_args: dict[str, Any] | None = None,
     ) -> None:
-        arguments = dict(httpx_args or {})
-        if "auth" in arguments:
-            raise TypeError(
-                "AsyncCallApi signs every request with bot_id and secret_key: "
-                "httpx_args cannot set auth"
-            )
-        arguments["auth"] = BotSignature(bot_id, secret_key)
+        signature = BotSignature(bot_id, secret_key)
         self.base_url = base_url
         self.bot_id = bot_id
         self.team_id = team_id
         self.client = Client(
             base_url=base_url,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            httpx_args=arguments,
+            **client_arguments("AsyncCallApi", signature, timeout, httpx_args),
         )
         self.call = AsyncCallOperations(self)
         self.call_user = AsyncCallUserOperations(self)
