@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract import demo
 from contract.model import Model
 from contract.observations import Exchange, Verdict
 from contract.rules import RULES
@@ -92,7 +93,9 @@ class Judge:
 
     @classmethod
     def from_env(cls) -> Judge:
-        return cls(os.environ.get(TEAM_VARIABLE, ""), signing.active() or signing.credentials())
+        # A plain `st run` fuzzes the demo team (`schemathesis.toml`); a run sets its own.
+        team = os.environ.get(TEAM_VARIABLE) or demo.TEAM
+        return cls(team, signing.active() or signing.credentials())
 
     def valid(self, method: str, body: Any) -> bool:
         validator = self._validators.get(method)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract import demo
 from fuzzing import coverage, signing
 from fuzzing.judge import Judge, ModelViolation, activate
 
@@ -31,10 +32,24 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 DEFAULT_CONFIG = ROOT / "schemathesis.toml"
 
-#: Environment variables that `schemathesis.toml` reads the team and the bot's id from (the
-#: secret key is never put in the environment by a run: `fuzzing.checks` signs with it).
+#: Where the judge of `fuzzing.checks` reads the run's team (the secret key is never put in the
+#: environment by a run: `fuzzing.checks` signs with it).
 TEAM_VARIABLE = "FUZZ_TEAM"
-BOT_ID_VARIABLE = "FUZZ_BOT_ID"
+
+
+def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:
+    """Put the run's team and bot where `schemathesis.toml` names the demo ones.
+
+    The file names the demo team and bot so that a plain `st run` works as it is; a run of
+    `python -m fuzzing` fuzzes its own `--team` as its own `--bot-id`.
+    """
+    parameters = raw.get("parameters", {})
+    for name, value in parameters.items():
+        if value == demo.TEAM:
+            parameters[name] = team
+    for scheme in raw.get("auth", {}).get("openapi", {}).values():
+        if scheme.get("api_key") == demo.BOT_ID:
+            scheme["api_key"] = bot_id
 
 
 @dataclass(frozen=True)
@@ -165,8 +180,8 @@ def load_schema(options: Options) -> Any:
     raw["max-time"] = options.budget
     if options.max_failures is not None:
         raw["max-failures"] = options.max_failures
-    os.environ[TEAM_VARIABLE] = options.team
-    os.environ[BOT_ID_VARIABLE] = options.bot.bot_id
+    for_the_run(raw, options.team, options.bot.bot_id)
+    os.environ[TEAM_VARIABLE] = options.team  # for the judge in `fuzzing.checks`
     try:
         config = schemathesis.Config.from_dict(raw, base_dir=str(options.config.parent))
         return schemathesis.openapi.from_path(options.spec, config=config)

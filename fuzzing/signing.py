@@ -156,9 +156,10 @@ def body_bytes(body: object) -> bytes:
 class SignedAuth(requests.auth.AuthBase):
     """Signs a prepared request over its final body, as `bot`.
 
-    Only a request that carries `bot`'s id and the placeholders of `schemathesis.toml`
-    (`PLACEHOLDERS`) is signed: the timestamp set to now, the signature over the exact bytes.
-    A request whose security headers schemathesis left out or changed on purpose (a negative
+    Only a request that carries `bot`'s id (or the demo bot's, which `schemathesis.toml` names
+    for a plain `st run`) and the placeholders of `schemathesis.toml` (`PLACEHOLDERS`) is
+    signed: the bot's id, the timestamp set to now, the signature over the exact bytes. A
+    request whose security headers schemathesis left out or changed on purpose (a negative
     case of a required header, the probes of `ignored_auth`) is sent as it is, unsigned.
     """
 
@@ -167,7 +168,7 @@ class SignedAuth(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         headers = request.headers
-        if headers.get(BOT_ID_HEADER) != self.bot.bot_id or any(
+        if headers.get(BOT_ID_HEADER) not in (self.bot.bot_id, demo.BOT_ID) or any(
             headers.get(name) != value for name, value in PLACEHOLDERS.items()
         ):
             return request
