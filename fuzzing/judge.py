@@ -27,6 +27,8 @@ from contract.rules import RULES
 from contract.spec import Spec, load
 from fuzzing import signing
 
+#: Where the judge reads the team of a run of `python -m fuzzing` (the secret key is never put
+#: in the environment: `fuzzing.checks` signs with it).
 TEAM_VARIABLE = "FUZZ_TEAM"
 
 

@@ -26,15 +26,11 @@ from typing import Any
 
 from contract import demo
 from fuzzing import coverage, signing
-from fuzzing.judge import Judge, ModelViolation, activate
+from fuzzing.judge import TEAM_VARIABLE, Judge, ModelViolation, activate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"
 DEFAULT_CONFIG = ROOT / "schemathesis.toml"
-
-#: Where the judge of `fuzzing.checks` reads the run's team (the secret key is never put in the
-#: environment by a run: `fuzzing.checks` signs with it).
-TEAM_VARIABLE = "FUZZ_TEAM"
 
 
 def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:

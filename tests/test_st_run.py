@@ -68,9 +68,7 @@ def test_a_plain_st_run_fails_when_the_server_does_not_know_the_bot() -> None:
 
 def test_a_plain_st_run_signs_as_the_bot_of_the_environment() -> None:
     bots = f"{OTHER_BOT}={OTHER_SECRET}:{demo.TEAM}"
-    environment = plain_environment(
-        WORKONFLOW_BOT_ID=OTHER_BOT, WORKONFLOW_SECRET_KEY=OTHER_SECRET
-    )
+    environment = plain_environment(WORKONFLOW_BOT_ID=OTHER_BOT, WORKONFLOW_SECRET_KEY=OTHER_SECRET)
     with ServerProcess(["--memory", "--quiet", "--bot", bots]) as server:
         run = st_run(server.base_url, environment)
     output = run.stdout + run.stderr
