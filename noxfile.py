@@ -35,7 +35,7 @@ CONSTRAINTS = ROOT / "constraints.txt"
 STATE = ROOT / ".state"
 # Every group the test suite imports; the lint session type-checks the same code, so it
 # installs the same, plus the stubs of the lint group.
-CODE_GROUPS = ("lint", "generate", "server", "fuzz", "publish", "test")
+CODE_GROUPS = ("lint", "generate", "server", "fuzz", "publish", "compat", "test")
 IN_CI = bool(os.environ.get("CI"))
 
 # This machine sets PYTHONDONTWRITEBYTECODE=1; without compiled bytecode in the venvs every
@@ -234,6 +234,27 @@ def publish(session: nox.Session) -> None:
     if npm_tools(session) is None:
         session.skip("publishing needs Node.js (Redocly, openapi-typescript)")
     session.run("python", "-m", "toolchain.publish", *session.posargs)
+
+
+@nox.session(default=False)
+def compat(session: nox.Session) -> None:
+    """Publish dist/, then run the compatibility matrix: `nox -s compat [-- --only NAME ...]`.
+
+    For each client a user might pick (this project's Python client, openapi-generator's
+    `python` and `typescript-fetch` clients generated from dist/ with default settings, the
+    published TypeScript client, openapi-typescript's types with openapi-fetch, the Go client):
+    generate it, compile or type-check it, and drive the reference server (127.0.0.1, throwaway
+    state) through a whole call and its error cases in the client's own language. Prints the
+    matrix and writes dist/compatibility.md and dist/compatibility.json; fails when a cell
+    fails for a cause not listed as known (`toolchain/compatibility/known.json`).
+    """
+    if shutil.which("java") is None:
+        session.error("This session needs Java 11 or newer for openapi-generator.")
+    install_project(session, "publish", "server", "compat")
+    if npm_tools(session) is None:
+        session.skip("the matrix needs Node.js (TypeScript clients, openapi-generator's inputs)")
+    session.run("python", "-m", "toolchain.publish")
+    session.run("python", "-m", "toolchain.compat", *session.posargs)
 
 
 @nox.session(default=False)

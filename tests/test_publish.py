@@ -74,6 +74,8 @@ def test_manifest_lists_every_file_with_its_sha256(dist: Path) -> None:
     assert paths == {
         "openapi.yaml",
         "openapi.json",
+        "openapi.generators.json",
+        "openapi.generators.yaml",
         "docs/index.html",
         "types/",
         "clients/typescript/",
@@ -199,6 +201,42 @@ def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) 
     assert '"sideways"' in bad.stdout and "threadId" in bad.stdout, bad.stdout
 
 
+def test_types_readme_body_type_checks_with_openapi_fetch(dist: Path, tmp_path: Path) -> None:
+    """The README's `call/start` body is `{ threadId }`: `direction` has a default and stays
+    optional (openapi-typescript runs with `--default-non-nullable false`)."""
+    readme = (dist / "types" / "README.md").read_text()
+    blocks = [b.split("```")[0] for b in readme.split("```ts\n")[1:]]
+    usage = next(b for b in blocks if "openapi-fetch" in b)
+    assert 'body: { threadId: "' in usage
+    folder = tmp_path / "openapi-fetch"
+    folder.mkdir()
+    shutil.copy(dist / "types" / "schema.d.ts", folder / "schema.d.ts")
+    (folder / "node_modules").symlink_to(ROOT / "npm" / "node_modules")
+    (folder / "usage.ts").write_text(usage + "export {};\n")
+    options = {
+        "strict": True,
+        "noEmit": True,
+        "target": "es2022",
+        "module": "es2022",
+        "moduleResolution": "bundler",
+        "lib": ["es2022", "dom"],
+        "types": [],
+    }
+    (folder / "tsconfig.json").write_text(
+        json.dumps({"compilerOptions": options, "files": ["usage.ts"]})
+    )
+    checked = _tsc(folder)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Without the option `direction` would be required: the same body must not type-check
+    # against types generated that way.
+    required = folder / "schema.d.ts"
+    text = required.read_text()
+    assert "direction?: " in text
+    required.write_text(text.replace("direction?: ", "direction: "))
+    refused = _tsc(folder)
+    assert refused.returncode != 0 and "direction" in refused.stdout, refused.stdout
+
+
 #: A whole call with the published TypeScript client, signed by `botSignature`, then a request
 #: signed with a wrong secret key; prints what the server answered as JSON.
 NODE_SCENARIO = """
@@ -218,11 +256,11 @@ async function main(): Promise<void> {
   const thread = { threadId };
   const started = await call.callStart({ teamId, callStartRequest: thread });
   const invited = await users.callUserInvite({
-    teamId, usersRequest: { ...thread, userIds: new Set([first, second]) },
+    teamId, usersRequest: { ...thread, userIds: [first, second] },
   });
   const paused = await call.callPause({ teamId, usersRequest: { ...thread, userId: first } });
   const unpaused = await call.callUnpause({
-    teamId, usersRequest: { ...thread, userIds: new Set([first]) },
+    teamId, usersRequest: { ...thread, userIds: [first] },
   });
   const excluded = await users.callUserExclude({
     teamId, usersRequest: { ...thread, userId: second },
@@ -330,16 +368,39 @@ def test_a_missing_tool_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         publish.publish(Path("out"), ROOT / "no-such-spec.yaml")
 
 
-def test_generator_input_drops_links_and_nothing_else() -> None:
-    from toolchain.publish import without_links
+def test_spec_for_generators_drops_links_and_unique_items_and_nothing_else() -> None:
+    from toolchain.publish import UNIQUE_NOTE, for_generators
 
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
-    stripped = without_links(spec)
-    assert "links" in spec["components"] and "links" not in stripped["components"]
-    assert "links" not in json.dumps(stripped["paths"])
-    for document in (spec, stripped):
+    changed = for_generators(spec)
+    assert "links" in spec["components"] and "links" not in changed["components"]
+    assert "links" not in json.dumps(changed["paths"])
+    assert '"uniqueItems": true' in json.dumps(spec)
+    assert '"uniqueItems":' not in json.dumps(changed)
+    assert changed["components"]["schemas"]["UserIds"]["description"].endswith(UNIQUE_NOTE)
+    for document in (spec, changed):
         document["components"].pop("links", None)
         for item in document["paths"].values():
             for response in item["post"]["responses"].values():
                 response.pop("links", None)
-    assert stripped == spec
+        user_ids = document["components"]["schemas"]["UserIds"]
+        user_ids.pop("uniqueItems", None)
+        user_ids["description"] = user_ids["description"].replace(UNIQUE_NOTE, "").strip()
+    assert changed == spec
+
+
+def test_published_generators_spec_is_the_transformation_of_the_bundle(dist: Path) -> None:
+    from toolchain.publish import for_generators
+
+    bundle = json.loads((dist / "openapi.json").read_text())
+    as_json = json.loads((dist / "openapi.generators.json").read_text())
+    assert as_json == for_generators(bundle)
+    assert yaml.safe_load((dist / "openapi.generators.yaml").read_text()) == as_json
+    readme = (dist / "README.md").read_text()
+    for name in ("openapi.generators.json", "openapi.json", "links", "uniqueItems"):
+        assert name in readme
+    # Every array stays an array in the generated TypeScript models: no Set anywhere.
+    models = (dist / "clients" / "typescript" / "src" / "models").glob("*.ts")
+    assert not [p.name for p in models if "Set<" in p.read_text()]
+    user_list = dist / "clients" / "typescript" / "src" / "models" / "UserListRequest.ts"
+    assert "userIds: Array<string>;" in user_list.read_text()

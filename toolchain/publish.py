@@ -6,6 +6,9 @@
 What it writes:
 
     openapi.yaml, openapi.json    the spec bundled into one file each (redocly bundle)
+    openapi.generators.json/.yaml the same spec for code generators (`for_generators`): what
+                                  the clients below are generated from, and what a user's own
+                                  generator should read
     docs/index.html               reference docs in one self-contained page (redocly build-docs
                                   --inlineBundle: no script or stylesheet from the network)
     types/schema.d.ts             TypeScript types (openapi-typescript)
@@ -18,10 +21,13 @@ The Node tools come from `npm/node_modules` (installed by the nox session from t
 openapi-generator from the `openapi-generator-cli` Python package of the running environment
 (the `publish` dependency group), which ships the generator's jar and runs it on Java.
 
-openapi-generator's OpenAPI 3.1 support is beta. Its spec validator rejects link
-`requestBody` objects (allowed by OpenAPI 3.1), so the clients are generated from a copy of the
-bundle without `components.links` and the responses' `links`; links carry nothing a client
-calls. openapi.yaml itself is published unchanged.
+The spec for generators is the bundle with two changes, made by one function
+(`for_generators`), so that a generator run with its default settings produces a client that
+works: no `links` (openapi-generator 7.26.0's validator rejects link `requestBody` objects,
+which OpenAPI 3.1 allows, and stops with one error per link; links carry nothing a client
+calls), and no `uniqueItems` on arrays (typescript-fetch turns such an array into a `Set`,
+which serialises as `{}`; the description says instead that items must be unique, and the
+server still refuses a repeated one). openapi.yaml/.json are published unchanged.
 
 Longer than 300 lines on purpose: one pipeline of steps that share a temporary folder and
 replace dist/ only when all of them worked.
@@ -46,9 +52,14 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 DIST = ROOT / "dist"
+#: The spec for code generators (`for_generators`), beside the bundle in dist/.
+GENERATORS_JSON = "openapi.generators.json"
+GENERATORS_YAML = "openapi.generators.yaml"
 NPM_DIR = ROOT / "npm"
 TEMPLATES = Path(__file__).resolve().parent / "publishing"
 
@@ -155,6 +166,40 @@ def without_links(document: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Appended to the description of an array whose `uniqueItems` the spec for generators drops.
+UNIQUE_NOTE = (
+    "Items must be unique: the server refuses an item given twice (the spec for generators"
+    " leaves `uniqueItems` out, so that every language keeps this a list)."
+)
+
+
+def _without_unique_items(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("uniqueItems") is True:
+            del node["uniqueItems"]
+            description = str(node.get("description", "")).rstrip()
+            node["description"] = f"{description} {UNIQUE_NOTE}".strip()
+        else:
+            node.pop("uniqueItems", None)
+        for value in node.values():
+            _without_unique_items(value)
+    elif isinstance(node, list):
+        for value in node:
+            _without_unique_items(value)
+
+
+def for_generators(document: dict[str, Any]) -> dict[str, Any]:
+    """The spec for code generators: a copy without links and without `uniqueItems`.
+
+    openapi-generator's validator rejects link `requestBody` objects; typescript-fetch maps a
+    `uniqueItems` array to a `Set`, which `JSON.stringify` sends as `{}`. Nothing else changes.
+    """
+    out = without_links(document)
+    _without_unique_items(out.get("components", {}).get("schemas", {}))
+    _without_unique_items(out.get("paths", {}))
+    return out
+
+
 def remote_assets(html: str) -> list[str]:
     """The script and stylesheet tags and CSS imports of a page that load from the network."""
     return [m.group(0) for m in REMOTE_ASSET.finditer(html)]
@@ -224,6 +269,8 @@ def manifest(dist: Path, version: str, tools: dict[str, str]) -> dict[str, Any]:
     for name, path, kind in (
         ("spec (YAML)", "openapi.yaml", "file"),
         ("spec (JSON)", "openapi.json", "file"),
+        ("spec for generators (JSON)", GENERATORS_JSON, "file"),
+        ("spec for generators (YAML)", GENERATORS_YAML, "file"),
         ("reference docs", "docs/index.html", "file"),
         ("TypeScript types", "types", "folder"),
         ("TypeScript client", "clients/typescript", "folder"),
@@ -278,9 +325,14 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, 
 
         docs, types = dist / "docs" / "index.html", dist / "types"
         ts_client, go_client = dist / "clients" / "typescript", dist / "clients" / "go"
-        generator_spec = work / "generator-input.json"
-        document = json.loads((dist / "openapi.json").read_text(encoding="utf-8"))
-        generator_spec.write_text(json.dumps(without_links(document), indent=2), encoding="utf-8")
+        # Every generator, ours and a user's, reads the spec for generators.
+        generator_spec = dist / GENERATORS_JSON
+        document = for_generators(json.loads((dist / "openapi.json").read_text(encoding="utf-8")))
+        generator_spec.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        (dist / GENERATORS_YAML).write_text(
+            yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100),
+            encoding="utf-8",
+        )
         bundle = str(dist / "openapi.yaml")
         steps: list[Callable[[], object]] = [
             lambda: _run(
@@ -288,7 +340,17 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, 
                 [str(redocly), "build-docs", bundle, "--inlineBundle", "-o", str(docs)],
             ),
             lambda: _run(
-                "openapi-typescript", [str(openapi_ts), bundle, "-o", str(types / "schema.d.ts")]
+                "openapi-typescript",
+                [
+                    str(openapi_ts),
+                    str(generator_spec),
+                    # Without it a request field with a `default` (call/start's `direction`)
+                    # becomes required: the default is the server's, not the caller's.
+                    "--default-non-nullable",
+                    "false",
+                    "-o",
+                    str(types / "schema.d.ts"),
+                ],
             ),
             lambda: generate_client(
                 cli,
@@ -358,8 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Published Workonflow Call API {listing['specVersion']} into {args.out}:")
     for artifact in listing["artifacts"]:
         files = f" ({artifact['files']} files)" if "files" in artifact else ""
-        print(f"  {artifact['path']:<22} sha256 {artifact['sha256']}{files}")
-    print(f"  manifest.json          {len(listing['files'])} files listed")
+        print(f"  {artifact['path']:<27} sha256 {artifact['sha256']}{files}")
+    print(f"  manifest.json               {len(listing['files'])} files listed")
     return 0
 
 
