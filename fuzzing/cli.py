@@ -134,10 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PERCENT",
         help="fail (exit 1) when the coverage is below PERCENT. Coverage counts two kinds of "
-        "items equally: each documented status of each operation (openapi.yaml's responses) "
-        "that some answer had, and each transition of the contract model that ran at least "
-        "once; it is (statuses seen + transitions run) / (statuses documented + transitions "
-        "known), printed at the end of every run",
+        "items equally: each documented status of each operation (openapi.yaml's responses; "
+        "not 5xx, which are failures) that some answer had, and each transition of the "
+        "contract model that ran at least once; it is (statuses seen + transitions run) / "
+        "(statuses documented + transitions known), printed at the end of every run",
     )
     parser.add_argument(
         "--walk-steps",

@@ -176,6 +176,9 @@ def coverage_lines(result: RunResult) -> list[str]:
         never = [str(s) for s, n in per.items() if not n]
         rows.append([method, " ".join(seen) or "-", " ".join(never) or "-"])
     out.append(_table(["operation", "statuses seen", "never seen"], rows))
+    for method, per in cover.server_errors.items():
+        answered = ", ".join(f"{status} x{n}" for status, n in sorted(per.items()))
+        out.append(f"Server errors (failures, not coverage): {method} {answered}")
     out.append(f"Model transitions: {cover.transitions_run} of {len(cover.transitions)} exercised")
     out += [f"  never: {name}" for name in cover.never_run()]
     out.append(

@@ -278,6 +278,15 @@ def test_an_undocumented_status_raises_the_typed_error() -> None:
     assert error.content == b"<html>upstream down</html>"
 
 
+def test_the_documented_500_raises_the_typed_error_with_its_envelope() -> None:
+    answer = {"code": 500, "message": "Internal server error"}
+    api = api_answering(httpx.Response(500, json=answer))
+    with pytest.raises(CallApiError) as failure:
+        api.call_user.invite(thread_id=THREAD, user_id=THREAD)
+    error = failure.value
+    assert (error.status, error.code, error.message) == (500, 500, "Internal server error")
+
+
 def test_an_error_status_without_an_envelope_raises_the_typed_error() -> None:
     api = api_answering(httpx.Response(409, text="not json"))
     with pytest.raises(CallApiError) as failure:

@@ -253,6 +253,29 @@ def test_min_coverage_fails_the_run() -> None:
     assert "--min-coverage PERCENT" in cli.build_parser().format_help()
 
 
+def test_a_documented_500_is_no_coverage_target_and_shows_when_answered() -> None:
+    """Every operation documents 500, which a correct server never answers: a run that saw
+    every other documented status and ran every transition is at 100 %, and a 500 it met is
+    listed as a server error (not_a_server_error fails the run for it)."""
+    from contract.rules import TRANSITIONS
+    from contract.spec import load
+    from fuzzing import cli, coverage
+
+    result = runner.RunResult(seed=1, url="http://127.0.0.1:9", budget=1, cases=1, elapsed=1.0)
+    assert all(500 in op.statuses for op in load())
+    result.statuses = {op.method: {s: 1 for s in op.statuses if s < 500} for op in load()}
+    result.transitions = dict.fromkeys(TRANSITIONS, 1)
+    cover = coverage.of(result)
+    assert cover.percent == 100.0 and cli._coverage_met(result, 100.0)
+    assert not cover.never_seen() and not cover.server_errors
+    result.statuses["call/start"][500] = 2
+    cover = coverage.of(result)
+    assert cover.percent == 100.0 and not cover.undocumented
+    assert cover.as_dict()["server_errors"] == {"call/start": {"500": 2}}
+    lines = report.coverage_lines(result)
+    assert "Server errors (failures, not coverage): call/start 500 x2" in lines
+
+
 def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
     chromium.executable()
     report.write_reports(result_with_model_violation(), tmp_path)

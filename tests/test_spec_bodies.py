@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import pytest
 
 from contract import demo
@@ -84,3 +87,42 @@ def test_team_id_parameter_takes_object_ids(schemas: SpecSchemas, value: str) ->
 @pytest.mark.parametrize("value", ["", demo.TEAM[:6], demo.TEAM.upper(), "../../etc/passwd"])
 def test_team_id_parameter_refuses_other_strings(schemas: SpecSchemas, value: str) -> None:
     assert not schemas.validator("/components/parameters/TeamId/schema").is_valid(value)
+
+
+#: The branches of `UsersRequest`, in its `oneOf` order.
+USERS_BRANCHES = ("SingleUserRequest", "UserListRequest")
+
+
+def without_additional_properties(spec: dict[str, Any]) -> SpecSchemas:
+    """The spec as a generator that ignores `additionalProperties: false` reads it (openapi-
+    generator's python client, pydantic unions): the users branches without that keyword."""
+    document = copy.deepcopy(spec)
+    for name in USERS_BRANCHES:
+        document["components"]["schemas"][name].pop("additionalProperties", None)
+    return SpecSchemas(document)
+
+
+@pytest.mark.parametrize(
+    ("body", "matches"),
+    [
+        # Both given: the contract reads it as one user (userIds ignored), so only that branch.
+        ({"threadId": THREAD, "userId": USER, "userIds": [OTHER]}, ["SingleUserRequest"]),
+        ({"threadId": THREAD, "userId": USER}, ["SingleUserRequest"]),
+        ({"threadId": THREAD, "userIds": [USER, OTHER]}, ["UserListRequest"]),
+        ({"threadId": THREAD}, []),
+    ],
+    ids=["both", "userId", "userIds", "neither"],
+)
+def test_users_branches_exclude_each_other_without_additional_properties(
+    spec: dict[str, Any], body: dict[str, Any], matches: list[str]
+) -> None:
+    loose = without_additional_properties(spec)
+    matched = [
+        name
+        for name in USERS_BRANCHES
+        if loose.validator(f"/components/schemas/{name}").is_valid(body)
+    ]
+    assert matched == matches
+    # ... and the oneOf itself agrees: valid exactly when one branch matches.
+    users = loose.validator("/components/schemas/UsersRequest")
+    assert users.is_valid(body) == (len(matches) == 1)

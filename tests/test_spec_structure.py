@@ -22,7 +22,7 @@ NEEDS_ACTIVE_CALL = {
     for method, rule in RULES.items()
     if rule.failing_need(IDLE) is not None and rule.failing_need(JUST_STARTED) is None
 }
-ERRORS = ["400", "401", "403", "409", "413", "415"]
+ERRORS = ["400", "401", "403", "409", "413", "415", "500"]
 
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
@@ -35,6 +35,18 @@ def test_every_error_of_the_contract_is_documented_with_the_envelope(
         media = response["content"]["application/json"]
         assert media["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
         assert media["example"]["code"] == int(status), f"{operation_id} {status}"
+
+
+@pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
+def test_every_operation_documents_the_sources_500(schemas: SpecSchemas, operation_id: str) -> None:
+    """Workonflow's bot API README lists 500 "Internal server error" among every request's
+    answers (docs/source/authorization.md): each operation documents it with the envelope."""
+    _, operation = OPERATIONS[operation_id]
+    assert "500" in operation["responses"], operation_id
+    media = schemas.resolve(operation["responses"]["500"])["content"]["application/json"]
+    envelope = schemas.validator("/components/schemas/ErrorResponse")
+    assert envelope.is_valid(media["example"])
+    assert media["example"] == {"code": 500, "message": "Internal server error"}
 
 
 #: The signature headers of Workonflow's bot API (docs/source/authorization.md), by scheme.
@@ -109,6 +121,7 @@ def test_elements_beyond_the_source_say_so(spec: dict[str, Any]) -> None:
         "Conflict",
         "PayloadTooLarge",
         "UnsupportedMediaType",
+        "InternalServerError",  # the envelope, and never an answer to a refused request
     ]:
         assert marker in spec["components"]["responses"][name]["description"], name
     assert marker in spec["components"]["schemas"]["UserIds"]["description"]

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.0.0. Do not edit.
+# Generated from openapi.yaml version 2.1.0. Do not edit.
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ class SingleUserRequest(BaseModel):
 
 class UserListRequest(BaseModel):
     """
-    Several users, by `userIds`.
+    Several users, by `userIds`. A body that also has `userId` is a `SingleUserRequest` (the source document ignores `userIds` then), so this schema says `not` required `userId`: the two branches of `UsersRequest` exclude each other by their own constraints, also for generators that do not honour `additionalProperties: false`.
     """
 
     model_config = ConfigDict(
@@ -165,7 +165,7 @@ class UserListRequest(BaseModel):
 class UsersRequest(RootModel[SingleUserRequest | UserListRequest]):
     root: SingleUserRequest | UserListRequest
     """
-    The thread, and either `userId` or `userIds` (the source document requires one of the two). A body with both is a `SingleUserRequest`; a body with neither is invalid.
+    The thread, and either `userId` or `userIds` (the source document requires one of the two). A body with both is a `SingleUserRequest` (and never a `UserListRequest`, which excludes `userId`); a body with neither is invalid.
     """
 
 

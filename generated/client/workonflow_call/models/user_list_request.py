@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.0.0. Do not edit.
+# Generated from openapi.yaml version 2.1.0. Do not edit.
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -11,12 +11,14 @@ T = TypeVar("T", bound="UserListRequest")
 
 @_attrs_define
 class UserListRequest:
-    """Several users, by `userIds`.
+    """Several users, by `userIds`. A body that also has `userId` is a `SingleUserRequest` (the source document ignores
+    `userIds` then), so this schema says `not` required `userId`: the two branches of `UsersRequest` exclude each other
+    by their own constraints, also for generators that do not honour `additionalProperties: false`.
 
-    Attributes:
-        thread_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example
-            of the source document).
-        user_ids (list[str]): Several users, by id. Not in the source document: at least one, at most 100, no id twice.
+        Attributes:
+            thread_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example
+                of the source document).
+            user_ids (list[str]): Several users, by id. Not in the source document: at least one, at most 100, no id twice.
     """
 
     thread_id: str

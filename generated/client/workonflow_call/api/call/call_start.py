@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.0.0. Do not edit.
+# Generated from openapi.yaml version 2.1.0. Do not edit.
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -72,6 +72,11 @@ def _parse_response(
         response_415 = ErrorResponse.from_dict(response.json())
 
         return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.0.0. Do not edit.
+# Generated from openapi.yaml version 2.1.0. Do not edit.
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -77,6 +77,11 @@ def _parse_response(
 
         return response_415
 
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -110,8 +115,8 @@ def sync_detailed(
         team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
             as in every example of the source document).
         body (SingleUserRequest | UserListRequest): The thread, and either `userId` or `userIds`
-            (the source document requires one of the two). A body with both is a `SingleUserRequest`;
-            a body with neither is invalid.
+            (the source document requires one of the two). A body with both is a `SingleUserRequest`
+            (and never a `UserListRequest`, which excludes `userId`); a body with neither is invalid.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,8 +172,8 @@ def sync(
         team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
             as in every example of the source document).
         body (SingleUserRequest | UserListRequest): The thread, and either `userId` or `userIds`
-            (the source document requires one of the two). A body with both is a `SingleUserRequest`;
-            a body with neither is invalid.
+            (the source document requires one of the two). A body with both is a `SingleUserRequest`
+            (and never a `UserListRequest`, which excludes `userId`); a body with neither is invalid.
 
     Raises:
         errors.CallApiError: The server answered with an error envelope or an unexpected status.
@@ -206,8 +211,8 @@ async def asyncio_detailed(
         team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
             as in every example of the source document).
         body (SingleUserRequest | UserListRequest): The thread, and either `userId` or `userIds`
-            (the source document requires one of the two). A body with both is a `SingleUserRequest`;
-            a body with neither is invalid.
+            (the source document requires one of the two). A body with both is a `SingleUserRequest`
+            (and never a `UserListRequest`, which excludes `userId`); a body with neither is invalid.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -243,8 +248,8 @@ async def asyncio(
         team_id (str): A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId,
             as in every example of the source document).
         body (SingleUserRequest | UserListRequest): The thread, and either `userId` or `userIds`
-            (the source document requires one of the two). A body with both is a `SingleUserRequest`;
-            a body with neither is invalid.
+            (the source document requires one of the two). A body with both is a `SingleUserRequest`
+            (and never a `UserListRequest`, which excludes `userId`); a body with neither is invalid.
 
     Raises:
         errors.CallApiError: The server answered with an error envelope or an unexpected status.
