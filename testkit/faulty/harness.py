@@ -32,19 +32,14 @@ def serve(
     env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Serve the faulty variant `name` in a child process; yield its base URL. `env` is added
-    to the child's environment while it starts (a bot: `WORKONFLOW_BOT_ID`, `..._SECRET_KEY`)."""
+    to the child's environment (a bot: `WORKONFLOW_BOT_ID`, `..._SECRET_KEY`), never to this
+    process's: fuzz runs started meanwhile from other threads must keep the demo bot."""
     args = [name, "--lifetime", str(lifetime)]
-    saved = {key: os.environ.get(key) for key in env or {}}
-    os.environ.update(env or {})
-    try:
-        with ServerProcess(args, module="testkit.faulty", timeout=timeout) as server:
-            yield server.base_url
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    environment = {**os.environ, **env} if env else None
+    with ServerProcess(
+        args, module="testkit.faulty", timeout=timeout, env=environment
+    ) as server:
+        yield server.base_url
 
 
 @dataclass
