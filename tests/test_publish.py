@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -369,7 +370,7 @@ def test_a_missing_tool_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_spec_for_generators_drops_links_and_unique_items_and_nothing_else() -> None:
-    from toolchain.publish import UNIQUE_NOTE, for_generators
+    from toolchain.publish import NEVER_VALID, UNIQUE_NOTE, for_generators
 
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     changed = for_generators(spec)
@@ -386,7 +387,53 @@ def test_spec_for_generators_drops_links_and_unique_items_and_nothing_else() -> 
         user_ids = document["components"]["schemas"]["UserIds"]
         user_ids.pop("uniqueItems", None)
         user_ids["description"] = user_ids["description"].replace(UNIQUE_NOTE, "").strip()
+    excluding = changed["components"]["schemas"]["UserListRequest"]["properties"]
+    assert excluding.pop("userId").items() >= NEVER_VALID.items()
     assert changed == spec
+
+
+USER_A, USER_B, THREAD_ID = demo.USERS[0], demo.USERS[1], demo.THREADS[0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"threadId": THREAD_ID, "userId": USER_A},
+        {"threadId": THREAD_ID, "userIds": [USER_A, USER_B]},
+        {"threadId": THREAD_ID, "userId": USER_A, "userIds": [USER_B]},
+        {"threadId": THREAD_ID},
+        {"threadId": THREAD_ID, "userId": "", "userIds": [USER_B]},
+        {"threadId": THREAD_ID, "userId": None, "userIds": [USER_B]},
+        {"threadId": THREAD_ID, "userId": USER_A.upper(), "userIds": [USER_B]},
+        {"threadId": THREAD_ID, "userIds": []},
+    ],
+    ids=["one", "list", "both", "neither", "empty-id", "null-id", "bad-id", "empty-list"],
+)
+def test_spec_for_generators_takes_the_same_users_bodies(body: dict[str, object]) -> None:
+    """Each branch of `UsersRequest` matches the same bodies in both specs (repeated items
+    apart: the generators' spec has no `uniqueItems`), also where `additionalProperties` is
+    ignored, as openapi-generator's python client ignores it."""
+    from jsonschema import Draft202012Validator
+
+    from toolchain.publish import for_generators
+
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+
+    def matches(document: dict[str, Any], open_objects: bool) -> list[bool]:
+        schemas = json.loads(json.dumps(document["components"]["schemas"]))
+        if open_objects:
+            for schema in schemas.values():
+                schema.pop("additionalProperties", None)
+        return [
+            Draft202012Validator({"$ref": branch["$ref"], "components": {"schemas": schemas}})
+            .is_valid(body)
+            for branch in schemas["UsersRequest"]["oneOf"]
+        ]
+
+    for open_objects in (False, True):
+        expected = matches(spec, open_objects)
+        assert matches(for_generators(spec), open_objects) == expected
+        assert sum(expected) <= 1  # the branches exclude each other
 
 
 def test_published_generators_spec_is_the_transformation_of_the_bundle(dist: Path) -> None:

@@ -21,13 +21,16 @@ The Node tools come from `npm/node_modules` (installed by the nox session from t
 openapi-generator from the `openapi-generator-cli` Python package of the running environment
 (the `publish` dependency group), which ships the generator's jar and runs it on Java.
 
-The spec for generators is the bundle with two changes, made by one function
+The spec for generators is the bundle with three changes, made by one function
 (`for_generators`), so that a generator run with its default settings produces a client that
 works: no `links` (openapi-generator 7.26.0's validator rejects link `requestBody` objects,
 which OpenAPI 3.1 allows, and stops with one error per link; links carry nothing a client
-calls), and no `uniqueItems` on arrays (typescript-fetch turns such an array into a `Set`,
+calls); no `uniqueItems` on arrays (typescript-fetch turns such an array into a `Set`,
 which serialises as `{}`; the description says instead that items must be unique, and the
-server still refuses a repeated one). openapi.yaml/.json are published unchanged.
+server still refuses a repeated one); and a property that a schema excludes with
+`not: {required: [...]}` is also declared with bounds no value meets (generators ignore `not`,
+so openapi-generator's python client found a body with `userId` and `userIds` valid for both
+branches of `UsersRequest`). openapi.yaml/.json are published unchanged.
 
 Longer than 300 lines on purpose: one pipeline of steps that share a temporary folder and
 replace dist/ only when all of them worked.
@@ -188,15 +191,40 @@ def _without_unique_items(node: Any) -> None:
             _without_unique_items(value)
 
 
+#: A property schema that no value meets (not a string, or a string both empty and not).
+NEVER_VALID = {"type": "string", "minLength": 1, "maxLength": 0}
+
+
+def _exclusions_as_properties(schemas: dict[str, Any]) -> None:
+    """`not: {required: [NAME]}` also written as a property NAME that no value meets.
+
+    Both say the same: the object must not have NAME. Generators ignore `not` (openapi-generator's
+    python client then finds a body with `userId` and `userIds` valid for both branches of
+    `UsersRequest`, "Multiple matches found"), but carry a property's bounds into their models.
+    """
+    for schema in schemas.values():
+        excluded = schema.get("not", {}) if isinstance(schema, dict) else {}
+        if set(excluded) - {"required", "properties"}:
+            continue  # a `not` that says more than "without these properties"
+        for name in excluded.get("required", []):
+            schema.setdefault("properties", {})[name] = {
+                **NEVER_VALID,
+                "description": f"Never valid: a body with `{name}` is not of this schema.",
+            }
+
+
 def for_generators(document: dict[str, Any]) -> dict[str, Any]:
-    """The spec for code generators: a copy without links and without `uniqueItems`.
+    """The spec for code generators: a copy without links and without `uniqueItems`, where a
+    property that a schema excludes with `not` is also a property that no value meets.
 
     openapi-generator's validator rejects link `requestBody` objects; typescript-fetch maps a
-    `uniqueItems` array to a `Set`, which `JSON.stringify` sends as `{}`. Nothing else changes.
+    `uniqueItems` array to a `Set`, which `JSON.stringify` sends as `{}`; generators ignore
+    `not` (`_exclusions_as_properties`). Every body valid by one spec is valid by the other.
     """
     out = without_links(document)
     _without_unique_items(out.get("components", {}).get("schemas", {}))
     _without_unique_items(out.get("paths", {}))
+    _exclusions_as_properties(out.get("components", {}).get("schemas", {}))
     return out
 
 

@@ -36,9 +36,7 @@ def serve(
     process's: fuzz runs started meanwhile from other threads must keep the demo bot."""
     args = [name, "--lifetime", str(lifetime)]
     environment = {**os.environ, **env} if env else None
-    with ServerProcess(
-        args, module="testkit.faulty", timeout=timeout, env=environment
-    ) as server:
+    with ServerProcess(args, module="testkit.faulty", timeout=timeout, env=environment) as server:
         yield server.base_url
 
 
