@@ -425,8 +425,9 @@ def test_spec_for_generators_takes_the_same_users_bodies(body: dict[str, object]
             for schema in schemas.values():
                 schema.pop("additionalProperties", None)
         return [
-            Draft202012Validator({"$ref": branch["$ref"], "components": {"schemas": schemas}})
-            .is_valid(body)
+            Draft202012Validator(
+                {"$ref": branch["$ref"], "components": {"schemas": schemas}}
+            ).is_valid(body)
             for branch in schemas["UsersRequest"]["oneOf"]
         ]
 
