@@ -277,6 +277,7 @@ def _typescript(ctx: Context, name: str, driver: str, sources: dict[str, Path]) 
     project = ctx.work / name
     project.mkdir(parents=True)
     shutil.copy(DRIVERS / driver, project / "driver.ts")
+    shutil.copy(DRIVERS / "steps.ts", project / "steps.ts")
     for target, source in sources.items():
         if source.is_dir():
             shutil.copytree(source, project / target)

@@ -5,40 +5,17 @@
  */
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
-
-declare const process: {
-  argv: string[];
-  exitCode: number;
-  stdout: { write(text: string): boolean };
-};
+import { given, runSteps, signatureHeaders, start } from "./steps";
 
 type Users = components["schemas"]["UsersRequest"];
-
-interface Step {
-  name: string;
-  status: number | null;
-  code: number | null;
-  data: unknown;
-  error: string | null;
-  sent: string | null;
-}
-
-let lastSent: string | null = null;
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function signing(botId: string, secretKey: string): Middleware {
   return {
     async onRequest({ request }) {
       const body = await request.clone().text();
-      lastSent = body;
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      request.headers.set("X-Bot-Id", botId);
-      request.headers.set("X-timestamp", timestamp);
-      request.headers.set("X-Signature", await sha256Hex(botId + secretKey + timestamp + body));
+      for (const [name, value] of Object.entries(await signatureHeaders(botId, secretKey, body))) {
+        request.headers.set(name, value);
+      }
       return request;
     },
   };
@@ -51,17 +28,10 @@ interface Answer {
 }
 
 async function main(): Promise<void> {
-  const given = JSON.parse(process.argv[2]) as {
-    baseUrl: string;
-    teamId: string;
-    botId: string;
-    secretKey: string;
-    threads: string[];
-    users: string[];
-  };
-  const { baseUrl, teamId, botId, secretKey } = given;
-  const [thread, idle, other] = given.threads;
-  const [first, second, third] = given.users;
+  const run = given();
+  const { baseUrl, teamId, botId, secretKey } = run;
+  const [thread, idle, other] = run.threads;
+  const [first, second, third] = run.users;
   const signed = createClient<paths>({ baseUrl });
   signed.use(signing(botId, secretKey));
   const wrong = createClient<paths>({ baseUrl });
@@ -99,27 +69,13 @@ async function main(): Promise<void> {
       }),
     ],
   ];
-  const done: Step[] = [];
-  for (const [name, send] of steps) {
-    const step: Step = { name, status: null, code: null, data: null, error: null, sent: null };
-    lastSent = null;
-    try {
-      const answer = await send();
-      step.status = answer.response.status;
-      const envelope = (answer.data ?? answer.error) as { code?: number; data?: unknown; message?: string } | undefined;
-      step.code = envelope?.code ?? null;
-      if (answer.response.ok) step.data = envelope?.data ?? null;
-      else step.error = `${answer.response.status}: ${envelope?.message ?? ""}`.split("\n")[0];
-    } catch (error) {
-      step.error = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split("\n")[0];
-    }
-    step.sent = lastSent;
-    done.push(step);
-  }
-  process.stdout.write(JSON.stringify({ steps: done }));
+  await runSteps(steps, (answer, step) => {
+    step.status = answer.response.status;
+    const envelope = (answer.data ?? answer.error) as { code?: number; data?: unknown; message?: string } | undefined;
+    step.code = envelope?.code ?? null;
+    if (answer.response.ok) step.data = envelope?.data ?? null;
+    else step.error = `${answer.response.status}: ${envelope?.message ?? ""}`.split("\n")[0];
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+start(main);

@@ -12,40 +12,15 @@ import {
   type Middleware,
   type UsersRequest,
 } from "./client";
-
-declare const process: {
-  argv: string[];
-  exitCode: number;
-  stdout: { write(text: string): boolean };
-};
-
-interface Step {
-  name: string;
-  status: number | null;
-  code: number | null;
-  data: unknown;
-  error: string | null;
-  sent: string | null;
-}
-
-let lastSent: string | null = null;
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+import { given, runSteps, signatureHeaders, start } from "./steps";
 
 function signing(botId: string, secretKey: string): Middleware {
   return {
     async pre(context) {
       const body = typeof context.init.body === "string" ? context.init.body : "";
-      lastSent = body;
-      const timestamp = String(Math.floor(Date.now() / 1000));
       const headers: Record<string, string> = {
         ...(context.init.headers as Record<string, string> | undefined),
-        "X-Bot-Id": botId,
-        "X-timestamp": timestamp,
-        "X-Signature": await sha256Hex(botId + secretKey + timestamp + body),
+        ...(await signatureHeaders(botId, secretKey, body)),
       };
       return { url: context.url, init: { ...context.init, headers } };
     },
@@ -60,23 +35,11 @@ const textPlain: Middleware = {
   },
 };
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.split("\n")[0];
-}
-
 async function main(): Promise<void> {
-  const given = JSON.parse(process.argv[2]) as {
-    baseUrl: string;
-    teamId: string;
-    botId: string;
-    secretKey: string;
-    threads: string[];
-    users: string[];
-  };
-  const { baseUrl: basePath, teamId, botId, secretKey } = given;
-  const [thread, idle, other] = given.threads;
-  const [first, second, third] = given.users;
+  const run = given();
+  const { baseUrl: basePath, teamId, botId, secretKey } = run;
+  const [thread, idle, other] = run.threads;
+  const [first, second, third] = run.users;
   const config = (...middleware: Middleware[]) => new Configuration({ basePath, middleware });
   const signed = config(signing(botId, secretKey));
   const call = new CallApi(signed);
@@ -118,29 +81,21 @@ async function main(): Promise<void> {
       }),
     ],
   ];
-  const done: Step[] = [];
-  for (const [name, send] of steps) {
-    const step: Step = { name, status: null, code: null, data: null, error: null, sent: null };
-    lastSent = null;
-    try {
-      const envelope = JSON.parse(JSON.stringify(await send())) as { code?: number; data?: unknown };
+  await runSteps(
+    steps,
+    (answer, step) => {
+      const envelope = JSON.parse(JSON.stringify(answer)) as { code?: number; data?: unknown };
       step.status = step.code = envelope.code ?? null;
       step.data = envelope.data ?? null;
-    } catch (error) {
-      step.error = firstLine(error);
+    },
+    async (error, step) => {
       if (error instanceof ResponseError) {
         step.status = error.response.status;
         const envelope = (await error.response.json().catch(() => null)) as { code?: number } | null;
         step.code = envelope?.code ?? null;
       }
-    }
-    step.sent = lastSent;
-    done.push(step);
-  }
-  process.stdout.write(JSON.stringify({ steps: done }));
+    },
+  );
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+start(main);
