@@ -11,6 +11,10 @@ Operations are serialised per store: a lock guards the connection, and `BEGIN IM
 takes SQLite's write lock at the start of the transaction, so that two processes sharing a
 database file cannot interleave a read and a write of the same call either.
 
+An operation waits `busy_timeout` seconds for a write lock that another connection holds,
+then fails (`is_busy`); `wait_for_lock(0)` makes it fail at once instead, for a caller that
+must never wait (the server's event loop), which retries where waiting is harmless.
+
 The store knows nothing of HTTP or of the wire format: each operation answers one of the
 small values of `reference_server.results` (or None), and raises `Conflict` when the thread's
 state does not allow it. It is an implementation of its own, independent of the contract's
@@ -125,10 +129,12 @@ class Store:
         #: Seconds an operation waits for another connection's write lock before it fails
         #: with `sqlite3.OperationalError` (SQLITE_BUSY); see `is_busy`.
         self.busy_timeout = busy_timeout
+        self.synchronous = synchronous.upper()
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             self.database, isolation_level=None, check_same_thread=False, timeout=busy_timeout
         )
+        self._patience = busy_timeout
         if self.database != ":memory:":
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
@@ -140,6 +146,19 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @property
+    def syncs_each_commit(self) -> bool:
+        """Whether every commit waits for the disk (an fsync: a file with synchronous=FULL)."""
+        return self.synchronous == "FULL" and self.database != ":memory:"
+
+    def wait_for_lock(self, seconds: float) -> None:
+        """How long the next operations wait for a write lock held by another connection
+        (0: not at all, they fail with SQLITE_BUSY at once; see `is_busy`)."""
+        if seconds != self._patience:
+            with self._lock:
+                self._db.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+                self._patience = seconds
 
     @contextmanager
     def _thread(
@@ -155,7 +174,14 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                # A commit that failed (e.g. busy) leaves nothing half done: the operation
+                # can be tried again as a whole.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
 
     # -- operations -----------------------------------------------------------------------
 
