@@ -18,6 +18,9 @@ that never completes, no limit on connections but the kernel's. `LimitedProtocol
 - `Upgrade` (e.g. `Upgrade: h2c` from `curl --http2`) is not supported and so ignored: the
   request is answered as HTTP/1.1 with its body, and requests pipelined behind it too.
 
+It also writes each response at once, head and body together (`_OneWrite`): uvicorn writes
+them apart, which costs a second send and wakes the client twice per request.
+
 The head limit is checked on the bytes received, before the parser sees more than the
 limit; a head that ends in the same read as the previous request's body may be parsed up to
 one read (at most 256 KiB) past the limit before it is refused.
@@ -67,6 +70,41 @@ def answer(status: int, message: str) -> bytes:
 
 
 _log = logging.getLogger("reference_server.protocol")
+
+
+class _OneWrite:
+    """The transport as one response's cycle sees it: the response head is held back and
+    written with the first write of the body, in one send.
+
+    The first write is the response head, unless it is an interim response (`100 Continue`,
+    which goes out at once); a HEAD request's response has no body, so its head is not held.
+    Closing writes what is held first.
+    """
+
+    __slots__ = ("_before_head", "_head", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, *, bodiless: bool) -> None:
+        self._transport = transport
+        self._before_head = not bodiless
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif self._before_head and not data.startswith(b"HTTP/1.1 1"):
+            self._before_head = False
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        if self._head is not None:
+            self._transport.write(self._head)
+            self._head = None
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
 
 
 class LimitedProtocol(HttpToolsProtocol):
@@ -245,7 +283,11 @@ class LimitedProtocol(HttpToolsProtocol):
             self._disarm()
             raise _Refused(503, "Too many open connections: try again shortly")
         self._arm(self.limits.body_timeout, self._no_body)
+        cycle = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not cycle:
+            bodiless = self.scope["method"] == "HEAD"
+            self.cycle.transport = _OneWrite(self.transport, bodiless=bodiless)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
         if not self._discarding:
