@@ -295,6 +295,38 @@ def test_connections_over_the_limit_answer_503_and_open_ones_keep_working() -> N
                 sock.close()
 
 
+#: A low soft limit of open files for a server process, and more silent clients than it allows.
+OPEN_FILES = 96
+SILENT_CLIENTS = 2 * OPEN_FILES
+
+
+def test_more_silent_connections_than_open_files_still_answer_an_honest_client() -> None:
+    options = ["--memory", "--quiet", "--head-timeout", "30"]
+    with ServerProcess(options, open_files=OPEN_FILES) as server:
+        silent: list[socket.socket] = []
+        try:
+            # The kernel completes every connection (the listen queue is longer): past the
+            # open-files limit they wait there, unaccepted, holding nothing of the server.
+            silent = [connect(server.base_url) for _ in range(SILENT_CLIENTS)]
+            # An honest client behind them all: answered, or refused with the envelope,
+            # never reset, refused by the kernel, or left waiting.
+            answer = exchange(server.base_url, start(demo.thread(10 + 8)))
+            if answer is None or answer.status != 200:
+                assert_envelope(answer, 503)
+        finally:
+            for sock in silent:
+                sock.close()
+        # Once they leave, a request goes through (503s are allowed while the server notices).
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            answer = exchange(server.base_url, request("call/end", {"threadId": THREAD}))
+            if answer is not None and answer.status != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert_envelope(answer, 409)  # no call in that thread: the database was reached
+        assert "Traceback" not in server.output(), server.output()
+
+
 # -- headers the server does not act on ------------------------------------------------------
 
 
