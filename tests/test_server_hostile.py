@@ -349,6 +349,42 @@ def test_a_post_with_upgrade_h2c_keeps_its_body_and_what_is_pipelined_behind(
         assert_envelope(read_answer(sock, buffer), 409)  # the pipelined request: answered
 
 
+def read_head(sock: socket.socket) -> bytes:
+    """The bytes up to the end of one response head, read a byte at a time (nothing after)."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        assert byte, f"closed after {head!r}"
+        head += byte
+    return head
+
+
+def test_100_continue_comes_alone_and_a_head_request_gets_no_body(limited: str) -> None:
+    # Each response is written in one piece; a 100 Continue before it, and a HEAD's head, are
+    # not held back for a body.
+    thread = demo.thread(10 + 9)
+    message = start(thread)
+    head, _, body = message.partition(b"\r\n\r\n")
+    with closing(connect(limited)) as sock:
+        sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
+        assert read_head(sock) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = read_answer(sock)
+        assert answer is not None and answer.status == 200, answer
+        for method in ("call.recording/start", "call.recording/stop"):
+            sock.sendall(request(method, {"threadId": thread}))
+            answer = read_answer(sock)
+            assert answer is not None and answer.status == 200, answer
+        path = answer.json()["data"]["fileUrl"].removeprefix(limited)
+        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        head_only = read_head(sock)
+        assert head_only.startswith(b"HTTP/1.1 200 ") and b"audio/wav" in head_only
+        # No body followed the head: the next answer on the connection starts right here.
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        answer = read_answer(sock)
+        assert answer is not None and answer.status == 200 and answer.body[:4] == b"RIFF"
+
+
 def test_pipelined_requests_are_answered_in_order(limited: str) -> None:
     thread = demo.thread(10 + 5)
     with closing(connect(limited)) as sock:
