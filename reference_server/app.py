@@ -159,6 +159,9 @@ class App:
         # than the operation itself. With synchronous=FULL each commit waits for the disk,
         # so every call goes to the thread.
         self._on_loop = not store.syncs_each_commit
+        if self._on_loop:
+            # ... and the fsyncs of checkpoints happen on the thread.
+            store.defer_checkpoints()
 
     def close(self) -> None:
         self._db_thread.shutdown(wait=True)
@@ -176,12 +179,17 @@ class App:
         """
         queued = time.monotonic()
         if self._on_loop and (self._on_thread is None or self._on_thread.done()):
-            self.store.wait_for_lock(0)
+            store = self.store
+            store.wait_for_lock(0)
             try:
                 return function(*args)
             except sqlite3.OperationalError as error:
                 if not is_busy(error):
                     raise
+            finally:
+                if store.checkpoint_due:
+                    # Store calls queue behind it on the thread until it is done.
+                    self._on_thread = self._db_thread.submit(store.checkpoint)
         return await self._on_db_thread(function, args, queued)
 
     async def _on_db_thread(

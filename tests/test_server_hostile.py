@@ -320,7 +320,7 @@ def test_more_silent_connections_than_open_files_still_answer_an_honest_client()
         deadline = time.monotonic() + PATIENCE
         while True:
             answer = exchange(server.base_url, request("call/end", {"threadId": THREAD}))
-            if answer is not None and answer.status != 503 or time.monotonic() > deadline:
+            if (answer is not None and answer.status != 503) or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         assert_envelope(answer, 409)  # no call in that thread: the database was reached
