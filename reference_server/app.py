@@ -170,15 +170,23 @@ class App:
     async def _in_store(self, function: Callable[..., _T], *args: Any) -> _T:
         """`function(*args)`; 503 (`_Busy`) when the database stays locked.
 
-        On the event loop when nothing waits on the database thread and the store needs no
-        fsync per commit: then SQLite is told not to wait for a lock held by another
-        connection, and a locked database sends the call to the thread, which waits for
-        the lock up to the busy timeout. A call that waited longer than the busy timeout
-        for its turn there (behind calls that each waited for the lock) answers 503 at once
-        instead of waiting once more.
+        On the event loop, unless the store needs an fsync per commit: SQLite is told not to
+        wait for a lock held by another connection, and a locked database sends the call to
+        the database thread, which waits for the lock up to the busy timeout. While the
+        thread has the store (a checkpoint, calls waiting for the lock), the call waits for
+        it to be done, then runs on the loop. A call that waited longer than the busy timeout
+        for its turn on the thread (behind calls that each waited for the lock) answers 503
+        at once instead of waiting once more.
         """
         queued = time.monotonic()
-        if self._on_loop and (self._on_thread is None or self._on_thread.done()):
+        if self._on_loop:
+            # Never beside the thread: the loop would wait for the store's lock. Nor behind
+            # it for good: new calls queued there would keep it busy under a steady load.
+            while self._on_thread is not None and not self._on_thread.done():
+                waiter = asyncio.wrap_future(self._on_thread)
+                await asyncio.wait([waiter])
+                if not waiter.cancelled():
+                    waiter.exception()  # that call's own request answers its outcome
             store = self.store
             store.wait_for_lock(0)
             try:

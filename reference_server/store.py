@@ -51,9 +51,9 @@ _ACTIVE_CALL = (
 #: process sharing the file) before it gives up: short, so that a stuck lock answers 503 soon.
 DEFAULT_BUSY_TIMEOUT = 2.0
 
-#: Commits between two deferred checkpoints (`Store.defer_checkpoints`): a few pages each,
-#: so about SQLite's own default of a checkpoint per 1000 pages of WAL.
-CHECKPOINT_COMMITS = 200
+#: Commits between two deferred checkpoints (`Store.defer_checkpoints`): an operation writes
+#: two or three pages, so about SQLite's own default of a checkpoint per 1000 pages of WAL.
+CHECKPOINT_COMMITS = 450
 
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
