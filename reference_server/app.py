@@ -196,7 +196,7 @@ class App:
                     raise
             finally:
                 if store.checkpoint_due:
-                    # Store calls queue behind it on the thread until it is done.
+                    # Store calls wait for it to be done (above), then go on here.
                     self._on_thread = self._db_thread.submit(store.checkpoint)
         return await self._on_db_thread(function, args, queued)
 
