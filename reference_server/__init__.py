@@ -37,8 +37,9 @@ How a request is answered, in this order (the first failing check answers):
 8. The state of the thread: `409` when it does not allow the operation (see the table of
    `docs/contract.md`, which the server follows).
 9. The database: when another process holds its write lock longer than the busy timeout
-   (2 s, `--busy-timeout`), `503` with `Retry-After`. Only operations reach the database
-   (on a thread of their own): every refusal above is answered without it.
+   (2 s, `--busy-timeout`), `503` with `Retry-After`. Only operations reach the database:
+   every refusal above is answered without it, even while it is locked (an operation finds
+   a lock at once, and waits for it on a thread of its own; see `App._in_store`).
 
 Decisions the contract leaves to the server:
 

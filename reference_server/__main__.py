@@ -169,9 +169,9 @@ class _Lines:
 
 
 def _server_class() -> type:
-    import uvicorn
+    from .serving import Server as Accepting
 
-    class Server(uvicorn.Server):
+    class Server(Accepting):
         """Stops gracefully on SIGINT or SIGTERM, then exits 0 (uvicorn re-raises the signal)."""
 
         stopped_by = ""

@@ -15,10 +15,11 @@ import json
 import logging
 import math
 import re
+import sqlite3
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -147,31 +148,75 @@ class App:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.access_log = access_log
         self.error_log = logging.getLogger("reference_server.error")
-        # The store's calls block (on SQLite, and on another connection's lock): they run on
-        # this one thread, never on the event loop, so that requests needing no database
-        # are answered meanwhile. One thread: the store serialises its operations anyway.
+        # A store call that may wait (for another connection's lock, or for the disk) runs on
+        # this one thread, never on the event loop, so that requests needing no database are
+        # answered meanwhile. One thread: the store serialises its operations anyway.
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="reference-server-db")
+        #: The last call given to the database thread: while it runs, the thread has the store.
+        self._on_thread: Future[Any] | None = None
+        # Every other call runs on the event loop, told not to wait for a lock at all: a
+        # thread hop per request (waking the thread, handing the GIL over twice) costs more
+        # than the operation itself. With synchronous=FULL each commit waits for the disk,
+        # so every call goes to the thread.
+        self._on_loop = not store.syncs_each_commit
+        if self._on_loop:
+            # ... and the fsyncs of checkpoints happen on the thread.
+            store.defer_checkpoints()
 
     def close(self) -> None:
         self._db_thread.shutdown(wait=True)
         self.store.close()
 
     async def _in_store(self, function: Callable[..., _T], *args: Any) -> _T:
-        """`function(*args)` on the database thread; 503 (`_Busy`) when the database is locked.
+        """`function(*args)`; 503 (`_Busy`) when the database stays locked.
 
-        A call that waited longer than the busy timeout for its turn (behind calls that each
-        waited for the lock) answers 503 at once instead of waiting once more.
+        On the event loop, unless the store needs an fsync per commit: SQLite is told not to
+        wait for a lock held by another connection, and a locked database sends the call to
+        the database thread, which waits for the lock up to the busy timeout. While the
+        thread has the store (a checkpoint, calls waiting for the lock), the call waits for
+        it to be done, then runs on the loop. A call that waited longer than the busy timeout
+        for its turn on the thread (behind calls that each waited for the lock) answers 503
+        at once instead of waiting once more.
         """
-        busy_timeout = getattr(self.store, "busy_timeout", DEFAULT_BUSY_TIMEOUT)
         queued = time.monotonic()
+        if self._on_loop:
+            # Never beside the thread: the loop would wait for the store's lock. Nor behind
+            # it for good: new calls queued there would keep it busy under a steady load.
+            while self._on_thread is not None and not self._on_thread.done():
+                waiter = asyncio.wrap_future(self._on_thread)
+                await asyncio.wait([waiter])
+                if not waiter.cancelled():
+                    waiter.exception()  # that call's own request answers its outcome
+            store = self.store
+            store.wait_for_lock(0)
+            try:
+                return function(*args)
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+            finally:
+                if store.checkpoint_due:
+                    # Store calls wait for it to be done (above), then go on here.
+                    self._on_thread = self._db_thread.submit(store.checkpoint)
+        return await self._on_db_thread(function, args, queued)
+
+    async def _on_db_thread(
+        self, function: Callable[..., _T], args: tuple[Any, ...], queued: float
+    ) -> _T:
+        store = self.store
+        busy_timeout = store.busy_timeout
 
         def call() -> _T:
             if time.monotonic() - queued > busy_timeout:
                 raise _Busy(busy_timeout)
+            store.wait_for_lock(busy_timeout)
             return function(*args)
 
+        future = self._on_thread = self._db_thread.submit(call)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._db_thread, call)
+            # Shielded: a cancelled request leaves the call to finish, so that `_on_thread`
+            # says truly whether the thread still has the store.
+            return await asyncio.shield(asyncio.wrap_future(future))
         except Exception as error:
             if is_busy(error):
                 raise _Busy(busy_timeout) from None

@@ -13,16 +13,23 @@ from dataclasses import dataclass
 _RESERVED_DESCRIPTORS = 64
 
 
+def open_files_budget() -> int:
+    """Connections the process can hold open at once: its open-files limit (`ulimit -n`)
+    less a reserve for its own files. Past it the server accepts no more connections
+    until one closes (`reference_server.serving`): they wait in the kernel's queue."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 30
+    return max(2, soft - _RESERVED_DESCRIPTORS)
+
+
 def default_max_connections() -> int:
-    """1000, or fewer when the process may open fewer files (`ulimit -n`): half of them.
+    """1000, or fewer when the process may open fewer files (`ulimit -n`): half its budget.
 
     A connection over the limit is still accepted and answered 503 (within `Limits.linger`
     when it sends nothing): that needs a descriptor too, so the limit leaves room for them.
     """
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return 1000
-    return max(1, min(1000, (soft - _RESERVED_DESCRIPTORS) // 2))
+    return max(1, min(1000, open_files_budget() // 2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,9 @@ that never completes, no limit on connections but the kernel's. `LimitedProtocol
 - `Upgrade` (e.g. `Upgrade: h2c` from `curl --http2`) is not supported and so ignored: the
   request is answered as HTTP/1.1 with its body, and requests pipelined behind it too.
 
+It also writes each response at once, head and body together (`_OneWrite`): uvicorn writes
+them apart, which costs a second send and wakes the client twice per request.
+
 The head limit is checked on the bytes received, before the parser sees more than the
 limit; a head that ends in the same read as the previous request's body may be parsed up to
 one read (at most 256 KiB) past the limit before it is refused.
@@ -68,6 +71,56 @@ def answer(status: int, message: str) -> bytes:
 
 _log = logging.getLogger("reference_server.protocol")
 
+_TOO_MANY = "Too many open connections: try again shortly"
+
+
+def _unread(transport: asyncio.BaseTransport) -> bool:
+    """Whether bytes from the client wait in the kernel, not read yet (True when unknown)."""
+    sock = transport.get_extra_info("socket")
+    try:
+        import fcntl
+        import termios
+
+        waiting = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except (ImportError, AttributeError, OSError):
+        return True
+    return waiting != b"\0\0\0\0"
+
+
+class _OneWrite:
+    """The transport as one response's cycle sees it: the response head is held back and
+    written with the first write of the body, in one send.
+
+    The first write is the response head, unless it is an interim response (`100 Continue`,
+    which goes out at once); a HEAD request's response has no body, so its head is not held.
+    Closing writes what is held first.
+    """
+
+    __slots__ = ("_before_head", "_head", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, *, bodiless: bool) -> None:
+        self._transport = transport
+        self._before_head = not bodiless
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif self._before_head and not data.startswith(b"HTTP/1.1 1"):
+            self._before_head = False
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        if self._head is not None:
+            self._transport.write(self._head)
+            self._head = None
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
 
 class LimitedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the bounds of `limits` (see the module docstring).
@@ -84,6 +137,7 @@ class LimitedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._header_count = 0
         self._over_limit = False
+        self._received = False  # a byte of this connection was read
         self._discarding = False  # refused: what the client still sends is dropped
         self._body_pending = False  # an Upgrade request whose body the next parser reads
         self._muted = False  # the next parser's synthetic head: no callbacks
@@ -115,7 +169,7 @@ class LimitedProtocol(HttpToolsProtocol):
     def _no_head(self) -> None:
         self._timer = None
         if self._over_limit:
-            self._refuse(503, "Too many open connections: try again shortly")
+            self._refuse(503, _TOO_MANY)
         else:
             self._refuse(408, f"The request head took longer than {self.limits.head_timeout:g} s")
 
@@ -153,6 +207,24 @@ class LimitedProtocol(HttpToolsProtocol):
         self.flow.resume_reading()
         self.loop.call_later(self.limits.linger, self.transport.close)
 
+    def shed(self) -> bool:
+        """Answer 503 and close at once, if this connection is over the limit and its client
+        has sent nothing yet (neither read nor waiting to be): True when it did.
+
+        For `reference_server.serving`, to make room when the open connections use up the
+        process's open-files budget, rather than let the connections queued behind wait a
+        `linger` each. Nothing was sent, so closing at once loses the client nothing.
+        """
+        if not self._over_limit or self._received or self._discarding:
+            return False
+        if self.transport.is_closing() or _unread(self.transport):
+            return False
+        self._discarding = True
+        self._disarm()
+        self.transport.write(answer(503, _TOO_MANY))
+        self.transport.close()
+        return True
+
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "The request is not valid HTTP/1.1")
 
@@ -163,6 +235,7 @@ class LimitedProtocol(HttpToolsProtocol):
     # -- reading ---------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        self._received = True
         self._unset_keepalive_if_required()
         if self._discarding:
             return
@@ -243,9 +316,13 @@ class LimitedProtocol(HttpToolsProtocol):
         self._in_head = False
         if self._over_limit:
             self._disarm()
-            raise _Refused(503, "Too many open connections: try again shortly")
+            raise _Refused(503, _TOO_MANY)
         self._arm(self.limits.body_timeout, self._no_body)
+        cycle = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not cycle:
+            bodiless = self.scope["method"] == "HEAD"
+            self.cycle.transport = _OneWrite(self.transport, bodiless=bodiless)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
         if not self._discarding:

@@ -11,6 +11,10 @@ Operations are serialised per store: a lock guards the connection, and `BEGIN IM
 takes SQLite's write lock at the start of the transaction, so that two processes sharing a
 database file cannot interleave a read and a write of the same call either.
 
+An operation waits `busy_timeout` seconds for a write lock that another connection holds,
+then fails (`is_busy`); `wait_for_lock(0)` makes it fail at once instead, for a caller that
+must never wait (the server's event loop), which retries where waiting is harmless.
+
 The store knows nothing of HTTP or of the wire format: each operation answers one of the
 small values of `reference_server.results` (or None), and raises `Conflict` when the thread's
 state does not allow it. It is an implementation of its own, independent of the contract's
@@ -19,6 +23,7 @@ executable model, so that the fuzzer's oracle and the server cannot share a mist
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import sqlite3
@@ -45,6 +50,10 @@ _ACTIVE_CALL = (
 #: Seconds an operation waits for the write lock held by another connection (e.g. another
 #: process sharing the file) before it gives up: short, so that a stuck lock answers 503 soon.
 DEFAULT_BUSY_TIMEOUT = 2.0
+
+#: Commits between two deferred checkpoints (`Store.defer_checkpoints`): an operation writes
+#: two or three pages, so about SQLite's own default of a checkpoint per 1000 pages of WAL.
+CHECKPOINT_COMMITS = 450
 
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
@@ -125,10 +134,14 @@ class Store:
         #: Seconds an operation waits for another connection's write lock before it fails
         #: with `sqlite3.OperationalError` (SQLITE_BUSY); see `is_busy`.
         self.busy_timeout = busy_timeout
+        self.synchronous = synchronous.upper()
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             self.database, isolation_level=None, check_same_thread=False, timeout=busy_timeout
         )
+        self._patience = busy_timeout
+        #: Commits since the last checkpoint, once checkpoints are deferred (None: SQLite's own).
+        self._commits: int | None = None
         if self.database != ":memory:":
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode.lower() != "wal":
@@ -140,6 +153,57 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def defer_checkpoints(self) -> None:
+        """Commits no longer copy the WAL back into the database file themselves: `checkpoint`
+        does, when `checkpoint_due` says so.
+
+        A checkpoint waits for the disk (an fsync of the WAL and of the file, milliseconds to
+        tens of them) once in a few hundred commits; deferred, the caller can run it on
+        another thread than its operations'. No effect on a store in memory.
+        """
+        if self.database == ":memory:" or self._commits is not None:
+            return
+        with self._lock:
+            self._db.execute("PRAGMA wal_autocheckpoint = 0")
+            self._commits = 0
+
+    @property
+    def checkpoint_due(self) -> bool:
+        """Whether enough commits went into the WAL since the last `checkpoint`."""
+        return self._commits is not None and self._commits >= CHECKPOINT_COMMITS
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file (SQLite's PASSIVE checkpoint), then start it
+        over: with synchronous=NORMAL the first write into a WAL that starts over syncs its
+        header, so it is made here, the database's `user_version` written again as it is.
+
+        Operations wait meanwhile: a checkpoint beside writes would never catch up with them,
+        and the WAL would grow without end.
+        """
+        if self._commits is None:
+            return
+        with self._lock:
+            self._commits = 0
+            db = self._db
+            # Busy: another process checkpoints or writes; the next checkpoint will do.
+            with contextlib.suppress(sqlite3.OperationalError):
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                db.execute(f"PRAGMA user_version = {int(version)}")
+
+    @property
+    def syncs_each_commit(self) -> bool:
+        """Whether every commit waits for the disk (an fsync: a file with synchronous=FULL)."""
+        return self.synchronous == "FULL" and self.database != ":memory:"
+
+    def wait_for_lock(self, seconds: float) -> None:
+        """How long the next operations wait for a write lock held by another connection
+        (0: not at all, they fail with SQLITE_BUSY at once; see `is_busy`)."""
+        if seconds != self._patience:
+            with self._lock:
+                self._db.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+                self._patience = seconds
 
     @contextmanager
     def _thread(
@@ -155,7 +219,16 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                # A commit that failed (e.g. busy) leaves nothing half done: the operation
+                # can be tried again as a whole.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            if self._commits is not None:
+                self._commits += 1
 
     # -- operations -----------------------------------------------------------------------
 

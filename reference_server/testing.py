@@ -50,6 +50,7 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0, limits: Any = None) -> I
 
     from .limits import Limits
     from .protocol import protocol_class
+    from .serving import Server
 
     limits = Limits() if limits is None else limits
 
@@ -69,7 +70,7 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0, limits: Any = None) -> I
         log_level="warning",
         access_log=False,
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True
     )
@@ -88,12 +89,23 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0, limits: Any = None) -> I
         sock.close()
 
 
+#: `python -c` with this runs a module (`sys.argv[2]`) with a soft limit of open files
+#: (`sys.argv[1]`): set in the child itself, since a `preexec_fn` is unsafe beside threads.
+_WITH_OPEN_FILES = """
+import resource, runpy, sys
+soft, module = int(sys.argv.pop(1)), sys.argv.pop(1)
+resource.setrlimit(resource.RLIMIT_NOFILE, (soft, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
 class ServerProcess:
     """`python -m MODULE --host 127.0.0.1 --port 0 ARGS` as a child process (MODULE: by
     default `reference_server`; any server that prints `... on http://HOST:PORT` once it
     listens, such as `testkit.faulty NAME`). `command` runs another program instead of
     `python -m MODULE`, with the same options and the same wait for that line (Prism:
-    `command=["prism", "mock"]` prints `Prism is listening on http://...`).
+    `command=["prism", "mock"]` prints `Prism is listening on http://...`). `open_files`
+    starts it with that soft limit of open files (`ulimit -n`).
 
     Its output goes to a temporary file (`output()`), so that a chatty server never blocks
     on a full pipe. Leaving the `with` block terminates it (SIGTERM, then SIGKILL).
@@ -107,9 +119,14 @@ class ServerProcess:
         command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
         timeout: float = 20.0,
+        open_files: int | None = None,
     ) -> None:
         self.module = module
         self.command = list(command) if command else [sys.executable, "-m", module]
+        if open_files is not None:
+            if command:
+                raise ValueError("open_files applies to a Python module, not to a command")
+            self.command = [sys.executable, "-c", _WITH_OPEN_FILES, str(open_files), module]
         #: What the error messages call the server.
         self.name = Path(command[0]).name if command else module
         self.args = list(args)

@@ -17,6 +17,7 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 from contract import demo
 from contract.spec import load
 from reference_server import create_app
+from reference_server.store import CHECKPOINT_COMMITS
 from reference_server.testing import ServerProcess, serve_in_thread
 from testkit.signing import BotAuth
 
@@ -46,6 +47,29 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = tmp_path_factory.mktemp("concurrency") / "calls.sqlite3"
     with ServerProcess(["--database", str(database), "--quiet"]) as server:
         yield server.base_url
+
+
+def test_the_wal_is_checkpointed_while_the_server_answers(tmp_path: Path) -> None:
+    """Operations run on the event loop with SQLite's own checkpoints off; the server's, on
+    its database thread, keep the WAL from growing with every commit."""
+    database = tmp_path / "calls.sqlite3"
+    wal = Path(f"{database}-wal")
+    app = create_app(database)
+    sizes = []
+    try:
+        with (
+            serve_in_thread(app) as url,
+            httpx.Client(base_url=url, auth=BotAuth(), timeout=10) as client,
+        ):
+            for _ in range(4):
+                for _ in range(CHECKPOINT_COMMITS):
+                    answer = client.post(f"/{TEAM}/call/start", json={"threadId": new_thread()})
+                    assert answer.status_code == 200, answer.text
+                sizes.append(wal.stat().st_size)
+    finally:
+        app.close()
+    # Unchecked, four rounds of commits would make a WAL four times that of the first.
+    assert sizes[-1] <= 2 * sizes[0], sizes
 
 
 def test_concurrent_requests_in_process(tmp_path: Path) -> None:

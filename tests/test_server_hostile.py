@@ -295,6 +295,38 @@ def test_connections_over_the_limit_answer_503_and_open_ones_keep_working() -> N
                 sock.close()
 
 
+#: A low soft limit of open files for a server process, and more silent clients than it allows.
+OPEN_FILES = 96
+SILENT_CLIENTS = 2 * OPEN_FILES
+
+
+def test_more_silent_connections_than_open_files_still_answer_an_honest_client() -> None:
+    options = ["--memory", "--quiet", "--head-timeout", "30"]
+    with ServerProcess(options, open_files=OPEN_FILES) as server:
+        silent: list[socket.socket] = []
+        try:
+            # The kernel completes every connection (the listen queue is longer): past the
+            # open-files limit they wait there, unaccepted, holding nothing of the server.
+            silent = [connect(server.base_url) for _ in range(SILENT_CLIENTS)]
+            # An honest client behind them all: answered, or refused with the envelope,
+            # never reset, refused by the kernel, or left waiting.
+            answer = exchange(server.base_url, start(demo.thread(10 + 8)))
+            if answer is None or answer.status != 200:
+                assert_envelope(answer, 503)
+        finally:
+            for sock in silent:
+                sock.close()
+        # Once they leave, a request goes through (503s are allowed while the server notices).
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            answer = exchange(server.base_url, request("call/end", {"threadId": THREAD}))
+            if (answer is not None and answer.status != 503) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert_envelope(answer, 409)  # no call in that thread: the database was reached
+        assert "Traceback" not in server.output(), server.output()
+
+
 # -- headers the server does not act on ------------------------------------------------------
 
 
@@ -315,6 +347,42 @@ def test_a_post_with_upgrade_h2c_keeps_its_body_and_what_is_pipelined_behind(
         assert first is not None and first.status == 200, first
         assert first.json()["data"] == {"direction": "incoming"}  # the body was read
         assert_envelope(read_answer(sock, buffer), 409)  # the pipelined request: answered
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """The bytes up to the end of one response head, read a byte at a time (nothing after)."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        byte = sock.recv(1)
+        assert byte, f"closed after {head!r}"
+        head += byte
+    return head
+
+
+def test_100_continue_comes_alone_and_a_head_request_gets_no_body(limited: str) -> None:
+    # Each response is written in one piece; a 100 Continue before it, and a HEAD's head, are
+    # not held back for a body.
+    thread = demo.thread(10 + 9)
+    message = start(thread)
+    head, _, body = message.partition(b"\r\n\r\n")
+    with closing(connect(limited)) as sock:
+        sock.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
+        assert read_head(sock) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = read_answer(sock)
+        assert answer is not None and answer.status == 200, answer
+        for method in ("call.recording/start", "call.recording/stop"):
+            sock.sendall(request(method, {"threadId": thread}))
+            answer = read_answer(sock)
+            assert answer is not None and answer.status == 200, answer
+        path = answer.json()["data"]["fileUrl"].removeprefix(limited)
+        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        head_only = read_head(sock)
+        assert head_only.startswith(b"HTTP/1.1 200 ") and b"audio/wav" in head_only
+        # No body followed the head: the next answer on the connection starts right here.
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        answer = read_answer(sock)
+        assert answer is not None and answer.status == 200 and answer.body[:4] == b"RIFF"
 
 
 def test_pipelined_requests_are_answered_in_order(limited: str) -> None:
