@@ -27,6 +27,7 @@ from contract import demo
 from contract.spec import ROOT, load
 from reference_server.testing import ServerProcess
 from testkit import chromium
+from toolchain.compat import TS_OPTIONS
 from toolchain.publish import remote_assets
 
 NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
@@ -301,18 +302,8 @@ def test_typescript_client_signs_a_whole_call_in_node(dist: Path, tmp_path: Path
     project = tmp_path / "node"
     shutil.copytree(dist / "clients" / "typescript" / "src", project / "client")
     (project / "scenario.ts").write_text(NODE_SCENARIO)
-    options = {
-        "strict": True,
-        "target": "es2020",
-        "module": "commonjs",
-        "moduleResolution": "node",
-        "lib": ["es2020", "dom"],
-        "rootDir": ".",
-        "outDir": "out",
-        "types": [],
-    }
     (project / "tsconfig.json").write_text(
-        json.dumps({"compilerOptions": options, "files": ["scenario.ts"]})
+        json.dumps({"compilerOptions": TS_OPTIONS, "files": ["scenario.ts"]})
     )
     built = _tsc(project)
     assert built.returncode == 0, built.stdout + built.stderr
