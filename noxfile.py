@@ -262,7 +262,8 @@ def breaking(session: nox.Session) -> None:
     """Fail on a breaking change without a major version bump: `nox -s breaking -- [--base REF]`.
 
     Compares openapi.yaml with its version at GIT_REF (default: the last release tag `v*`,
-    else HEAD~1; `--base-version X.Y.Z` finds the last commit of a version without tags) using
+    else the last commit of the version before the spec's, else HEAD~1; `--base-version X.Y.Z`
+    finds the last commit of a version without tags) using
     Optic offline, prints every change as BREAKING or compatible with its operation and field,
     and requires a new major `info.version` for a breaking change, and a CHANGELOG.md section
     for a new version.

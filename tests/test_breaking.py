@@ -301,7 +301,8 @@ def test_without_a_base_only_ci_fails(tmp_path: Path) -> None:
 
 @needs_optic
 def test_git_bases(tmp_path: Path) -> None:
-    """One commit: nothing to compare; then HEAD~1; then the last release tag wins."""
+    """One commit: nothing to compare; the last release tag; without tags, the last commit of
+    the version before the spec's; explicit bases."""
     spec = one_commit_repo(tmp_path)
     repo = spec.parent
     done = gate_cli("--spec", str(spec))
@@ -320,6 +321,11 @@ def test_git_bases(tmp_path: Path) -> None:
     assert "data.result removed" in done.stdout and done.returncode == 1
 
     _git(repo, "tag", "-d", "v1.0.0")  # a clone without tags still finds the version's commit
+    shutil.copy(SPECS / "new-response-field.yaml", spec)  # 1.1.0, as committed
+    done = gate_cli("--spec", str(spec))
+    assert "openapi.yaml at 1.0.0, the version before 1.1.0 (commit " in done.stdout, done.stdout
+    assert done.returncode == 0 and "compatible" in done.stdout, done.stdout + done.stderr
+    shutil.copy(SPECS / "removed-response-field.yaml", spec)
     done = gate_cli("--spec", str(spec), "--base-version", "1.0.0")
     assert "openapi.yaml at 1.0.0 (commit " in done.stdout, done.stdout + done.stderr
     assert done.returncode == 1 and "data.dialogDuration removed" in done.stdout

@@ -1,6 +1,7 @@
 """The breaking-change gate: compare `openapi.yaml` with an earlier version of itself.
 
-    python -m toolchain.breaking                      # against the last release tag, else HEAD~1
+    python -m toolchain.breaking                      # against the last release tag, else the
+                                                      # last commit of the version before
     python -m toolchain.breaking --base v1.0.0        # against openapi.yaml at a git ref
     python -m toolchain.breaking --base-version 1.0.0 # against the last commit of that version
     python -m toolchain.breaking --base-spec OLD.yaml --spec NEW.yaml   # two files
@@ -31,7 +32,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,22 +109,25 @@ def repository_of(spec: Path) -> Path:
     return Path(found.stdout.strip())
 
 
-def default_base(repo: Path) -> str | None:
-    """The last release tag reachable from HEAD, else HEAD~1, else None (a single commit)."""
+def default_base(repo: Path, spec: Path) -> tuple[str, str] | None:
+    """What to compare with by default, and how to name it: the last release tag reachable from
+    HEAD, else the last commit of the version before the spec's (a clone without tags), else
+    HEAD~1, else None (a single commit)."""
     tag = git(repo, "describe", "--tags", "--abbrev=0", "--match", RELEASE_TAG_PATTERN, "HEAD")
     if tag.returncode == 0 and tag.stdout.strip():
-        return tag.stdout.strip()
+        return tag.stdout.strip(), tag.stdout.strip()
+    current = spec_version(load_spec(spec), spec)
+    found = _newest_commit(repo, spec, lambda version: version != current)
+    if found is not None:
+        commit, version = found
+        return commit, f"{version}, the version before {current} (commit {commit[:12]})"
     if git(repo, "rev-parse", "--verify", "--quiet", "HEAD~1^{commit}").returncode == 0:
-        return "HEAD~1"
+        return "HEAD~1", "HEAD~1"
     return None
 
 
-def commit_of_version(repo: Path, spec: Path, version: str) -> str:
-    """The newest commit whose spec has `info.version` `version`: a release found without tags.
-
-    A clone may come without tags (CI systems often fetch branches only); the history of the
-    spec still says which commit last published each version.
-    """
+def _newest_commit(repo: Path, spec: Path, wanted: Callable[[str], bool]) -> tuple[str, str] | None:
+    """The newest commit whose spec has an `info.version` that is `wanted`, and that version."""
     relative = spec.resolve().relative_to(repo.resolve()).as_posix()
     listed = git(repo, "log", "--format=%H", "--", relative)
     for commit in listed.stdout.split():
@@ -135,12 +139,25 @@ def commit_of_version(repo: Path, spec: Path, version: str) -> str:
         except yaml.YAMLError:
             continue
         info = document.get("info") if isinstance(document, dict) else None
-        if isinstance(info, dict) and str(info.get("version")) == version:
-            return commit
-    raise GateError(
-        f"--base-version {version}: no commit of this history has {relative} at info.version "
-        f"{version} (a shallow clone? `git fetch --unshallow`)"
-    )
+        if isinstance(info, dict) and wanted(str(info.get("version"))):
+            return commit, str(info.get("version"))
+    return None
+
+
+def commit_of_version(repo: Path, spec: Path, version: str) -> str:
+    """The newest commit whose spec has `info.version` `version`: a release found without tags.
+
+    A clone may come without tags (CI systems often fetch branches only); the history of the
+    spec still says which commit last published each version.
+    """
+    found = _newest_commit(repo, spec, lambda seen: seen == version)
+    if found is None:
+        relative = spec.resolve().relative_to(repo.resolve()).as_posix()
+        raise GateError(
+            f"--base-version {version}: no commit of this history has {relative} at "
+            f"info.version {version} (a shallow clone? `git fetch --unshallow`)"
+        )
+    return found[0]
 
 
 def spec_at(repo: Path, ref: str, spec: Path, into: Path) -> Path | None:
@@ -236,7 +253,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--base",
         metavar="GIT_REF",
         help="compare with openapi.yaml at this git ref (default: the last tag matching "
-        f"{RELEASE_TAG_PATTERN!r}, else HEAD~1)",
+        f"{RELEASE_TAG_PATTERN!r}, else the last commit of the version before the spec's, "
+        "else HEAD~1)",
     )
     source.add_argument(
         "--base-version",
@@ -290,10 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ref = commit_of_version(repo, args.spec, args.base_version)
                     where = f"{args.base_version} (commit {ref[:12]})"
                 else:
-                    ref = args.base or default_base(repo)
-                    if ref is None:
+                    chosen = (args.base, args.base) if args.base else default_base(repo, args.spec)
+                    if chosen is None:
                         return no_base("no release tag and no parent commit (HEAD~1)")
-                    where = ref
+                    ref, where = chosen
                 base = spec_at(repo, ref, args.spec, Path(tmp))
                 if base is None:
                     print(f"Nothing to compare: {args.spec.name} does not exist at {ref}.")
