@@ -1,31 +1,13 @@
-"""What the Python drivers share: their arguments, the bot signature and the step record."""
+"""What the Python drivers share: their arguments and the step record (they sign with
+`contract.signing`, or with the client's own signer)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-
-def signature(bot_id: str, secret_key: str, timestamp: str, body: bytes) -> str:
-    """X-Signature: hex SHA-256 of botId + secretKey + timestamp + body, the body as sent."""
-    digest = hashlib.sha256()
-    digest.update((bot_id + secret_key + timestamp).encode())
-    digest.update(body)
-    return digest.hexdigest()
-
-
-def signed_headers(bot_id: str, secret_key: str, body: bytes) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    return {
-        "X-Bot-Id": bot_id,
-        "X-timestamp": timestamp,
-        "X-Signature": signature(bot_id, secret_key, timestamp, body),
-    }
 
 
 def first_line(error: BaseException) -> str:

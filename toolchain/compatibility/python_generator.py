@@ -11,20 +11,21 @@ from typing import Any
 import openapi_client
 from openapi_client import models
 
-from toolchain.compatibility.common import Run, signed_headers
+from contract.signing import Bot
+from toolchain.compatibility.common import Run
 
 
 class Signing:
     """A urllib3 pool manager that signs every request it sends, over its exact body."""
 
     def __init__(self, pool: Any, run: Run, secret_key: str) -> None:
-        self.pool, self.run, self.secret_key = pool, run, secret_key
+        self.pool, self.run, self.bot = pool, run, Bot(run.bot_id, secret_key)
 
     def request(self, method: str, url: str, body: Any = None, **options: Any) -> Any:
         sent = body.encode() if isinstance(body, str) else (body or b"")
         self.run.last_sent = sent
         headers = dict(options.pop("headers", None) or {})
-        headers.update(signed_headers(self.run.bot_id, self.secret_key, sent))
+        headers.update(self.bot.headers(sent))
         return self.pool.request(method, url, body=body, headers=headers, **options)
 
     def __getattr__(self, name: str) -> Any:
