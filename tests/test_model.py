@@ -14,7 +14,7 @@ import pytest
 from contract import demo
 from contract.model import Model
 from contract.observations import duration_bounds
-from contract.rules import RULES, TRANSITIONS, operation_table
+from contract.rules import PLATFORM, RULES, TRANSITIONS, event_table, operation_table
 from contract.spec import load
 from testkit.spec import ROOT
 
@@ -57,6 +57,22 @@ def run() -> Run:
 def test_the_operation_table_of_docs_is_the_models() -> None:
     text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
     assert operation_table() in text
+
+
+def test_the_event_table_of_docs_is_the_models() -> None:
+    text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    assert event_table() in text
+
+
+def test_a_200_causes_one_event_per_counted_user_in_the_order_named() -> None:
+    assert RULES["call.user/invite"].events_of([B, A]) == [
+        ("call.user.invited", {"contactId": B}),
+        ("call.user.invited", {"contactId": A}),
+    ]
+    assert RULES["call/pause"].events_of([]) == []
+    assert RULES["call/start"].events_of() == [("call.created", {})]
+    assert RULES["call.audio/play"].events_of() == []
+    assert PLATFORM["hangup"].events_of([C]) == [("call.user.kicked", {"contactId": C})]
 
 
 def test_the_model_knows_every_operation_and_data_field_of_the_spec() -> None:

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.1.0. Do not edit.
+# Generated from openapi.yaml version 2.3.0. Do not edit.
 
 """A client library for accessing Workonflow Call API"""
 
@@ -6,7 +6,7 @@ from .api import AsyncCallApi, BotSignature, CallApi
 from .client import AuthenticatedClient, Client
 from .errors import CallApiError, ErrorDetail
 
-__version__ = "2.1.0"
+__version__ = "2.3.0"
 
 __all__ = (
     "AsyncCallApi",
