@@ -55,6 +55,7 @@ from urllib.parse import quote, urlsplit
 
 from contract import demo
 from contract.spec import JSON, Operation, Spec, SpecError, follow, load, resolve
+from fuzzing import events
 from fuzzing.mutations import (
     MISSING,
     SHOWN_CHARACTERS,
@@ -675,10 +676,12 @@ def judge(
     first: dict[tuple[str, str], Violation] = {}
     later: dict[tuple[str, str], list[Boundary]] = {}
     for case in cases:
+        sent = time.time()
         try:
             status: int | None = send(case)
         except (http.client.HTTPException, OSError):
             status = None
+        events.answered(case.method, case.team, case.json_body, status, sent)
         found.cases += 1
         by_status = found.statuses.setdefault(case.method, {})
         if status is not None:

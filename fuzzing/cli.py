@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from contract.spec import load
 from fuzzing import signing
+from fuzzing.events_cli import EMBEDDED_WEBHOOK, add_event_options, events_for
 from fuzzing.runner import DEFAULT_CONFIG, DEFAULT_SPEC, ROOT, ConfigurationError, Options
 from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError, first_contact
 
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests of the model-guided walk that runs before schemathesis, at most a "
         "quarter of the budget (0: no walk) (default: %(default)s)",
     )
+    add_event_options(parser)
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress line")
@@ -153,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fuzz(options: Options, args: argparse.Namespace) -> int:
-    from fuzzing import boundaries, report, runner
+    from fuzzing import boundaries, events, report, runner
 
     first_contact(options.url, options.team, options.bot)
     print(
@@ -169,6 +171,7 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     boundaries.merge(found, result)
+    events.conclude(result, args.events_grace)
     junit, data = report.write_reports(result, args.report_dir)
     print(report.summary(result))
     print(f"Reports: {junit}, {data}, {args.report_dir / report.HTML_NAME}")
@@ -232,8 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.url.startswith(("http://", "https://")):
                 raise TargetError(f"--url {args.url!r} is not an http(s) URL")
             options = Options(args.url, args.team, bot, args.budget, seed, args.spec, args.config)
-            return _fuzz(replace(options, walk_steps=args.walk_steps), args)
-        with ReferenceServer() as server:
+            with events_for(args, bot, args.events_listen):
+                return _fuzz(replace(options, walk_steps=args.walk_steps), args)
+        with (
+            events_for(args, bot, EMBEDDED_WEBHOOK) as ledger,
+            ReferenceServer(webhooks=[ledger.url] if ledger else []) as server,
+        ):
             options = Options(server.url, args.team, bot, args.budget, seed, args.spec, args.config)
             return _fuzz(replace(options, walk_steps=args.walk_steps), args)
     except (TargetError, ConfigurationError) as error:

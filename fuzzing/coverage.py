@@ -40,6 +40,9 @@ class Coverage:
     #: Documented server errors (5xx) answered: failures, never coverage (see the module).
     server_errors: dict[str, dict[int, int]] = field(default_factory=dict)
     transitions: dict[str, int] = field(default_factory=dict)
+    #: Each event type of the spec's `webhooks` -> how many came (empty: events not judged).
+    #: Listed apart from the share: only the platform causes some (`call.dtmf`).
+    events: dict[str, int] = field(default_factory=dict)
 
     @property
     def statuses_seen(self) -> int:
@@ -88,6 +91,8 @@ class Coverage:
             },
             "transitions": self.transitions,
             "transitions_never_run": self.never_run(),
+            "event_types": self.events,
+            "event_types_never_seen": [name for name, n in self.events.items() if not n],
         }
 
 
@@ -110,4 +115,7 @@ def of(result: RunResult) -> Coverage:
         if failed:
             coverage.server_errors[operation.method] = failed
     coverage.transitions = {name: result.transitions.get(name, 0) for name in TRANSITIONS}
+    if result.events.get("judged"):
+        came = result.events.get("types", {})
+        coverage.events = {name: came.get(name, 0) for name in load().events}
     return coverage

@@ -17,10 +17,12 @@ import json
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract import demo
+from contract.expected_events import possibly_counted
 from contract.model import Model
 from contract.observations import Exchange, Verdict
 from contract.rules import RULES
@@ -82,6 +84,9 @@ class Judge:
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     judged: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Told of every answer the judge sees, judged or not, with what the model knew of the
+    #: named users before (None: not judged): `fuzzing.events` expects the events it causes.
+    listener: Callable[..., None] | None = None
 
     def __post_init__(self) -> None:
         import jsonschema_rs
@@ -127,6 +132,7 @@ class Judge:
                 # An operation the model has no rule for (new in the spec): it is not judged,
                 # and the thread it may have acted on is no longer known.
                 self._forget_after(body, status)
+                self._tell(method, team, body, status, answer, sent, received, None)
                 return None
             media = (content_type or "").split(";", 1)[0].strip().lower()
             if (
@@ -136,13 +142,35 @@ class Judge:
                 or not self.valid(method, body)
             ):
                 self._forget_after(body, status)  # it may have acted on the thread
+                self._tell(method, team, body, status, answer, sent, received, None)
                 return None
             self.judged += 1
             data = answer.get("data") if isinstance(answer, dict) else None
+            users = self.model.thread(team, str(body["threadId"])).user
+            before = possibly_counted(users, RULES[method], body)
             verdict = self.model.observe(team, method, body, status, data, sent, received)
+            judged = None if verdict.violations else before  # a fault is reported once
+            self._tell(method, team, body, status, answer, sent, received, judged)
             if not verdict.violations:
                 return None
             return self._record(method, team, body["threadId"], status, verdict, phase=phase)
+
+    def _tell(
+        self,
+        method: str,
+        team: str,
+        body: Any,
+        status: int,
+        answer: Any,
+        sent: float,
+        received: float,
+        before: Any,
+    ) -> None:
+        if self.listener is not None:
+            data = answer.get("data") if isinstance(answer, dict) else None
+            self.listener(
+                method, team, body, status, data, sent=sent, received=received, before=before
+            )
 
     def _forget_after(self, body: Any, status: int) -> None:
         """Forget the thread of a request the model does not judge, unless it was refused."""

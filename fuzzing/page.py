@@ -74,6 +74,18 @@ def _violation(number: int, violation: Violation) -> str:
     return "\n".join(parts)
 
 
+def _events(result: RunResult, cover: coverage.Coverage) -> str:
+    """The call events: judged or not, and each event type with how many came."""
+    from fuzzing.report import event_lines
+
+    lines = "".join(f"<p>{escape(line)}</p>" for line in event_lines(result, cover))
+    types = "".join(
+        f'<li class="{"run" if n else "never"}">{escape(name)}: {n or "never"}</li>'
+        for name, n in cover.events.items()
+    )
+    return f'<h2>Call events</h2>{lines}<ul id="event-types">{types}</ul>' if lines else ""
+
+
 def render(result: RunResult) -> str:
     """The whole page."""
     cover = coverage.of(result)
@@ -105,5 +117,6 @@ def render(result: RunResult) -> str:
 {_matrix(cover)}
 <h2>Model transitions ({cover.transitions_run} of {len(cover.transitions)} exercised)</h2>
 <ul id="transitions">{transitions}</ul>
+{_events(result, cover)}
 </body></html>
 """

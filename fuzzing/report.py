@@ -181,12 +181,29 @@ def coverage_lines(result: RunResult) -> list[str]:
         out.append(f"Server errors (failures, not coverage): {method} {answered}")
     out.append(f"Model transitions: {cover.transitions_run} of {len(cover.transitions)} exercised")
     out += [f"  never: {name}" for name in cover.never_run()]
+    out += event_lines(result, cover)
     out.append(
         f"Coverage {cover.percent:.1f}%: {cover.statuses_seen} of {cover.statuses_documented} "
         f"documented statuses seen, {cover.transitions_run} of {len(cover.transitions)} "
         "transitions exercised"
     )
     return out
+
+
+def event_lines(result: RunResult, cover: coverage.Coverage) -> list[str]:
+    """Whether the call events were judged, how many came, and the event types seen."""
+    facts = result.events
+    if not facts.get("judged"):
+        return [f"Events: not judged ({facts.get('why', 'no receiver')})"] if facts else []
+    seen = [name for name, n in cover.events.items() if n]
+    never = [name for name, n in cover.events.items() if not n]
+    return [
+        f"Events: {facts['distinct']} distinct events came to {facts['webhook']} "
+        f"({facts['repeats']} repeated deliveries), for {facts['answers']} answers "
+        f"({facts['answers_judged']} judged); waited {facts['waited']:.1f} s at the end",
+        f"Event types: {len(seen)} of {len(cover.events)} seen"
+        + (f" (never: {', '.join(never)})" if never else ""),
+    ]
 
 
 def write_replays(result: RunResult, directory: Path) -> list[Path]:

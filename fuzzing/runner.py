@@ -26,6 +26,7 @@ from typing import Any
 
 from contract import demo
 from fuzzing import coverage, signing
+from fuzzing import events as call_events
 from fuzzing.judge import TEAM_VARIABLE, Judge, ModelViolation, activate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +126,7 @@ class RunResult:
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     transitions: dict[str, int] = field(default_factory=dict)
     walk: dict[str, Any] = field(default_factory=dict)  # steps and seconds of the walk phase
+    events: dict[str, Any] = field(default_factory=dict)  # the call events (`fuzzing.events`)
 
     @property
     def ok(self) -> bool:
@@ -151,6 +153,7 @@ class RunResult:
             "violations": [v.as_dict() for v in self.violations],
             "errors": self.errors,
             "walk": self.walk,
+            "events": self.events,
             "coverage": coverage.of(self).as_dict(),
         }
 
@@ -389,6 +392,7 @@ def run(
     result.bot_id = options.bot.bot_id
     started = time.monotonic()
     judge = Judge(options.team, options.bot)
+    call_events.follow(judge)
     activate(judge)
     signing.activate(options.bot)
     if options.walk_steps:

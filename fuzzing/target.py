@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from typing import Self
 
 from contract import demo
@@ -27,10 +28,12 @@ class ReferenceServer(ServerProcess):
 
     The state is thrown away when the process ends. Leaving the `with` block stops it (SIGTERM,
     then SIGKILL after `timeout` seconds). A server that does not start raises `TargetError`.
+    It delivers the call events to each of `webhooks`.
     """
 
-    def __init__(self, timeout: float = 20.0) -> None:
-        super().__init__(["--memory", "--quiet"], timeout=timeout)
+    def __init__(self, timeout: float = 20.0, webhooks: Sequence[str] = ()) -> None:
+        hooks = [arg for url in webhooks for arg in ("--webhook", url)]
+        super().__init__(["--memory", "--quiet", *hooks], timeout=timeout)
 
     @property
     def url(self) -> str:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fuzzing.event_receiver import PATH
+from fuzzing.events import CHECK as EVENTS_CHECK
+from reference_server.__main__ import WEBHOOKS_VARIABLE
 from reference_server.testing import ServerProcess
+from testkit.faulty.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -93,7 +98,31 @@ def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) 
     )
 
 
-def fuzz_variant(name: str, *, budget: int, seed: int) -> FuzzRun:
-    """Serve the variant `name` and fuzz it with the demo team and bot."""
-    with serve(name, lifetime=budget + 240) as url:
-        return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed))
+def free_port() -> int:
+    """A loopback port free now (for a server to be told of before it listens)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def fuzz_variant(name: str, *, budget: int, seed: int, extra: Sequence[str] = ()) -> FuzzRun:
+    """Serve the variant `name` and fuzz it with the demo team and bot; a variant whose fault
+    is in its events delivers them to the run (`--events-listen`). `extra`: more options."""
+    if VARIANTS[name].caught_by != EVENTS_CHECK:
+        with serve(name, lifetime=budget + 240) as url:
+            return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed), *extra)
+    address = f"127.0.0.1:{free_port()}"
+    webhook = {WEBHOOKS_VARIABLE: f"http://{address}{PATH}"}
+    with serve(name, lifetime=budget + 240, env=webhook) as url:
+        return fuzz(
+            "--url",
+            url,
+            "--budget",
+            str(budget),
+            "--seed",
+            str(seed),
+            "--events-listen",
+            address,
+            *extra,
+        )

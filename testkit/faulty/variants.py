@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from contract.demo import BOT_ID, SECRET_KEY, TEAM
+from contract.demo import BOT_ID, SECRET_KEY, TEAM, user
 from contract.signing import (
     BOT_ID_HEADER,
     MAX_SKEW_SECONDS,
@@ -33,6 +34,8 @@ from contract.signing import (
 )
 from contract.spec import load
 from reference_server import auth, create_app
+from reference_server.__main__ import WEBHOOKS_VARIABLE, parse_webhooks
+from reference_server.events import Recorder
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -79,9 +82,11 @@ class Wrapper:
 
     def __init__(self) -> None:
         # The bot of $WORKONFLOW_BOT_ID / $WORKONFLOW_SECRET_KEY (the fuzzer's variables), else
-        # the demo bot, installed in the demo team.
+        # the demo bot, installed in the demo team; the call events go to $WORKONFLOW_WEBHOOK.
         self.app = create_app(
-            ":memory:", [auth.Bot(SERVED.bot_id, SERVED.secret_key, frozenset({TEAM}))]
+            ":memory:",
+            [auth.Bot(SERVED.bot_id, SERVED.secret_key, frozenset({TEAM}))],
+            webhooks=WEBHOOKS,
         )
 
     def before(self, exchange: Exchange) -> None:
@@ -179,6 +184,8 @@ SERVED = Bot(
     os.environ.get("WORKONFLOW_BOT_ID") or BOT_ID,
     os.environ.get("WORKONFLOW_SECRET_KEY") or SECRET_KEY,
 )
+#: Where the faulty servers deliver the call events (the reference server's variable).
+WEBHOOKS = parse_webhooks(os.environ.get(WEBHOOKS_VARIABLE), ())
 
 
 def _header(exchange: Exchange, name: str) -> str:
@@ -716,3 +723,158 @@ VARIANTS: dict[str, Variant] = {
         TeamCheckedFirst, "spec_boundaries", "a malformed teamId is answered 403, not 400"
     ),
 }
+
+
+# -- faults of the call events: the fuzzer's receiver catches them -------------------------------
+
+
+@dataclass(frozen=True)
+class _EventsRewritten(Recorder):
+    """The reference server's recorder of events, with the bodies of each change rewritten
+    by `rewrite(method, bodies)` before they enter the outbox."""
+
+    rewrite: Callable[[str, list[bytes]], list[bytes]] = field(default=lambda _, bodies: bodies)
+
+    def bodies(
+        self,
+        team_id: str,
+        thread_id: str,
+        method: str,
+        counted: Sequence[str] = (),
+        values: Mapping[str, object] | None = None,
+    ) -> list[bytes]:
+        return self.rewrite(method, super().bodies(team_id, thread_id, method, counted, values))
+
+
+def _event(body: bytes) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(body)
+    return event
+
+
+def _body(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+class _EventFault(Wrapper):
+    """Rewrites the events of each change (`rewrite`) on their way into the outbox."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        recorder = self.app.store.recorder
+        if recorder is not None:
+            self.app.store.recorder = _EventsRewritten(
+                recorder.webhooks,
+                recorder.bots_of_team,
+                recorder.max_pending,
+                recorder.spec,
+                rewrite=self.rewrite,
+            )
+
+    def rewrite(self, method: str, bodies: list[bytes]) -> list[bytes]:
+        return bodies
+
+
+class EndedNeverSent(_EventFault):
+    """`call/end` answers 200, but its `call.ended` never comes."""
+
+    def rewrite(self, method: str, bodies: list[bytes]) -> list[bytes]:
+        return [] if method == "call/end" else bodies
+
+
+class InvitedOnStart(_EventFault):
+    """`call/start` also tells of a user invited whom no request named."""
+
+    def rewrite(self, method: str, bodies: list[bytes]) -> list[bytes]:
+        if method != "call/start" or not bodies:
+            return bodies
+        created = _event(bodies[0])
+        invited = {
+            "eventType": "call.user.invited",
+            "threadId": created["threadId"],
+            "streamId": created["streamId"],
+            "contactId": user(777),
+            "phoneNumber": "89990000777",
+            "eventId": secrets.token_hex(16),
+        }
+        return [*bodies, _body(invited)]
+
+
+class InvitedTwice(_EventFault):
+    """Each `call.user.invited` comes twice, the second time with an `eventId` of its own."""
+
+    def rewrite(self, method: str, bodies: list[bytes]) -> list[bytes]:
+        if method != "call.user/invite":
+            return bodies
+        twice = []
+        for body in bodies:
+            twice += [body, _body({**_event(body), "eventId": secrets.token_hex(16)})]
+        return twice
+
+
+class InvitedReversed(_EventFault):
+    """The `call.user.invited` events of one invite come in the reverse order of the users."""
+
+    def rewrite(self, method: str, bodies: list[bytes]) -> list[bytes]:
+        return bodies[::-1] if method == "call.user/invite" else bodies
+
+
+class InvitedWrongContact(_EventFault):
+    """`call.user.invited` names another user as `contactId` than the one invited."""
+
+    def rewrite(self, method: str, bodies: list[bytes]) -> list[bytes]:
+        if method != "call.user/invite":
+            return bodies
+        return [_body({**_event(body), "contactId": user(778)}) for body in bodies]
+
+
+class EventsBadlySigned(Wrapper):
+    """The events are signed with another secret key than the bot's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.app.delivery is not None:
+            self.app.delivery.bots = {
+                bot_id: replace(bot, secret_key=bot.secret_key + "-not")
+                for bot_id, bot in self.app.delivery.bots.items()
+            }
+
+
+class EndedOnRefusal(Wrapper):
+    """A `call/end` refused with 409 (no call) still tells of a call ended."""
+
+    def after(self, exchange: Exchange) -> None:
+        body = exchange.request_json()
+        store = self.app.store
+        if (
+            exchange.method == "call/end"
+            and exchange.status == 409
+            and isinstance(body, dict)
+            and store.recorder is not None
+            and self.app.delivery is not None
+        ):
+            with store._transaction() as db:  # as a change would, without changing anything
+                store.recorder.record(db, exchange.team, body["threadId"], "call/end")
+            self.app.delivery.wake()
+
+
+VARIANTS.update(
+    {
+        "event_missing": Variant(EndedNeverSent, "events", "call.ended never comes"),
+        "event_extra": Variant(InvitedOnStart, "events", "call/start also tells of a user invited"),
+        "event_duplicated": Variant(
+            InvitedTwice, "events", "call.user.invited comes twice with two eventIds"
+        ),
+        "events_out_of_order": Variant(
+            InvitedReversed, "events", "the invited events of one invite come reversed"
+        ),
+        "event_wrong_field": Variant(
+            InvitedWrongContact, "events", "call.user.invited names another contactId"
+        ),
+        "events_badly_signed": Variant(
+            EventsBadlySigned, "events", "the events are signed with another secret key"
+        ),
+        "event_for_refusal": Variant(
+            EndedOnRefusal, "events", "a call/end refused with 409 still causes call.ended"
+        ),
+    }
+)
