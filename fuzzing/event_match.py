@@ -40,10 +40,13 @@ WRONG_FIELD = "wrong field"
 UNSIGNED = "unsigned or badly signed"
 REFUSED = "for a refused request"
 KINDS = (MISSING, EXTRA, DUPLICATED, OUT_OF_ORDER, WRONG_FIELD, UNSIGNED, REFUSED)
-#: An event may come this long before the time noted as its request's sending: schemathesis's
-#: checks learn of an answer after the other checks of the case ran (which may send requests of
-#: their own), and take the time it was sent as then less the answer's elapsed time.
-CAUSALITY_SLACK_SECONDS = 1.0
+#: An event may come this long before the time noted as its request's sending, when that time
+#: was taken as the request went out (the walk, the boundary phase) ...
+EXACT_SLACK_SECONDS = 0.05
+#: ... or when it is an estimate: schemathesis's checks learn of an answer after the other
+#: checks of the case ran (which may send requests of their own), and take the time it was
+#: sent as then less the answer's elapsed time.
+ESTIMATED_SLACK_SECONDS = 1.0
 
 
 @dataclass
@@ -58,6 +61,13 @@ class Cause:
     sent: float  # wall clock, when the request was sent and answered
     answered: float
     caused: Caused
+    #: How much earlier than `sent` the request may really have been sent (see above).
+    slack: float = EXACT_SLACK_SECONDS
+
+    def before(self, arrival: Arrival) -> bool:
+        """Whether the request may have been sent before `arrival` came (else it cannot
+        have caused it)."""
+        return self.sent - self.slack <= arrival.received
 
     def describe(self) -> str:
         return f"{self.method} answered {self.status} (thread {self.thread}, step {self.step})"
@@ -120,42 +130,50 @@ def _items(causes: Sequence[Cause]) -> list[_Item]:
     return items
 
 
-def _sent_before(item: _Item, arrival: Arrival) -> bool:
-    return item.cause.sent <= arrival.received + CAUSALITY_SLACK_SECONDS
-
-
 class _Thread:
     """The deliveries of one thread paired with the events its answers caused."""
 
     def __init__(self, causes: Sequence[Cause]) -> None:
         self.causes = list(causes)
         self.items = _items(causes)
-        self.last = -1  # the item the previous delivery was paired with
+        self.last = -1  # the item the latest paired delivery was paired with
+        self.paired_last = False  # whether the thread's previous delivery was paired
         self.highest = -1
         self.findings: list[Finding] = []
         self.leftovers: list[Arrival] = []
 
     def take(self, arrival: Arrival) -> None:
         nearest = self._nearest(arrival)
-        if nearest is None or nearest != self.last + 1:
-            refused = self._refused_cause(arrival)
-            if refused is not None:
-                self.findings.append(_refused(arrival, refused))
-                return
-            previous = self.items[self.last] if self.last >= 0 else None
-            if previous is not None and not previous.loose and previous.fits(arrival):
-                self.findings.append(_duplicate(arrival, previous))
-                return
-        if nearest is None:
-            self.leftovers.append(arrival)
+        previous = self.items[self.last] if self.last >= 0 else None
+        again = (
+            self.paired_last
+            and previous is not None
+            and not previous.loose
+            and previous.fits(arrival)
+        )
+        self.paired_last = False
+        if nearest is not None and (nearest in (self.last, self.last + 1) or not again):
+            self._pair(arrival, nearest)
             return
-        item = self.items[nearest]
-        if nearest < self.highest:
-            later = next(i for i in self.items[nearest + 1 :] if i.matched)
+        refused = self._refused_cause(arrival) if nearest is None else None
+        if refused is not None and (
+            previous is None or not again or previous.matched[0].received < refused.sent
+        ):
+            self.findings.append(_refused(arrival, refused))
+        elif again and previous is not None:
+            self.findings.append(_duplicate(arrival, previous))
+        else:
+            self.leftovers.append(arrival)
+
+    def _pair(self, arrival: Arrival, index: int) -> None:
+        item = self.items[index]
+        if index < self.highest:
+            later = next(i for i in self.items[index + 1 :] if i.matched)
             self.findings.append(_out_of_order(arrival, item, later))
         item.matched.append(arrival)
-        self.last = nearest
-        self.highest = max(self.highest, nearest)
+        self.last = index
+        self.highest = max(self.highest, index)
+        self.paired_last = True
 
     def _nearest(self, arrival: Arrival) -> int | None:
         """The open item that fits, nearest to the one after the last paired (earlier first)."""
@@ -163,7 +181,7 @@ class _Thread:
         fitting = [
             index
             for index, item in enumerate(self.items)
-            if item.open() and item.fits(arrival) and _sent_before(item, arrival)
+            if item.open() and item.fits(arrival) and item.cause.before(arrival)
         ]
         return min(fitting, key=lambda index: (abs(index - wanted), index), default=None)
 
@@ -174,11 +192,7 @@ class _Thread:
         for cause in reversed(self.causes):
             if cause.sent < since:
                 break
-            if (
-                cause.caused.refused
-                and _sent_before_cause(cause, arrival)
-                and _could_cause(cause, arrival)
-            ):
+            if cause.caused.refused and cause.before(arrival) and _could_cause(cause, arrival):
                 return cause
         return None
 
@@ -199,10 +213,6 @@ class _Thread:
                 yield _missing(cause, open_, wanted - came, optional[0].event_type)
             elif came > wanted:
                 yield _too_many(cause, optional, wanted, came)
-
-
-def _sent_before_cause(cause: Cause, arrival: Arrival) -> bool:
-    return cause.sent <= arrival.received + CAUSALITY_SLACK_SECONDS
 
 
 def _could_cause(cause: Cause, arrival: Arrival) -> bool:
@@ -325,7 +335,7 @@ def _wrong_fields(leftovers: Sequence[Arrival], threads: Mapping[str, _Thread]) 
             for item in thread.items:
                 if item.loose or item.matched or item.event_type != arrival.event_type:
                     continue
-                if not _sent_before(item, arrival):
+                if not item.cause.before(arrival):
                     continue
                 wanted = {"threadId": name, **item.fields}
                 differ = [k for k, v in wanted.items() if arrival.event.get(k) != v]

@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contract.expected_events import expected
-from fuzzing.event_match import KINDS, Cause, Finding, Outcome, match
+from fuzzing.event_match import (
+    ESTIMATED_SLACK_SECONDS,
+    EXACT_SLACK_SECONDS,
+    KINDS,
+    Cause,
+    Finding,
+    Outcome,
+    match,
+)
 from fuzzing.event_receiver import Receiver
 
 if TYPE_CHECKING:
@@ -41,6 +49,8 @@ DEFAULT_GRACE = 5.0
 #: server's late extra event arrives within it.
 QUIET_SECONDS = 0.3
 POLL_SECONDS = 0.1
+#: The phases that note the time a request went out as it does (not an estimate).
+EXACT_PHASES = ("walk", "boundaries", "replay")
 
 
 @dataclass
@@ -69,9 +79,12 @@ class Ledger:
         sent: float,
         received: float,
         before: Mapping[str, frozenset[bool]] | None = None,
+        phase: str = "",
     ) -> None:
         """Note an answer of the run: `before` is what the contract model knew of the named
-        users before it judged it (None: it did not judge it)."""
+        users before it judged it (None: it did not judge it); `phase` is the walk's or the
+        boundaries' (the time `sent` was taken as the request went out), else schemathesis's
+        (an estimate)."""
         thread = body.get("threadId") if isinstance(body, dict) else None
         if not isinstance(thread, str):
             return  # no thread, no event of the contract
@@ -89,8 +102,9 @@ class Ledger:
                     "data": data,
                 }
             )
+            slack = EXACT_SLACK_SECONDS if phase in EXACT_PHASES else ESTIMATED_SLACK_SECONDS
             self.causes.append(
-                Cause(thread, len(steps), method, body, status, sent, received, caused)
+                Cause(thread, len(steps), method, body, status, sent, received, caused, slack)
             )
 
     def outcome(self) -> Outcome:
@@ -150,7 +164,9 @@ def answered(method: str, team: str, body: Any, status: int | None, sent: float)
     """Note an answer the contract model does not judge (the boundary phase's)."""
     ledger = current()
     if ledger is not None:
-        ledger.answered(method, team, body, status, sent=sent, received=time.time())
+        ledger.answered(
+            method, team, body, status, sent=sent, received=time.time(), phase="boundaries"
+        )
 
 
 def parse_address(text: str) -> tuple[str, int]:

@@ -132,7 +132,7 @@ class Judge:
                 # An operation the model has no rule for (new in the spec): it is not judged,
                 # and the thread it may have acted on is no longer known.
                 self._forget_after(body, status)
-                self._tell(method, team, body, status, answer, sent, received, None)
+                self._tell(method, team, body, status, answer, (sent, received), None, phase)
                 return None
             media = (content_type or "").split(";", 1)[0].strip().lower()
             if (
@@ -142,7 +142,7 @@ class Judge:
                 or not self.valid(method, body)
             ):
                 self._forget_after(body, status)  # it may have acted on the thread
-                self._tell(method, team, body, status, answer, sent, received, None)
+                self._tell(method, team, body, status, answer, (sent, received), None, phase)
                 return None
             self.judged += 1
             data = answer.get("data") if isinstance(answer, dict) else None
@@ -150,7 +150,7 @@ class Judge:
             before = possibly_counted(users, RULES[method], body)
             verdict = self.model.observe(team, method, body, status, data, sent, received)
             judged = None if verdict.violations else before  # a fault is reported once
-            self._tell(method, team, body, status, answer, sent, received, judged)
+            self._tell(method, team, body, status, answer, (sent, received), judged, phase)
             if not verdict.violations:
                 return None
             return self._record(method, team, body["threadId"], status, verdict, phase=phase)
@@ -162,14 +162,23 @@ class Judge:
         body: Any,
         status: int,
         answer: Any,
-        sent: float,
-        received: float,
+        times: tuple[float, float],
         before: Any,
+        phase: str,
     ) -> None:
         if self.listener is not None:
             data = answer.get("data") if isinstance(answer, dict) else None
+            sent, received = times
             self.listener(
-                method, team, body, status, data, sent=sent, received=received, before=before
+                method,
+                team,
+                body,
+                status,
+                data,
+                sent=sent,
+                received=received,
+                before=before,
+                phase=phase,
             )
 
     def _forget_after(self, body: Any, status: int) -> None:
