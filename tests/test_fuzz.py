@@ -31,7 +31,7 @@ SEED = 20261127
 BUDGET = 8
 #: The contract model's walk and the boundary phase run before schemathesis and catch their
 #: faults within seconds: these budgets leave a margin of several times the time to the catch.
-SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2}
+SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2, "events": 4}
 CLEAN_BUDGET = 20
 REPLAY = "invite_after_end"
 #: A bot and secret key of the test's own: no output or report file may ever show the secret.
