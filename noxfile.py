@@ -209,8 +209,10 @@ def fuzz(session: nox.Session) -> None:
     WORKONFLOW_SECRET_KEY (keeps the key off the command line), else the demo bot.
     Without `--url` it starts the reference server (free loopback port, throwaway state),
     fuzzes it and stops it. `--budget SECONDS` (default 10) and `--seed N` (printed by every
-    run) are passed on; see `python -m fuzzing --help`. Exits 0 only when no violation was
-    found; writes reports/fuzz-junit.xml and reports/fuzz-result.json.
+    run) are passed on; see `python -m fuzzing --help`. The call events are judged too: the
+    started server delivers them to the run; a server at `--url` must be set to deliver them
+    to `--events-listen HOST:PORT` (without it they are not judged). Exits 0 only when no
+    violation was found; writes reports/fuzz-junit.xml and reports/fuzz-result.json.
     """
     install_project(session, "server", "fuzz")
     session.run("python", "-m", "fuzzing", *session.posargs)

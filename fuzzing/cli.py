@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with events_for(args, bot, args.events_listen):
                 return _fuzz(replace(options, walk_steps=args.walk_steps), args)
         with (
-            events_for(args, bot, EMBEDDED_WEBHOOK) as ledger,
+            events_for(args, bot, args.events_listen or EMBEDDED_WEBHOOK) as ledger,
             ReferenceServer(webhooks=[ledger.url] if ledger else []) as server,
         ):
             options = Options(server.url, args.team, bot, args.budget, seed, args.spec, args.config)

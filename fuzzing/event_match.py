@@ -198,8 +198,12 @@ class _Thread:
 
     def shortfalls(self) -> Iterable[Finding]:
         """The events that must come and have not, per answer."""
+        of_cause: dict[int, list[_Item]] = {}
+        for item in self.items:
+            if not item.loose:
+                of_cause.setdefault(id(item.cause), []).append(item)
         for cause in self.causes:
-            items = [i for i in self.items if i.cause is cause and not i.loose]
+            items = of_cause.get(id(cause), [])
             for item in items:
                 if item.certain and not item.matched:
                     yield _missing(item.cause, [item.describe()], 1, item.event_type)

@@ -46,10 +46,11 @@ def add_event_options(parser: argparse.ArgumentParser) -> None:
         type=_address,
         default=None,
         metavar="HOST:PORT",
-        help="with --url: receive the server's call events at http://HOST:PORT"
-        f"{PATH} and judge them against the answers that caused them; configure the "
-        "server to deliver there first (the reference server: --webhook URL). Without it, "
-        "events are not judged against --url (the embedded server always delivers to the run)",
+        help="receive the server's call events at http://HOST:PORT"
+        f"{PATH} and judge them against the answers that caused them. With --url, configure "
+        "the server to deliver there first (the reference server: --webhook URL); without "
+        "this option, events are not judged against --url. The embedded server delivers to "
+        "the run (by default on a free loopback port)",
     )
     parser.add_argument(
         "--events-grace",
