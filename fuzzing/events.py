@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -112,14 +112,14 @@ class Ledger:
             causes = list(self.causes)
         return match(causes, self.receiver.arrivals())
 
-    def settle(self, grace: float, clock: Callable[[], float] = time.monotonic) -> Outcome:
+    def settle(self, grace: float) -> Outcome:
         """Wait until every event due has come and deliveries went quiet, at most `grace`
         seconds; the outcome then."""
-        deadline = clock() + grace
+        deadline = time.monotonic() + grace
         while True:
             outcome = self.outcome()
             quiet = time.time() - self.receiver.last_arrival() >= QUIET_SECONDS
-            if (outcome.complete and quiet) or clock() >= deadline:
+            if (outcome.complete and quiet) or time.monotonic() >= deadline:
                 return outcome
             time.sleep(POLL_SECONDS)
 

@@ -276,3 +276,16 @@ def test_of_users_the_model_was_unsure_of_the_count_says_how_many_must_come() ->
     assert _kinds(causes, []) == [event_match.MISSING]
     both = _came(_event("call.user.invited", contactId=A), _event("call.user.invited", contactId=B))
     assert _kinds(causes, both) == [event_match.EXTRA]
+
+
+def test_an_event_is_not_taken_for_one_that_may_come_once_the_count_is_met() -> None:
+    """Of A and B the invite counted one (A came); B invited next must be the second
+    invite's, not the first's."""
+    unsure = {A: BOTH, B: BOTH}
+    body = {"threadId": T, "userIds": [A, B]}
+    causes = [
+        _cause("call.user/invite", body, 200, {"invitedUsersCount": 1}, before=unsure),
+        _cause("call.user/invite", {"threadId": T, "userId": B}, 200),
+    ]
+    both = _came(_event("call.user.invited", contactId=A), _event("call.user.invited", contactId=B))
+    assert _kinds(causes, both) == []

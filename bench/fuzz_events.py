@@ -1,20 +1,20 @@
-"""The call events under load (`nox -s bench -- events`). Prints figures only.
+"""The call events as the fuzzer receives them under load (`nox -s bench -- fuzz_events`).
 
-1. The reference server's throughput with a webhook attached against without one, side by
-   side: the mixed scenario of `bench/server.py` (start, invite two, pause, unpause, exclude,
-   end on a new thread each time; seven events per scenario) from its load generator, in
-   alternating rounds, each server on a SQLite file of its own. The target is at least 0.8x.
-2. Event delivery latency under that load: for each `call.created` that the receiver took,
-   the time from the change (its `createdAt`, the server's clock, which is this machine's) to
-   its arrival; p50 and p99 over the rounds, and how long the outbox took to drain after the
-   load stopped.
+The fuzzer's receiver (`fuzzing.event_receiver`: it checks every delivery's signature and
+schema), in a process of its own, is the webhook of a reference server that takes the bench's
+load (`bench/server.py`: start, invite two, pause, unpause, exclude, end on a new thread each
+time; six requests, seven events), side by side with a server without a webhook, in alternating
+rounds, each on a SQLite file of its own:
 
-Both for the fuzzer's receiver (`fuzzing.event_receiver`, checking every signature and schema)
-and for a bare one that only takes the events (what the sandbox's delivery costs by itself),
-each in a process of its own, each beside a server of its own.
+1. the throughput with the receiver attached against without (target: at least 0.8x);
+2. the delivery latency under that load: for each `call.created` taken, the time from the
+   change (its `createdAt`, the server's clock, which is this machine's) to its arrival, p50
+   and p99 over the rounds; how long the outbox took to drain after each round's load, and
+   whether every event came, each with a valid signature and body.
 
-Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16),
-BENCH_EVENTS_DRAIN seconds to wait at most for the events still due after a round (120).
+Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
+BENCH_CONNECTIONS (16), BENCH_EVENTS_DRAIN seconds to wait at most for the events still due
+after a round (120).
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from server import CONNECTIONS, ROUNDS, SECONDS, Load, run_load
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, run_load
 from contract.demo import BOT_ID, SECRET_KEY
 from contract.signing import Bot
 from fuzzing.event_receiver import Receiver
@@ -45,33 +46,9 @@ REQUESTS_PER_SCENARIO = 6
 SETTLED_SECONDS = 2.0
 
 
-def _serve_bare(address: tuple[str, int], arrivals: list[tuple[float, bytes]]) -> Any:
-    """A receiver that only takes: reads each POST's body, notes when it came, answers 204."""
-    import asyncio
-
-    async def take(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                arrivals.append((time.time(), await reader.readexactly(length)))
-                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError, StopIteration):
-            writer.close()
-
-    return asyncio.start_server(take, *address)
-
-
-def _receive(pipe: Connection, bare: bool) -> None:
-    """In a child process: a receiver (the fuzzer's, or a bare one); answers "count" with
-    how many came, "arrivals" with (received, eventType, createdAt, fault) of each."""
-    if bare:
-        _receive_bare(pipe)
-        return
+def _receive(pipe: Connection) -> None:
+    """In a child process: the fuzzer's receiver; answers "count" with how many events came,
+    "arrivals" with (received, eventType, createdAt, fault) of each."""
     with Receiver(Bot(BOT_ID, SECRET_KEY)) as receiver:
         pipe.send(receiver.url)
         while (command := pipe.recv()) != "stop":
@@ -86,37 +63,14 @@ def _receive(pipe: Connection, bare: bool) -> None:
             )
 
 
-def _receive_bare(pipe: Connection) -> None:
-    import asyncio
-    import json
-    import threading
-
-    arrivals: list[tuple[float, bytes]] = []
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(_serve_bare(("127.0.0.1", 0), arrivals))
-    threading.Thread(target=loop.run_forever, daemon=True).start()
-    port = server.sockets[0].getsockname()[1]
-    pipe.send(f"http://127.0.0.1:{port}/events")
-    while (command := pipe.recv()) != "stop":
-        taken = list(arrivals)
-        if command == "count":
-            pipe.send(len(taken))
-            continue
-        events = [(at, json.loads(body)) for at, body in taken]
-        pipe.send([(at, e.get("eventType"), e.get("createdAt"), "") for at, e in events])
-
-
 class ReceiverProcess:
-    """A receiver in a child process, so that it does not share the load generator's
-    interpreter: the fuzzer's (`bare=False`) or one that only takes the events."""
-
-    def __init__(self, bare: bool = False) -> None:
-        self.bare = bare
+    """The fuzzer's receiver in a child process, so that it does not share the load
+    generator's interpreter."""
 
     def __enter__(self) -> ReceiverProcess:
         self.pipe, child = multiprocessing.Pipe()
         context = multiprocessing.get_context("spawn")
-        self.process = context.Process(target=_receive, args=(child, self.bare))
+        self.process = context.Process(target=_receive, args=(child,))
         self.process.start()
         self.url: str = self.pipe.recv()
         return self
@@ -219,36 +173,29 @@ def _report(attached: Attached, plain: list[Load]) -> int:
 def main() -> int:
     plain: list[Load] = []
     with (
-        tempfile.TemporaryDirectory(prefix="bench-events-") as folder,
-        ReceiverProcess() as checked,
-        ReceiverProcess(bare=True) as bare,
+        tempfile.TemporaryDirectory(prefix="bench-fuzz-events-") as folder,
+        ReceiverProcess() as receiver,
         ServerProcess(_args(folder, "plain")) as alone,
-        ServerProcess(_args(folder, "checked", checked.url)) as to_checked,
-        ServerProcess(_args(folder, "bare", bare.url)) as to_bare,
+        ServerProcess(_args(folder, "attached", receiver.url)) as to_receiver,
     ):
-        attached = [
-            Attached("the fuzzer's receiver", checked, to_checked),
-            Attached("a receiver that only takes", bare, to_bare),
-        ]
-        for server in (alone, to_checked, to_bare):
+        attached = Attached("the fuzzer's receiver", receiver, to_receiver)
+        for server in (alone, to_receiver):
             run_load(server.base_url, 1.0)  # warm-up
-        for each in attached:
-            drain(each.receiver, 10**9)
+        drain(receiver, 10**9)
         for _ in range(ROUNDS):
             plain.append(run_load(alone.base_url, SECONDS))
-            for each in attached:
-                each.round()
+            attached.round()
         print(
             f"{ROUNDS} rounds of {SECONDS:g} s, {CONNECTIONS} connections, the scenario of "
             f"bench/server.py ({REQUESTS_PER_SCENARIO} requests, {EVENTS_PER_SCENARIO} events "
-            "each), in turn against three reference servers"
+            "each), in turn against two reference servers"
         )
         print(
             "without a webhook: "
             + ", ".join(f"{load.throughput:.0f}" for load in plain)
             + f" requests/s (median {_median(plain):.0f})"
         )
-        problems = sum(_report(each, plain) for each in attached)
+        problems = _report(attached, plain)
     return 1 if problems else 0
 
 
