@@ -16,6 +16,7 @@ outbox already holding `max_pending` rows refuses the change (`OutboxFull`, answ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from contract.rules import PLATFORM, RULES, Rule
 from contract.spec import Spec, load
 
+from . import outbox
+
 #: How many undelivered event rows the outbox holds at most, by default.
 DEFAULT_MAX_PENDING = 10_000
 
@@ -34,6 +37,7 @@ class OutboxFull(Exception):
     """The change would cause more undelivered events than the outbox holds (HTTP 503)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def stream_id(team_id: str) -> str:
     """The sandbox's stream of every thread of a team."""
     return hashlib.sha256(f"stream:{team_id}".encode()).hexdigest()[:24]
@@ -105,30 +109,30 @@ class Recorder:
         """Write the change's events into the outbox (inside the change's transaction);
         answer how many rows were written. `OutboxFull` when over `max_pending`."""
         bodies = self.bodies(team_id, thread_id, method, counted, values)
-        key = thread_key(team_id, thread_id)
         bots = self.bots_of_team.get(team_id, ())
-        rows = [(hook, bot, key, body) for body in bodies for hook in self.webhooks for bot in bots]
+        rows = len(bodies) * len(bots) * len(self.webhooks)
         if not rows:
             return 0
-        pending = db.execute("SELECT pending FROM outbox_size").fetchone()[0]
-        if pending + len(rows) > self.max_pending:
+        waiting = outbox.pending(db)
+        if waiting + rows > self.max_pending:
             raise OutboxFull(
-                f"{pending} events wait for a webhook that does not take them (at most "
+                f"{waiting} events wait for a webhook that does not take them (at most "
                 f"{self.max_pending}): try again later"
             )
-        db.executemany(
-            "INSERT INTO outbox (webhook, bot_id, thread_key, body) VALUES (?, ?, ?, ?)", rows
-        )
-        db.execute("UPDATE outbox_size SET pending = pending + ?", (len(rows),))
-        return len(rows)
+        key = thread_key(team_id, thread_id)
+        for webhook in self.webhooks:
+            outbox.write(db, webhook, bots, key, bodies)
+        return rows
 
 
 def recorder_for(
     webhooks: Iterable[str],
     teams_of_bot: Mapping[str, Iterable[str]],
     max_pending: int = DEFAULT_MAX_PENDING,
+    spec: Spec | None = None,
 ) -> Recorder | None:
-    """A recorder for these webhooks and bots (None without webhooks: nothing is recorded)."""
+    """A recorder for these webhooks and bots (None without webhooks: nothing is recorded);
+    the events' fields come from `spec` (default: this repository's)."""
     hooks = list(dict.fromkeys(webhooks))
     if not hooks:
         return None
@@ -136,4 +140,4 @@ def recorder_for(
     for bot_id, teams in teams_of_bot.items():
         for team in teams:
             bots_of_team.setdefault(team, []).append(bot_id)
-    return Recorder(hooks, bots_of_team, max_pending)
+    return Recorder(hooks, bots_of_team, max_pending, spec)

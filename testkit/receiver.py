@@ -30,6 +30,8 @@ class Attempt:
     headers: dict[str, str]
     body: bytes
     status: int
+    #: When it arrived (`time.perf_counter()`).
+    arrived: float
 
     @property
     def event(self) -> dict[str, Any]:
@@ -100,9 +102,13 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Answers go out at once, as web servers send them, not held back by Nagle's
+            # algorithm behind the previous answer's acknowledgement.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                arrived = time.perf_counter()
                 with receiver._changed:
                     receiver.waiting += 1
                     receiver._changed.notify_all()
@@ -111,7 +117,7 @@ class Receiver:
                 with receiver._changed:
                     receiver.waiting -= 1
                     headers = {name.lower(): value for name, value in self.headers.items()}
-                    receiver.attempts.append(Attempt(headers, body, status))
+                    receiver.attempts.append(Attempt(headers, body, status, arrived))
                     receiver._changed.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
