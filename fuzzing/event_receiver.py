@@ -115,6 +115,8 @@ class EventSchemas:
         validator = self.validators.get(kind) if isinstance(kind, str) else None
         if validator is None:
             return f"eventType {kind!r} is none of the contract's ({', '.join(self.validators)})"
+        if validator.is_valid(event):
+            return ""
         errors = [
             f"{'/'.join(map(str, e.instance_path)) or 'body'}: {e.message}"
             for e in validator.iter_errors(event)

@@ -19,6 +19,7 @@ import requests
 
 from contract import demo
 from contract.rules import RULES
+from fuzzing import platform_events
 
 if TYPE_CHECKING:
     from fuzzing.judge import Judge
@@ -114,6 +115,7 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
         )
         if violation is not None:
             first_seen[violation.message] = time.monotonic() - started
+    platform_events.run(options, judge, session, THREADS, USERS)
     session.close()
     return {
         "steps": steps,
