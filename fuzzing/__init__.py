@@ -10,6 +10,7 @@ its phases and runs all its checks, plus the contract's own checks of `fuzzing.c
 - `fuzzing.checks` / `fuzzing.rules`: the custom checks and the rules behind them.
 - `fuzzing.signing`: the bot's signature on every request, the forgeries, `python -m fuzzing
   sign` and the reproductions that sign again when they run.
-- `fuzzing.events` (with `event_receiver`, `event_match`, `events_cli`): the call events the
-  server delivers to the run's webhook, held to the answers that caused them.
+- `fuzzing.events` (with `event_receiver`, `event_match`, `events_cli`, `platform_events`):
+  the call events the server delivers to the run's webhook, held to the answers that caused
+  them.
 """
