@@ -11,18 +11,18 @@ key, compared in constant time) and its body (JSON, an `eventType` of the spec's
 valid against that event's schema). Taking even a faulty delivery keeps a server's queue
 moving: the faults are the judge's to report (`fuzzing.events`), not a reason to make the
 server retry. Listens on the address given (a free loopback port by default) in a thread of
-its own, and stops at the end of the block.
+its own, and stops at the end of the block. Bodies come with a `Content-Length` (411 without).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 from contract.signing import (
@@ -35,8 +35,10 @@ from contract.signing import (
 )
 from contract.spec import Spec, load
 
-#: Bodies larger than this are refused (413) unread: no event comes near it.
+#: Bodies larger than this are refused (413) unread: no event comes near it; a request head
+#: larger than the other closes the connection.
 MAX_BODY_BYTES = 1 << 20
+MAX_HEAD_BYTES = 1 << 16
 PATH = "/events"
 
 
@@ -125,7 +127,8 @@ class EventSchemas:
 
 
 class Receiver:
-    """See the module docstring."""
+    """See the module docstring. An HTTP/1.1 server on asyncio, in a thread of its own: each
+    connection's requests (kept alive, pipelined or not) are taken in the order sent."""
 
     def __init__(
         self, bot: Bot, address: tuple[str, int] = ("127.0.0.1", 0), spec: Spec | None = None
@@ -134,19 +137,23 @@ class Receiver:
         self.schemas = EventSchemas(spec)
         self._arrivals: list[Arrival] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(address, self._handler())
-        self._server.daemon_threads = True
+        self._loop = asyncio.new_event_loop()
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        try:  # binds now: an address in use is an OSError here
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._serve, *address, limit=MAX_HEAD_BYTES)
+            )
+        except BaseException:
+            self._loop.close()
+            raise
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="event-receiver",
-            daemon=True,
+            target=self._loop.run_forever, name="event-receiver", daemon=True
         )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        shown = host.decode() if isinstance(host, bytes) else host
+        host, port = self._server.sockets[0].getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}{PATH}"
 
     def __enter__(self) -> Self:
@@ -154,8 +161,17 @@ class Receiver:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _close(self) -> None:
+        """Stop listening and close every connection (each one's reader then ends)."""
+        self._server.close()
+        for writer in self._connections.values():
+            writer.close()
+        await asyncio.gather(*self._connections, return_exceptions=True)
 
     def arrivals(self) -> list[Arrival]:
         """Every delivery so far, in the order they came."""
@@ -167,12 +183,14 @@ class Receiver:
             return self._arrivals[-1].received if self._arrivals else 0.0
 
     def take(self, headers: Mapping[str, str], body: bytes) -> None:
-        """Record one delivery (what the HTTP handler calls)."""
+        """Record one delivery (what the HTTP server calls)."""
         now = time.time()
         try:
             event = json.loads(body)
         except ValueError:
             event = None
+        unsigned = signature_fault(self.bot, headers, body, now)
+        malformed = self.schemas.fault(event)
         with self._lock:
             self._arrivals.append(
                 Arrival(
@@ -180,36 +198,51 @@ class Receiver:
                     body=body,
                     received=now,
                     event=event if isinstance(event, dict) else {},
-                    unsigned=signature_fault(self.bot, headers, body, now),
-                    malformed=self.schemas.fault(event),
+                    unsigned=unsigned,
+                    malformed=malformed,
                 )
             )
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = writer
+        try:
+            while await self._one(reader, writer):
+                pass
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass  # the sender closed the connection, or sent a head too large
+        finally:
+            self._connections.pop(task, None)
+            writer.close()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Take one request; whether the connection stays open."""
+        lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        method = lines[0].split(" ", 1)[0]
+        headers = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            if colon:
+                headers[name.strip().lower()] = value.strip()
+        length = headers.get("content-length", "")
+        status = 204
+        if method != "POST":
+            status = 405
+        elif "transfer-encoding" in headers or not length.isdigit():
+            status = 411
+        elif int(length) > MAX_BODY_BYTES:
+            status = 413
+        if status != 204:
+            writer.write(f"HTTP/1.1 {status} {_REASONS[status]}\r\n{_CLOSE}".encode())
+            await writer.drain()
+            return False
+        self.take(headers, await reader.readexactly(int(length)))
+        writer.write(_TAKEN)
+        await writer.drain()
+        return headers.get("connection", "").lower() != "close"
 
-            def do_POST(self) -> None:
-                try:
-                    length = int(self.headers.get("Content-Length", "0"))
-                except ValueError:
-                    length = -1
-                if not 0 <= length <= MAX_BODY_BYTES:
-                    self._answer(413 if length > 0 else 411)
-                    self.close_connection = True
-                    return
-                body = self.rfile.read(length)
-                receiver.take({k: v for k, v in self.headers.items()}, body)
-                self._answer(204)
 
-            def _answer(self, status: int) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # a line per event would drown the fuzzer's own output
-
-        return Handler
+_REASONS = {405: "Method Not Allowed", 411: "Length Required", 413: "Content Too Large"}
+_CLOSE = "Content-Length: 0\r\nConnection: close\r\n\r\n"
+_TAKEN = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"

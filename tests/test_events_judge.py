@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import time
@@ -19,7 +20,7 @@ from contract.rules import RULES
 from contract.signing import Bot
 from fuzzing import event_match
 from fuzzing.event_match import Cause, match
-from fuzzing.event_receiver import Arrival, EventSchemas, Receiver, signature_fault
+from fuzzing.event_receiver import PATH, Arrival, EventSchemas, Receiver, signature_fault
 from reference_server.events import stream_id
 
 BOT = Bot(BOT_ID, SECRET_KEY)
@@ -110,6 +111,26 @@ def test_the_receiver_takes_every_delivery_and_says_what_is_wrong_with_it() -> N
     assert not first.unsigned and not first.malformed and first.event_type == "call.ended"
     assert "X-Signature is not the bot's signature" in forged.unsigned
     assert "'call.user.hold' is none of the contract's" in held.malformed
+
+
+def test_the_receiver_takes_only_posts_of_a_known_length_and_keeps_the_connection() -> None:
+    body = json.dumps(_event("call.ended")).encode()
+    with Receiver(BOT) as receiver:
+        address = receiver.url.removeprefix("http://").split("/")[0]
+        host, port = address.rsplit(":", 1)
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        for _ in range(2):  # one connection, kept alive
+            connection.request("POST", PATH, body=body, headers=BOT.headers(body))
+            answer = connection.getresponse()
+            assert (answer.status, answer.read()) == (204, b"")
+        connection.request("GET", PATH)
+        assert connection.getresponse().status == 405
+        connection.close()
+        chunked = http.client.HTTPConnection(host, int(port), timeout=10)
+        chunked.request("POST", PATH, body=iter([body]), encode_chunked=True)
+        assert chunked.getresponse().status == 411
+        chunked.close()
+        assert len(receiver.arrivals()) == 2
 
 
 def test_a_delivery_signature_is_checked_like_a_request_signature() -> None:
