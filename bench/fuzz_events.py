@@ -6,7 +6,8 @@ load (`bench/server.py`: start, invite two, pause, unpause, exclude, end on a ne
 time; six requests, seven events), side by side with a server without a webhook, in alternating
 rounds, each on a SQLite file of its own:
 
-1. the throughput with the receiver attached against without (target: at least 0.8x);
+1. the throughput with the receiver attached against without (target: at least 0.8x), and the
+   server's CPU time per request (deliveries included) with and without;
 2. the delivery latency under that load: for each `call.created` taken, the time from the
    change (its `createdAt`, the server's clock, which is this machine's) to its arrival, p50
    and p99 over the rounds; how long the outbox took to drain after each round's load, and
@@ -32,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.events import cpu_seconds
 from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, run_load
 from contract.demo import BOT_ID, SECRET_KEY
 from contract.signing import Bot
@@ -123,17 +125,25 @@ class Attached:
     server: ServerProcess
     loads: list[Load] = field(default_factory=list)
     drains: list[float] = field(default_factory=list)
+    #: The server's CPU seconds per request of each round, its deliveries included.
+    cpu: list[float] = field(default_factory=list)
     missing: int = 0
-    taken: int = 0
 
     def round(self) -> None:
         before = self.receiver.count()
+        used = server_cpu(self.server)
         load = run_load(self.server.base_url, SECONDS)
         self.loads.append(load)
         due = before + _due(load)
         came, waited = drain(self.receiver, due)
+        self.cpu.append((server_cpu(self.server) - used) / len(load.latencies))
         self.drains.append(waited)
         self.missing += max(0, due - came)
+
+
+def server_cpu(server: ServerProcess) -> float:
+    assert server.process is not None
+    return cpu_seconds(server.process.pid)
 
 
 def _median(loads: list[Load]) -> float:
@@ -182,8 +192,11 @@ def main() -> int:
         for server in (alone, to_receiver):
             run_load(server.base_url, 1.0)  # warm-up
         drain(receiver, 10**9)
+        plain_cpu: list[float] = []
         for _ in range(ROUNDS):
+            used = server_cpu(alone)
             plain.append(run_load(alone.base_url, SECONDS))
+            plain_cpu.append((server_cpu(alone) - used) / len(plain[-1].latencies))
             attached.round()
         print(
             f"{ROUNDS} rounds of {SECONDS:g} s, {CONNECTIONS} connections, the scenario of "
@@ -196,6 +209,13 @@ def main() -> int:
             + f" requests/s (median {_median(plain):.0f})"
         )
         problems = _report(attached, plain)
+        with_cpu, without_cpu = statistics.median(attached.cpu), statistics.median(plain_cpu)
+        print(
+            f"the server's CPU per request (from /proc, a loaded machine moves it less than the "
+            f"throughput): without a webhook {without_cpu * 1e3:.2f} ms, with one "
+            f"{with_cpu * 1e3:.2f} ms, its deliveries included: {without_cpu / with_cpu:.2f}x "
+            "the requests per CPU second"
+        )
     return 1 if problems else 0
 
 
