@@ -292,7 +292,6 @@ def operation_table() -> str:
     return "\n".join(lines)
 
 
-
 class Repeat(NamedTuple):
     """What the same request meets when it is sent again after a 200 whose answer was lost:
     the need it then misses (a 409), the count that then says 0, the transitions done again."""
