@@ -8,7 +8,9 @@
    rounds. The generator is plain asyncio speaking
    HTTP/1.1 keep-alive, so that a client library's cost does not cap what it measures.
 2. The generated client (`workonflow_call.CallApi`) against raw httpx, one call at a time on
-   the same reference server, the same scenario: the generated layer's per-call overhead.
+   the same reference server, the same scenario: the generated layer's per-call overhead,
+   with retries enabled as by default (`max_retries=2`, none happening: every answer is a
+   200) and with them off (`max_retries=0`), side by side.
 
 Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (16), BENCH_CLIENT_SCENARIOS per client block (200), BENCH_SLOW_CLIENTS (200).
@@ -240,11 +242,15 @@ def _raw_httpx_block(base_url: str, count: int, offset: int) -> float:
         return (time.perf_counter() - started) / (count * 6)
 
 
-def _generated_client_block(base_url: str, count: int, offset: int) -> float:
+def _generated_client_block(
+    base_url: str, count: int, offset: int, *, max_retries: int = 2
+) -> float:
     from workonflow_call import CallApi
 
     a, b = USERS[:2]
-    with CallApi(base_url, bot_id=BOT_ID, secret_key=SECRET_KEY, team_id=TEAM) as api:
+    with CallApi(
+        base_url, bot_id=BOT_ID, secret_key=SECRET_KEY, team_id=TEAM, max_retries=max_retries
+    ) as api:
         started = time.perf_counter()
         for n in range(count):
             thread = f"{offset + n:024x}"
@@ -257,14 +263,21 @@ def _generated_client_block(base_url: str, count: int, offset: int) -> float:
         return (time.perf_counter() - started) / (count * 6)
 
 
-def client_overhead(base_url: str) -> tuple[float, float]:
-    """Median seconds per call: raw httpx, generated client (alternating blocks)."""
+def _without_retries(base_url: str, count: int, offset: int) -> float:
+    return _generated_client_block(base_url, count, offset, max_retries=0)
+
+
+def client_overhead(base_url: str) -> tuple[float, float, float]:
+    """Median seconds per call: raw httpx, the generated client with retries enabled (none
+    happening) and without them (alternating blocks)."""
     raw: list[float] = []
     generated: list[float] = []
+    no_retries: list[float] = []
     offset = 1 << 80
     blocks: list[tuple[list[float], Callable[[str, int, int], float]]] = [
         (raw, _raw_httpx_block),
         (generated, _generated_client_block),
+        (no_retries, _without_retries),
     ] * 3
     _raw_httpx_block(base_url, 20, offset)  # warm up both paths and the server
     _generated_client_block(base_url, 20, offset + 20)
@@ -272,7 +285,7 @@ def client_overhead(base_url: str) -> tuple[float, float]:
     for results, block in blocks:
         results.append(block(base_url, CLIENT_SCENARIOS, offset))
         offset += CLIENT_SCENARIOS
-    return statistics.median(raw), statistics.median(generated)
+    return statistics.median(raw), statistics.median(generated), statistics.median(no_retries)
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -353,11 +366,13 @@ def main() -> int:
                 f"(at least {held} of them held open through each round)"
             )
 
-            raw, generated = client_overhead(server.base_url)
+            raw, generated, no_retries = client_overhead(server.base_url)
             print(
                 f"per call, sequential: raw httpx {raw * 1e6:.0f} us, generated client "
-                f"{generated * 1e6:.0f} us; overhead {(generated - raw) * 1e6:.0f} us, "
-                f"ratio {generated / raw:.2f}x"
+                f"(retries enabled, none happening) {generated * 1e6:.0f} us, "
+                f"retries off {no_retries * 1e6:.0f} us; overhead "
+                f"{(generated - raw) * 1e6:.0f} us, ratio {generated / raw:.2f}x "
+                f"(retries off {no_retries / raw:.2f}x; target: within 1.10x)"
             )
     return 0
 
