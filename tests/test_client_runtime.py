@@ -1,8 +1,10 @@
-"""The client's runtime module on its own: `Retry-After` read as seconds or an HTTP date, the
-exponential backoff with jitter, and which outcomes the retry policy sends again.
+"""The client's runtime modules on their own: `Retry-After` read as seconds or an HTTP date, the
+exponential backoff with jitter, which outcomes the retry policy sends again, and the options
+of a call.
 
 Nothing here sends a request: the policy is a pure function of the outcome, the attempt, its
 options, an injected jitter and an injected clock.
+(tests/test_client_retries.py drives them through real connections.)
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import pytest
 
 pytest.importorskip("workonflow_call", reason="the generated client is not installed")
 
-from workonflow_call import RetryPolicy
+from workonflow_call import AsyncCallApi, RetryPolicy
 from workonflow_call.retrying import ANSWER_LOST, NOT_CARRIED_OUT, retry_after_seconds
+from workonflow_call.runtime import CallOptions
 
 NOW = 1_800_000_000.0
 
@@ -116,3 +119,26 @@ def test_bad_options_are_refused_by_name() -> None:
         RetryPolicy(max_retries=-1)
     with pytest.raises(ValueError, match="max_wait"):
         RetryPolicy(max_wait=-1.0)
+
+
+def test_call_options_add_headers_and_a_timeout_to_an_endpoints_request() -> None:
+    kwargs = {"method": "post", "url": "/t/call/start", "headers": {"Content-Type": "a/b"}}
+    assert CallOptions().request_arguments(kwargs) is kwargs  # nothing to add: as it is
+    options = CallOptions(timeout=httpx.Timeout(3.0), headers={"X-Trace": "1"})
+    arguments = options.request_arguments(kwargs)
+    assert arguments["headers"] == {"Content-Type": "a/b", "X-Trace": "1"}
+    assert arguments["timeout"] == httpx.Timeout(3.0)
+    assert kwargs["headers"] == {"Content-Type": "a/b"}  # the endpoint's own stay untouched
+
+
+def test_with_options_refuses_a_bad_option_by_name_and_keeps_what_is_not_given() -> None:
+    async_api = AsyncCallApi(
+        "http://127.0.0.1:9", bot_id="b" * 24, secret_key="s", team_id="t" * 24, max_retries=4
+    )
+    with pytest.raises(ValueError, match="max_retries"):
+        async_api.with_options(max_retries=-1)
+    derived = async_api.with_options(headers={"X-Trace": "1"})
+    assert derived.client is async_api.client and derived.call._api is derived
+    assert derived._options.policy.max_retries == 4
+    assert derived.with_options(timeout=5)._options.headers == {"X-Trace": "1"}
+    assert async_api._options.headers == {}
