@@ -127,7 +127,9 @@ def test_the_receiver_takes_only_posts_of_a_known_length_and_keeps_the_connectio
         assert connection.getresponse().status == 405
         connection.close()
         chunked = http.client.HTTPConnection(host, int(port), timeout=10)
-        chunked.request("POST", PATH, body=iter([body]), encode_chunked=True)
+        chunked.putrequest("POST", PATH)  # the head alone: it is answered before any body
+        chunked.putheader("Transfer-Encoding", "chunked")
+        chunked.endheaders()
         assert chunked.getresponse().status == 411
         chunked.close()
         assert len(receiver.arrivals()) == 2
