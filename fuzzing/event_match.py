@@ -22,6 +22,7 @@ Pure: the deliveries and answers are given; no clock, no I/O.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,13 @@ EXACT_SLACK_SECONDS = 0.05
 #: checks of the case ran (which may send requests of their own), and take the time it was
 #: sent as then less the answer's elapsed time; on a busy machine that can be seconds late.
 ESTIMATED_SLACK_SECONDS = 5.0
+LATEST = max(EXACT_SLACK_SECONDS, ESTIMATED_SLACK_SECONDS)
+#: An event is looked for this many events of its thread either side of where the next one
+#: is due: further off it is taken for a missing one and an extra one, not one out of order.
+WINDOW = 256
+#: An event that fits none due is taken for one with a wrong field only if that one's request
+#: was sent this long before it came, at most.
+RECENT_SECONDS = 60.0
 
 
 @dataclass
@@ -192,17 +200,20 @@ class _Thread:
     def _nearest(self, arrival: Arrival) -> int | None:
         """The open item that fits: the first one on from the last paired when no event that
         must come lies before it (a server that keeps the contract), else the nearest to the
-        one after the last paired, earlier first."""
+        one after the last paired, earlier first, within `WINDOW`."""
         wanted = self.last + 1
-        fitting = [
-            index
-            for index, item in enumerate(self.items)
-            if self._open(item) and item.fits(arrival) and item.cause.before(arrival)
-        ]
-        ahead = next((index for index in fitting if index >= wanted), None)
-        if ahead is not None and not any(i.certain and i.open() for i in self.items[wanted:ahead]):
-            return ahead
+        for index in range(wanted, len(self.items)):
+            item = self.items[index]
+            if self._fits(item, arrival):
+                return index
+            if (item.certain and item.open()) or item.cause.sent > arrival.received + LATEST:
+                break  # an event that must come would be skipped, or none can fit further on
+        low, high = max(0, wanted - WINDOW), min(len(self.items), wanted + WINDOW)
+        fitting = [i for i in range(low, high) if self._fits(self.items[i], arrival)]
         return min(fitting, key=lambda index: (abs(index - wanted), index), default=None)
+
+    def _fits(self, item: _Item, arrival: Arrival) -> bool:
+        return self._open(item) and item.fits(arrival) and item.cause.before(arrival)
 
     def _refused_cause(self, arrival: Arrival) -> Cause | None:
         """The latest refused request since the last paired event that would have caused
@@ -255,7 +266,8 @@ def match(causes: Iterable[Cause], arrivals: Sequence[Arrival]) -> Outcome:
     for cause in causes:
         by_thread.setdefault(cause.thread, []).append(cause)
     threads = {name: _Thread(list_) for name, list_ in by_thread.items()}
-    findings += _field_faults(distinct, threads)
+    first_sent = min((c.sent for list_ in by_thread.values() for c in list_), default=None)
+    findings += _field_faults(distinct, first_sent)
     for arrival in distinct:
         if arrival.event:
             threads.setdefault(arrival.thread, _Thread([])).take(arrival)
@@ -311,8 +323,9 @@ def _distinct(arrivals: Sequence[Arrival], findings: list[Finding]) -> tuple[lis
     return distinct, repeats
 
 
-def _field_faults(arrivals: Sequence[Arrival], threads: Mapping[str, _Thread]) -> list[Finding]:
-    """A thread's events share one `streamId`; `createdAt` is when the call started (ms)."""
+def _field_faults(arrivals: Sequence[Arrival], since: float | None) -> list[Finding]:
+    """A thread's events share one `streamId`; `createdAt` is when the call started (ms),
+    after `since` (when the run's first request was sent)."""
     found = []
     streams: dict[str, Any] = {}
     for arrival in arrivals:
@@ -326,21 +339,20 @@ def _field_faults(arrivals: Sequence[Arrival], threads: Mapping[str, _Thread]) -
             )
     for arrival in arrivals:
         created = arrival.event.get("createdAt")
-        thread = threads.get(arrival.thread)
-        if arrival.event_type != "call.created" or not isinstance(created, int) or not thread:
+        if arrival.event_type != "call.created" or not isinstance(created, int) or since is None:
             continue
-        starts = [c for c in thread.causes if c.caused.events and c.method == "call/start"]
-        low = min((c.sent for c in starts), default=None)
-        if low is None:
-            continue
-        high = max(c.answered for c in starts)
-        skew = MAX_SKEW_SECONDS
-        if not (low - skew) * 1000 <= created <= (high + skew) * 1000:
+        # Between the run's first request and the delivery (in milliseconds, as the contract
+        # says), give or take the signature's window for the two clocks.
+        if (
+            not (since - MAX_SKEW_SECONDS) * 1000
+            <= created
+            <= (arrival.received + MAX_SKEW_SECONDS) * 1000
+        ):
             found.append(
                 _field(
                     arrival,
                     "createdAt",
-                    f"Unix milliseconds near {int(high * 1000)}",
+                    f"Unix milliseconds before {int(arrival.received * 1000)}",
                     created,
                     "the time the call started, in milliseconds",
                 )
@@ -350,37 +362,48 @@ def _field_faults(arrivals: Sequence[Arrival], threads: Mapping[str, _Thread]) -
 
 def _wrong_fields(leftovers: Sequence[Arrival], threads: Mapping[str, _Thread]) -> list[Finding]:
     """An event that fits no expected one, but one of the same type with one field changed
-    (the user, the thread): a wrong field of that event. Any other one is extra."""
+    (the user, the thread), caused within `RECENT_SECONDS` before it came: a wrong field of
+    that event. Any other one is extra."""
     found = []
+    unpaired: dict[str, list[_Item]] = {}
+    for thread in threads.values():
+        for item in thread.items:
+            if not item.loose and not item.matched:
+                unpaired.setdefault(item.event_type, []).append(item)
+    for items in unpaired.values():
+        items.sort(key=lambda item: item.cause.sent)
     for arrival in leftovers:
+        candidates = unpaired.get(arrival.event_type, [])
+        start = bisect.bisect_left(
+            candidates, arrival.received - RECENT_SECONDS, key=lambda item: item.cause.sent
+        )
         best: tuple[int, _Item, list[str]] | None = None
-        for name, thread in threads.items():
-            for item in thread.items:
-                if item.loose or item.matched or item.event_type != arrival.event_type:
-                    continue
-                if not item.cause.before(arrival):
-                    continue
-                wanted = {"threadId": name, **item.fields}
-                differ = [k for k, v in wanted.items() if arrival.event.get(k) != v]
-                if best is None or len(differ) < best[0]:
-                    best = (len(differ), item, differ)
-        if best is not None and best[0] == 1:
-            _, item, differ = best
-            item.matched.append(arrival)
+        for item in candidates[start:]:
+            if not item.cause.before(arrival):
+                break
+            if item.matched:
+                continue
             wanted = {"threadId": item.cause.thread, **item.fields}
-            name = differ[0]
-            found.append(
-                _field(
-                    arrival,
-                    name,
-                    wanted[name],
-                    arrival.event.get(name),
-                    f"{item.cause.describe()} caused {item.describe()}",
-                    item.cause,
-                )
-            )
-        else:
+            differ = [k for k, v in wanted.items() if arrival.event.get(k) != v]
+            if best is None or len(differ) < best[0]:
+                best = (len(differ), item, differ)
+        if best is None or best[0] != 1:
             found.append(_extra(arrival, threads.get(arrival.thread)))
+            continue
+        _, item, differ = best
+        item.matched.append(arrival)
+        name = differ[0]
+        wanted = {"threadId": item.cause.thread, **item.fields}
+        found.append(
+            _field(
+                arrival,
+                name,
+                wanted[name],
+                arrival.event.get(name),
+                f"{item.cause.describe()} caused {item.describe()}",
+                item.cause,
+            )
+        )
     return found
 
 

@@ -30,7 +30,8 @@ SEED = 20261127
 #: Faults that schemathesis's own checks catch need its phases: the default budget of a test.
 BUDGET = 8
 #: The contract model's walk and the boundary phase run before schemathesis and catch their
-#: faults within seconds: these budgets leave a margin of several times the time to the catch.
+#: faults within seconds (the faults of the events too, judged at the end of the run): these
+#: budgets leave a margin of several times the time to the catch.
 SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2, "events": 4}
 CLEAN_BUDGET = 20
 REPLAY = "invite_after_end"
