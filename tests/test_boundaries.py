@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -379,3 +381,18 @@ def test_forged_headers_and_their_reproduction() -> None:
     assert 'printf %s \'{"threadId":' in snippet and '--data-binary "$body"' in snippet
     left_out = boundaries.curl("http://x", find(cases, "call/end", "X-Signature", "left out"))
     assert "X-Signature:" not in left_out and "X-Bot-Id:" in left_out
+
+
+def test_python_m_fuzzing_sign_forges_as_told_and_names_a_wrong_option(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(BODY)))
+    out = io.StringIO()
+    assert signing.main(["--spell=X-timestamp=milliseconds"], out=out) == 0
+    headers = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
+    assert re.fullmatch(r"[1-9][0-9]{12}", headers["X-timestamp"])
+    assert headers["X-Signature"] == signature(
+        demo.BOT_ID, demo.SECRET_KEY, headers["X-timestamp"], BODY
+    )
+    assert signing.main(["--spell=X-Bot-Id=bogus"], out=io.StringIO()) == 2
+    assert "--spell 'X-Bot-Id=bogus': expected HEADER=SPELLING" in capsys.readouterr().err
