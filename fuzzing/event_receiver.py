@@ -87,8 +87,8 @@ def signature_fault(bot: Bot, headers: Mapping[str, str], body: bytes, now: floa
     if bot_id != bot.bot_id:
         return f"{BOT_ID_HEADER} {bot_id!r} is not the bot {bot.bot_id}"
     stamp = lowered[TIMESTAMP_HEADER.lower()]
-    if not stamp.isdigit():
-        return f"{TIMESTAMP_HEADER} {stamp!r} is not Unix seconds"
+    if not stamp.isdigit() or stamp.startswith("0"):
+        return f"{TIMESTAMP_HEADER} {stamp!r} is not the digits of whole Unix seconds"
     if abs(int(stamp) - now) > MAX_SKEW_SECONDS:
         return f"{TIMESTAMP_HEADER} is {int(now) - int(stamp)} s off (at most {MAX_SKEW_SECONDS})"
     wanted = signature(bot.bot_id, bot.secret_key, stamp, body)

@@ -142,6 +142,8 @@ def test_a_delivery_signature_is_checked_like_a_request_signature() -> None:
     assert "no X-Signature" in signature_fault(
         BOT, {"X-Bot-Id": BOT_ID, "X-timestamp": "1"}, body, now
     )
+    zero = {**BOT.headers(body), "X-timestamp": "0" + str(int(now))}
+    assert "not the digits of whole Unix seconds" in signature_fault(BOT, zero, body, now)
     stale = BOT.headers(body, timestamp=int(now) - 301)
     assert "301 s off" in signature_fault(BOT, stale, body, now)
     other = Bot("c" * 24, SECRET_KEY).headers(body)
