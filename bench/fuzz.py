@@ -12,7 +12,9 @@
 
 Knobs (environment): BENCH_FUZZ_BUDGET (the default budget), BENCH_FUZZ_SEEDS (3),
 BENCH_FUZZ_CAP seconds per variant run (20), BENCH_FUZZ_REPLAY_BUDGET (20), BENCH_FUZZ_PARTS
-(`cases,overhead,catch`: which parts run), BENCH_FUZZ_VARIANTS (comma separated: only these).
+(`cases,overhead,catch`: which parts run), BENCH_FUZZ_VARIANTS (comma separated: only these),
+BENCH_FUZZ_EVENTS_BUDGET (4: the budget of a run against a fault of the events, which are
+judged at its end).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from contract.demo import BOT_ID, SECRET_KEY, TEAM
 from contract.signing import Bot
 from fuzzing import boundaries, runner
 from fuzzing.cli import DEFAULT_BUDGET
+from fuzzing.events import CHECK as EVENTS_CHECK
 from fuzzing.target import ReferenceServer
-from testkit.faulty.harness import serve
+from testkit.faulty.harness import fuzz_variant, serve
 from testkit.faulty.variants import VARIANTS
 
 BUDGET = int(os.environ.get("BENCH_FUZZ_BUDGET", DEFAULT_BUDGET))
@@ -41,6 +44,8 @@ CAP = int(os.environ.get("BENCH_FUZZ_CAP", "20"))
 REPLAY_BUDGET = int(os.environ.get("BENCH_FUZZ_REPLAY_BUDGET", "20"))
 PARTS = os.environ.get("BENCH_FUZZ_PARTS", "cases,overhead,catch").split(",")
 ONLY = [name for name in os.environ.get("BENCH_FUZZ_VARIANTS", "").split(",") if name]
+#: The budget of a run against a fault of the events (its walk shows them within it).
+EVENTS_BUDGET = int(os.environ.get("BENCH_FUZZ_EVENTS_BUDGET", "4"))
 #: schemathesis stops after this many failing checks: enough for the intended one to be among them.
 MAX_FAILURES = 5
 #: A variant caught later than this in a default run misses the target.
@@ -71,6 +76,8 @@ def first_catch(name: str, seed: int) -> tuple[float, float, str]:
     """Seconds from the start of a run to the first violation of the variant's own check and
     to the first violation of any check (inf: none), and the check of the first."""
     check = VARIANTS[name].caught_by
+    if check == EVENTS_CHECK:
+        return _first_catch_of_events(name, seed)
     with serve(name, lifetime=CAP + 120) as url:
         opts = options(url, CAP, seed, max_failures=MAX_FAILURES)
         found = boundaries.run(opts)
@@ -85,6 +92,21 @@ def first_catch(name: str, seed: int) -> tuple[float, float, str]:
         min(own, default=math.inf),
         earliest.first_seen if earliest else math.inf,
         earliest.check if earliest else "-",
+    )
+
+
+def _first_catch_of_events(name: str, seed: int) -> tuple[float, float, str]:
+    """As `first_catch`, for a fault of the events: a whole run of `python -m fuzzing` with
+    the variant delivering to it (the events are judged at the end of the run; a violation is
+    seen when the delivery that shows it came, or when the wait for a missing one ended)."""
+    run = fuzz_variant(name, budget=EVENTS_BUDGET, seed=seed, extra=("--events-grace", "2"))
+    violations = (run.result or {}).get("violations", [])
+    earliest = min(violations, key=lambda v: float(v["first_seen"]), default=None)
+    own = run.first_caught(EVENTS_CHECK)
+    return (
+        math.inf if own is None else own,
+        math.inf if earliest is None else float(earliest["first_seen"]),
+        "-" if earliest is None else str(earliest["check"]),
     )
 
 

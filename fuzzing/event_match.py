@@ -92,6 +92,9 @@ class Finding:
     reason: str
     cause: Cause | None = None
     thread: str = ""
+    #: When the delivery that shows the fault came (wall clock; None: a missing event, shown
+    #: only when the wait for it ended).
+    seen: float | None = None
 
 
 @dataclass
@@ -151,7 +154,9 @@ class _Thread:
         self.findings: list[Finding] = []
         self.leftovers: list[Arrival] = []
 
-    def take(self, arrival: Arrival) -> None:
+    def take(self, arrival: Arrival, following: Arrival | None) -> None:
+        """Pair `arrival` with the event it reports, or note its fault (`following`: the
+        thread's next delivery, if any)."""
         nearest = self._nearest(arrival)
         previous = self.items[self.last] if self.last >= 0 else None
         again = (
@@ -161,6 +166,13 @@ class _Thread:
             and previous.fits(arrival)
         )
         self.paired_last = False
+        if again and nearest is not None and nearest > self.last + 1:
+            # It may be a repeat of the last one, or the event of a later change with those
+            # before it skipped: a repeat it is if the next delivery is the first skipped.
+            skipped = next(
+                (i for i in self.items[self.last + 1 : nearest] if i.certain and i.open()), None
+            )
+            again = skipped is not None and following is not None and skipped.fits(following)
         if nearest is not None and (nearest in (self.last, self.last + 1) or not again):
             self._pair(arrival, nearest)
             return
@@ -268,9 +280,14 @@ def match(causes: Iterable[Cause], arrivals: Sequence[Arrival]) -> Outcome:
     threads = {name: _Thread(list_) for name, list_ in by_thread.items()}
     first_sent = min((c.sent for list_ in by_thread.values() for c in list_), default=None)
     findings += _field_faults(distinct, first_sent)
+    of_thread: dict[str, list[Arrival]] = {}
     for arrival in distinct:
         if arrival.event:
-            threads.setdefault(arrival.thread, _Thread([])).take(arrival)
+            of_thread.setdefault(arrival.thread, []).append(arrival)
+    for name, came in of_thread.items():
+        thread = threads.setdefault(name, _Thread([]))
+        for arrival, following in zip(came, [*came[1:], None], strict=True):
+            thread.take(arrival, following)
     for thread in threads.values():
         findings += thread.findings
     leftovers = [a for t in threads.values() for a in t.leftovers]
@@ -297,6 +314,7 @@ def _distinct(arrivals: Sequence[Arrival], findings: list[Finding]) -> tuple[lis
                     arrival.unsigned,
                     f"{arrival.event_type} delivered unsigned or badly signed: {arrival.unsigned}",
                     thread=arrival.thread,
+                    seen=arrival.received,
                 )
             )
         if arrival.malformed:
@@ -308,6 +326,7 @@ def _distinct(arrivals: Sequence[Arrival], findings: list[Finding]) -> tuple[lis
                     arrival.malformed,
                     f"{arrival.event_type} does not fit its schema: {arrival.malformed}",
                     thread=arrival.thread,
+                    seen=arrival.received,
                 )
             )
         key = arrival.event_id
@@ -434,6 +453,7 @@ def _too_many(cause: Cause, items: list[_Item], wanted: int, came: int) -> Findi
         f"but {came} events came: {shown}",
         cause,
         cause.thread,
+        seen=max(a.received for i in items for a in i.matched),
     )
 
 
@@ -449,6 +469,7 @@ def _extra(arrival: Arrival, thread: _Thread | None) -> Finding:
         f"{arrival.describe()} came, but {caused}",
         None,
         arrival.thread,
+        seen=arrival.received,
     )
 
 
@@ -463,6 +484,7 @@ def _duplicate(arrival: Arrival, item: _Item) -> Finding:
         f"{first.event_id}) for one change: {item.cause.describe()}",
         item.cause,
         item.cause.thread,
+        seen=arrival.received,
     )
 
 
@@ -476,6 +498,7 @@ def _reused_id(arrival: Arrival, first: Arrival) -> Finding:
         f"{arrival.describe()}",
         None,
         arrival.thread,
+        seen=arrival.received,
     )
 
 
@@ -489,6 +512,7 @@ def _out_of_order(arrival: Arrival, item: _Item, later: _Item) -> Finding:
         f"({later.cause.describe()}): events of a thread come in the order of its changes",
         item.cause,
         item.cause.thread,
+        seen=arrival.received,
     )
 
 
@@ -501,6 +525,7 @@ def _refused(arrival: Arrival, cause: Cause) -> Finding:
         f"{arrival.describe()} came for {cause.describe()}: a refused request causes no event",
         cause,
         cause.thread,
+        seen=arrival.received,
     )
 
 
@@ -516,4 +541,5 @@ def _field(
         f"{json.dumps(came)} ({why})",
         cause,
         arrival.thread,
+        seen=arrival.received,
     )

@@ -63,6 +63,8 @@ class Ledger:
     #: Per thread, every answer on it as a step of a replay file.
     steps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: When the run began (wall clock): a violation's `first_seen` counts from it.
+    started: float = field(default_factory=time.time)
 
     @property
     def url(self) -> str:
@@ -236,6 +238,7 @@ def violations(findings: list[Finding], ledger: Ledger, result: RunResult) -> li
     for finding in sorted(findings, key=lambda f: KINDS.index(f.kind)):
         groups.setdefault((finding.kind, finding.event_type), []).append(finding)
     out = []
+    judged = time.time()
     for (kind, event_type), group in groups.items():
         first = next((f for f in group if f.cause is not None), group[0])
         cause = first.cause
@@ -248,6 +251,7 @@ def violations(findings: list[Finding], ledger: Ledger, result: RunResult) -> li
             if cause
             else "",
             phase=CHECK,
+            first_seen=min(f.seen or judged for f in group) - ledger.started,
             status=cause.status if cause else None,
             body=cause.body if cause else None,
             expected={

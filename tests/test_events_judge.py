@@ -314,3 +314,36 @@ def test_an_event_is_not_taken_for_one_that_may_come_once_the_count_is_met() -> 
     ]
     both = _came(_event("call.user.invited", contactId=A), _event("call.user.invited", contactId=B))
     assert _kinds(causes, both) == []
+
+
+def test_an_event_of_a_later_change_is_not_taken_for_a_repeat_of_the_last_one() -> None:
+    """call.ended never came; the next call's call.created is that call's, not a second one
+    of the call before (its request went out after the first call.created came)."""
+    first, end, second = (
+        _cause("call/start", {"threadId": T}, 200),
+        _cause("call/end", {"threadId": T}, 200),
+        _cause("call/start", {"threadId": T}, 200),
+    )
+    end.sent = end.answered = first.answered + 0.5
+    second.sent = second.answered = first.answered + 1.0
+    arrivals = _came(_event("call.created"), _event("call.created"))
+    arrivals[0].received = first.answered
+    arrivals[1].received = second.answered
+    assert _kinds([first, end, second], arrivals) == [event_match.MISSING]
+
+
+def test_a_repeat_with_another_id_is_told_from_the_same_event_of_a_later_change() -> None:
+    causes = [
+        _cause("call.user/invite", {"threadId": T, "userIds": [A, B]}, 200),
+        _cause("call.user/exclude", {"threadId": T, "userId": A}, 200),
+        _cause("call.user/invite", {"threadId": T, "userId": A}, 200),
+    ]
+    first = _event("call.user.invited", contactId=A)
+    arrivals = _came(
+        first,
+        {**first, "eventId": secrets.token_hex(16)},
+        _event("call.user.invited", contactId=B),
+        _event("call.user.kicked", contactId=A),
+        _event("call.user.invited", contactId=A),
+    )
+    assert _kinds(causes, arrivals) == [event_match.DUPLICATED]
