@@ -47,6 +47,11 @@ OVERRIDDEN = {
     "models/pyproject.toml": "ruff.toml tables",
     "models/workonflow_call_models/__init__.py": "models/templates/pydantic_v2/*.jinja2",
 }
+#: Files only the overrides bring: the client's own modules, rendered by toolchain.client_modules.
+ADDED = {
+    f"client/workonflow_call/{module.name.removesuffix('.jinja')}": f"client/modules/{module.name}"
+    for module in sorted((OVERRIDES / "client" / "modules").glob("*.py.jinja"))
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +65,22 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_exactly_the_overridden_files_differ(trees: tuple[Path, Path]) -> None:
     with_overrides, without = trees
-    differences = generate.compare_trees(without, with_overrides)
-    assert [status for _, status in differences] == ["differs"] * len(differences), differences
-    assert sorted(name for name, _ in differences) == sorted(OVERRIDDEN)
+    differences = dict(generate.compare_trees(without, with_overrides))
+    assert sorted(name for name, status in differences.items() if status == "differs") == sorted(
+        OVERRIDDEN
+    )
+    assert sorted(name for name, status in differences.items() if status != "differs") == sorted(
+        ADDED
+    )
+    assert {differences[name] for name in ADDED} <= {"extra"}, differences
+
+
+@pytest.mark.parametrize("module", ADDED.values())
+def test_own_modules_say_why_they_exist_and_shadow_no_upstream_template(module: str) -> None:
+    assert (OVERRIDES / module).read_text().startswith("{#- A module of our own"), module
+    spec = importlib.util.find_spec("openapi_python_client")
+    assert spec is not None and spec.origin is not None
+    assert not list((Path(spec.origin).parent / "templates").rglob(Path(module).name)), module
 
 
 def test_the_defaults_still_produce_the_behaviour_the_overrides_change(

@@ -37,6 +37,7 @@ from typing import TextIO
 
 import yaml
 
+from toolchain.client_modules import render_modules
 from toolchain.generated_files import (
     GenerationError,
     add_ruff_tables,
@@ -241,6 +242,8 @@ def build(spec: Path, dest: Path, config: Config | None = None) -> None:
     generate_client(info, dest / CLIENT_DIR, config)
     generate_models(info, dest / MODELS_DIR, config)
     if config.templates:
+        modules = config.overrides / "client" / "modules"
+        render_modules(info.path, modules, dest / CLIENT_DIR / CLIENT_PACKAGE)
         for project in (CLIENT_DIR, MODELS_DIR):
             add_ruff_tables(dest / project / "pyproject.toml", config.overrides / "ruff.toml")
     stamp_headers(dest, info.version)
