@@ -57,6 +57,10 @@ from typing import Any
 
 import yaml
 
+from contract.signing import MAX_SKEW_SECONDS
+from contract.spec import SpecError
+from toolchain.event_schemas import events
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 DIST = ROOT / "dist"
@@ -267,11 +271,25 @@ def generate_client(
 
 
 def add_signing(ts_client: Path, values: dict[str, str]) -> None:
-    """Add the bot signature middleware to the TypeScript client and export it."""
+    """Add the bot signature middleware and the webhook receiver to the TypeScript client."""
     source = ts_client / "src"
-    (source / "signing.ts").write_text(render("signing.ts", **values), encoding="utf-8")
-    with (source / "index.ts").open("a", encoding="utf-8") as index:
-        index.write("export * from './signing';\n")
+    for module in ("signing", "webhooks"):
+        (source / f"{module}.ts").write_text(render(f"{module}.ts", **values), encoding="utf-8")
+        with (source / "index.ts").open("a", encoding="utf-8") as index:
+            index.write(f"export * from './{module}';\n")
+
+
+def event_values(spec: Path) -> dict[str, str]:
+    """What the webhook receiver needs from the contract: the window and each event's checks."""
+    try:
+        _, members = events(yaml.safe_load(spec.read_text(encoding="utf-8")))
+    except SpecError as exc:
+        raise PublishError(f"{spec.name}: {exc}") from exc
+    checks = {event.event_type: [check.as_json() for check in event.fields] for event in members}
+    return {
+        "max_skew_seconds": str(MAX_SKEW_SECONDS),
+        "event_checks": json.dumps(checks, indent=2),
+    }
 
 
 def sha256(path: Path) -> str:
@@ -376,6 +394,9 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, 
                     # becomes required: the default is the server's, not the caller's.
                     "--default-non-nullable",
                     "false",
+                    # The project's Redocly rules, with the one waiver of the lint session.
+                    "--redocly",
+                    str(TEMPLATES / "types-redocly.yaml"),
                     "-o",
                     str(types / "schema.d.ts"),
                 ],
@@ -412,6 +433,7 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, 
             "typescript": tools["typescript"],
             "go_package": GO_PACKAGE,
             "go_module": f"github.com/{GIT_USER}/{GO_REPO}",
+            **event_values(spec),
         }
         (types / "README.md").write_text(render("types.md", **values), encoding="utf-8")
         (ts_client / "README.md").write_text(

@@ -1,0 +1,146 @@
+"""The call events a bot receives, as the spec's union of them names them, with the checks of
+each field: what the clients' webhook receivers (Python and TypeScript) check a body against.
+
+The members and their `eventType` come from the discriminator of `components.schemas.CallEvent`,
+each field's checks from its schema (`$ref`s followed, `allOf` merged). A constraint a receiver
+cannot check raises SpecError naming the schema and the field, instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contract.spec import SpecError, follow
+
+#: The spec's union of the events a bot receives.
+EVENT_UNION = "CallEvent"
+#: Keywords of a field's schema that say nothing to check.
+DESCRIPTIVE = {"description", "examples", "example", "title", "format"}
+#: JSON Schema's `type` as the Python type a JSON value of it has.
+PYTHON_TYPES = {"string": "str", "integer": "int"}
+CHECKED = {"type", "const", "pattern", "minLength", "maxLength", "minimum", "maximum"}
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """What one field of an event must be, as a receiver checks it."""
+
+    name: str
+    required: bool
+    #: JSON Schema's `type`: `string` or `integer`.
+    json_type: str
+    const: str | None = None
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def python_type(self) -> str:
+        return PYTHON_TYPES[self.json_type]
+
+    def as_json(self) -> dict[str, Any]:
+        """The check as JSON Schema names it, without what it does not constrain."""
+        named = {
+            "name": self.name,
+            "type": self.json_type,
+            "required": self.required,
+            "const": self.const,
+            "pattern": self.pattern,
+            "minLength": self.min_length,
+            "maxLength": self.max_length,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+        }
+        return {key: value for key, value in named.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One member of the union: its `eventType`, model class and module, and field checks."""
+
+    event_type: str
+    class_name: str
+    module: str
+    fields: tuple[FieldCheck, ...]
+
+
+def snake(name: str) -> str:
+    """A schema name as openapi-python-client names its model module (`CallDtmfEvent`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def flatten(document: Mapping[str, Any], node: Any, where: str) -> dict[str, Any]:
+    """A field's schema with its `$ref`s followed and its `allOf` parts merged."""
+    node = follow(document, node)
+    if not isinstance(node, Mapping):
+        raise SpecError(f"{where}: not a schema object")
+    merged: dict[str, Any] = {}
+    for part in node.get("allOf", []):
+        merged.update(flatten(document, part, where))
+    merged.update({key: value for key, value in node.items() if key != "allOf"})
+    return merged
+
+
+def anchored(pattern: str) -> str:
+    r"""A JSON Schema pattern for Python's `re.search`: a final `$` becomes `\Z`.
+
+    In JSON Schema (ECMA-262) `$` matches only at the end; in Python it also matches before a
+    final newline, which would let `id\n` through.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
+def field_check(name: str, schema: Mapping[str, Any], required: bool, where: str) -> FieldCheck:
+    unknown = sorted(set(schema) - DESCRIPTIVE - CHECKED)
+    if unknown:
+        raise SpecError(f"{where}: the webhook receiver cannot check {', '.join(unknown)}")
+    kind = schema.get("type")
+    if kind not in PYTHON_TYPES:
+        raise SpecError(f"{where}: the webhook receiver cannot check the type {kind!r}")
+    return FieldCheck(
+        name=name,
+        required=required,
+        json_type=kind,
+        const=schema.get("const"),
+        pattern=schema.get("pattern"),
+        min_length=schema.get("minLength"),
+        max_length=schema.get("maxLength"),
+        minimum=schema.get("minimum"),
+        maximum=schema.get("maximum"),
+    )
+
+
+def events(document: Mapping[str, Any]) -> tuple[str, tuple[Event, ...]]:
+    """The union's discriminating property and its members, in the spec's order."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    union = schemas.get(EVENT_UNION)
+    where = f"components.schemas.{EVENT_UNION}"
+    if not isinstance(union, Mapping) or not isinstance(union.get("discriminator"), Mapping):
+        raise SpecError(f"{where}: the union of the events needs a discriminator")
+    discriminator = union["discriminator"]
+    found = []
+    for event_type, ref in (discriminator.get("mapping") or {}).items():
+        name = str(ref).rsplit("/", 1)[-1]
+        member = f"components.schemas.{name}"
+        schema = flatten(document, {"$ref": ref}, f"{where}.discriminator.mapping.{event_type}")
+        required = set(schema.get("required", []))
+        fields = tuple(
+            field_check(
+                field,
+                flatten(document, node, f"{member}.properties.{field}"),
+                field in required,
+                f"{member}.properties.{field}",
+            )
+            for field, node in (schema.get("properties") or {}).items()
+        )
+        found.append(Event(str(event_type), name, snake(name), fields))
+    if not found:
+        raise SpecError(f"{where}.discriminator: no mapping of event types")
+    return str(discriminator["propertyName"]), tuple(found)
