@@ -1,0 +1,220 @@
+"""Delivery of the call events by the reference server: what a webhook costs, how fast
+events arrive, and the bound of the outbox.
+
+1. Throughput of the bench's scenario (`bench/server.py`: start, invite two, pause, unpause,
+   exclude, end on a new thread; seven events per scenario) against two reference servers
+   side by side, one with a webhook at a receiver on loopback (`testkit.receiver`, a threaded
+   `http.server`, in a process of its own so that the load generator does not hold its
+   GIL), one without, in alternating rounds; the events the receiver took per second
+   meanwhile, the outbox left at the end of each round, and the server's CPU time per request
+   (from /proc), its deliveries included: what a webhook costs where the server is the
+   bottleneck, apart from the receiver's and the load generator's share of two cores.
+2. A backlog built while the receiver held the first delivery, then taken: events per second.
+3. Latency from sending `call/start` to the receiver holding its `call.created`, one request
+   at a time (p50, p99).
+4. The outbox's bound: with the receiver refusing, how many events are written before a change
+   is answered 503.
+
+Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
+BENCH_CONNECTIONS (16), BENCH_LATENCY_SAMPLES (300).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, _summary, run_load
+from contract.demo import TEAM, thread
+from reference_server.testing import ServerProcess
+from testkit.receiver import Receiver
+from testkit.signing import BotAuth
+
+SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "300"))
+BOUND = 500
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def outbox_size(database: str) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute("SELECT pending FROM outbox_size").fetchone()[0])
+
+
+def _receive(port: Any, taken: Any, stop: Any) -> None:
+    """A receiver in a process of its own: its port, and how many events it took so far."""
+    with Receiver() as receiver:
+        port.value = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+        while not stop.wait(0.05):
+            taken.value = len(receiver.taken)
+
+
+def throughput(folder: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    port, taken, stop = context.Value("i", 0), context.Value("q", 0), context.Event()
+    process = context.Process(target=_receive, args=(port, taken, stop), daemon=True)
+    process.start()
+    try:
+        deadline = time.monotonic() + 30
+        while port.value == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _throughput(folder, f"http://127.0.0.1:{port.value}/events", taken)
+    finally:
+        stop.set()
+        process.join(10)
+
+
+def _wait(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"waited in vain for {what}")
+        time.sleep(0.05)
+
+
+def _throughput(folder: str, url: str, taken: Any) -> None:
+    plain_db, hooked_db = str(Path(folder) / "plain.sqlite3"), str(Path(folder) / "hooked.sqlite3")
+    hooked_args = ["--database", hooked_db, "--quiet", "--webhook", url]
+    with (
+        ServerProcess(["--database", plain_db, "--quiet"]) as plain,
+        ServerProcess(hooked_args) as hooked,
+    ):
+        run_load(plain.base_url, 1.0)
+        run_load(hooked.base_url, 1.0)
+        loads: dict[str, list[Load]] = {"without a webhook": [], "with a webhook": []}
+        rates: list[float] = []
+        backlog: list[int] = []
+        # The server's CPU per request, its deliveries included (the outbox drained).
+        cpu: dict[str, list[float]] = {name: [] for name in loads}
+        for _ in range(ROUNDS):
+            assert plain.process is not None and hooked.process is not None
+            used = cpu_seconds(plain.process.pid)
+            load = run_load(plain.base_url, SECONDS)
+            loads["without a webhook"].append(load)
+            cpu["without a webhook"].append(
+                (cpu_seconds(plain.process.pid) - used) / len(load.latencies)
+            )
+            before, used = taken.value, cpu_seconds(hooked.process.pid)
+            load = run_load(hooked.base_url, SECONDS)
+            loads["with a webhook"].append(load)
+            rates.append((taken.value - before) / load.elapsed)
+            backlog.append(outbox_size(hooked_db))
+            _wait(lambda: outbox_size(hooked_db) == 0, "the outbox to drain")
+            cpu["with a webhook"].append(
+                (cpu_seconds(hooked.process.pid) - used) / len(load.latencies)
+            )
+        rps = {}
+        for name, runs in loads.items():
+            rps[name], line = _summary(name, runs)
+            print(line)
+        print(
+            f"throughput with / without a webhook: "
+            f"{rps['with a webhook'] / rps['without a webhook']:.2f}x; events taken during the "
+            f"rounds: {statistics.median(rates):.0f}/s (median); outbox at the end of each "
+            f"round: {', '.join(map(str, backlog))} events"
+        )
+        plain_cpu, hooked_cpu = (statistics.median(cpu[name]) for name in loads)
+        print(
+            f"server CPU per request (median of rounds): {plain_cpu * 1e6:.0f} us without a "
+            f"webhook, {hooked_cpu * 1e6:.0f} us with one, its deliveries included "
+            f"({plain_cpu / hooked_cpu:.2f}x the throughput a server-bound machine would give)"
+        )
+
+
+def drain(folder: str, receiver: Receiver) -> None:
+    """A backlog built while the receiver held the first delivery unanswered, then taken:
+    events per second."""
+    database = str(Path(folder) / "drain.sqlite3")
+    receiver.hold()
+    with ServerProcess(["--database", database, "--quiet", "--webhook", receiver.url]) as server:
+        run_load(server.base_url, 2.0)
+        backlog = outbox_size(database)
+        assert server.process is not None
+        used, started = cpu_seconds(server.process.pid), time.perf_counter()
+        receiver.release()
+        _wait(lambda: outbox_size(database) == 0, "the outbox to drain")
+        busy = (cpu_seconds(server.process.pid) - used) / (time.perf_counter() - started)
+        taken = receiver.taken
+        span = taken[-1].arrived - taken[0].arrived
+        print(
+            f"a backlog of {backlog} events (one thread per 7), taken at "
+            f"{len(taken) / span:.0f} events/s (first to last, no other load); the server "
+            f"was busy {busy:.0%} of the time meanwhile (the rest: waiting for the receiver)"
+        )
+
+
+def latency(receiver: Receiver) -> None:
+    with ServerProcess(["--memory", "--quiet", "--webhook", receiver.url]) as server:
+        client = httpx.Client(base_url=f"{server.base_url}/{TEAM}", auth=BotAuth())
+        delays = []
+        for n in range(SAMPLES):
+            body = {"threadId": thread(900_000 + n)}
+            before = len(receiver.taken)
+            sent = time.perf_counter()
+            assert client.post("/call/start", json=body).status_code == 200
+            receiver.wait(lambda: len(receiver.taken) > before, "call.created")  # noqa: B023
+            delays.append(receiver.taken[before].arrived - sent)
+            client.post("/call/end", json=body)
+            receiver.wait(lambda: len(receiver.taken) > before + 1, "call.ended")  # noqa: B023
+        delays.sort()
+        p50, p99 = delays[len(delays) // 2], delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        print(
+            f"call/start sent -> call.created taken, one at a time ({SAMPLES}): "
+            f"p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
+        )
+
+
+def bound(receiver: Receiver) -> None:
+    receiver.refusing = 503
+    args = ["--memory", "--quiet", "--webhook", receiver.url, "--max-pending-events", str(BOUND)]
+    with ServerProcess([*args, "--webhook-retry", "60"]) as server:
+        client = httpx.Client(base_url=f"{server.base_url}/{TEAM}", auth=BotAuth())
+        answered = 0
+        while True:
+            response = client.post("/call/start", json={"threadId": thread(800_000 + answered)})
+            if response.status_code != 200:
+                break
+            answered += 1
+        print(
+            f"outbox bound {BOUND}: {answered} changes answered, then {response.status_code} "
+            f"(Retry-After {response.headers.get('retry-after')}): "
+            f"{json.loads(response.content)['message']}"
+        )
+    receiver.refusing = None
+
+
+def main() -> int:
+    print(
+        f"scenario: start, invite two, pause, unpause, exclude, end (7 events); {CONNECTIONS} "
+        f"connections, {ROUNDS} rounds of {SECONDS:g} s, alternating; {os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        throughput(folder)
+        with Receiver() as receiver:
+            drain(folder, receiver)
+    with Receiver() as receiver:
+        latency(receiver)
+    with Receiver() as receiver:
+        bound(receiver)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
