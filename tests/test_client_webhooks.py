@@ -4,7 +4,8 @@ Deliveries are signed here by `contract.signing`, an implementation independent 
 client's; the events are the spec's own examples of its webhooks (`delivered`), so a new
 webhook of the spec is tested with no edit. The receiver must return each as the model class
 its webhook names, and refuse every forgery and every body that is not an event of the
-contract with the error of its kind, naming the header or the field, never the secret key.
+contract with the error of its kind, naming the header or the field, never the secret key;
+and it takes every event the reference server delivers to a real webhook.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ from contract.signing import (
     Bot,
 )
 from contract.spec import ROOT, follow, load
+from reference_server import create_app
+from reference_server.testing import serve_in_thread
+from testkit.receiver import Receiver
+from testkit.signing import BotAuth
 
 NOW = 1_800_000_000
 BOT = Bot(demo.BOT_ID, demo.SECRET_KEY)
@@ -287,3 +292,55 @@ def test_the_readme_bot_takes_signed_events_and_refuses_the_rest(
         f"call started in thread {EXAMPLES['call.created'][1]['threadId']}",
         f"key pressed: {EXAMPLES['call.dtmf'][1]['dtmfNumber']}",
     ]
+
+
+def test_every_event_the_sandbox_delivers_is_received_as_its_model() -> None:
+    """Real deliveries: the reference server's webhook posts, checked on the real clock."""
+    thread, (first, second) = demo.THREADS[0], demo.USERS[:2]
+    schemas = {name: schema for name, (schema, _) in EXAMPLES.items()}
+    with Receiver() as sink:
+        app = create_app(":memory:", webhooks=[sink.url])
+        try:
+            with (
+                serve_in_thread(app) as base_url,
+                httpx.Client(base_url=base_url, auth=BotAuth(), timeout=30) as client,
+            ):
+                for path, body in (
+                    ("call/start", {}),
+                    ("call.user/invite", {"userIds": [first, second]}),
+                    ("call/pause", {"userId": first}),
+                    ("call/unpause", {"userId": first}),
+                    ("call.user/exclude", {"userId": first}),
+                    ("_sandbox/{team}/dtmf", {"dtmfNumber": "#"}),
+                    ("_sandbox/{team}/hangup", {"userIds": [second]}),
+                    ("call/end", {}),
+                ):
+                    url = f"/{path}" if path.startswith("_") else f"/{{team}}/{path}"
+                    answer = client.post(
+                        url.format(team=demo.TEAM), json={"threadId": thread, **body}
+                    )
+                    assert answer.status_code == 200, answer.text
+                sink.wait_for(9)
+        finally:
+            app.close()
+    live = WebhookReceiver(demo.BOT_ID, demo.SECRET_KEY)
+    events = [live.receive(attempt.headers, attempt.body) for attempt in sink.taken]
+    assert [(event.event_type, type(event).__name__) for event in events] == [
+        (name, schemas[name])
+        for name in (
+            "call.created",
+            "call.user.invited",
+            "call.user.invited",
+            "call.user.held",
+            "call.user.unheld",
+            "call.user.kicked",
+            "call.dtmf",
+            "call.user.kicked",
+            "call.ended",
+        )
+    ]
+    assert {type(event).__name__ for event in events} == set(schemas.values())
+    # A delivery changed by one byte is no longer the platform's.
+    attempt = sink.taken[0]
+    with pytest.raises(BadSignature):
+        live.receive(attempt.headers, attempt.body.replace(b"call.created", b"call.createe"))
