@@ -198,22 +198,27 @@ def webhook_deliveries() -> list[tuple[dict[str, str], str, dict[str, Any]]]:
     return cases
 
 
-def test_typescript_client_verifies_webhooks_in_node(dist: Path, tmp_path: Path) -> None:
+def node_scenario(dist: Path, project: Path, source: str) -> tuple[str, Path]:
+    """Node, and `source` compiled beside a copy of the published TypeScript client's sources."""
     node = shutil.which("node")
     assert node is not None  # the dist fixture skips without Node
-    project = tmp_path / "webhooks"
     shutil.copytree(dist / "clients" / "typescript" / "src", project / "client")
-    (project / "scenario.ts").write_text(WEBHOOK_SCENARIO)
+    (project / "scenario.ts").write_text(source)
     (project / "tsconfig.json").write_text(
         json.dumps({"compilerOptions": TS_OPTIONS, "files": ["scenario.ts"]})
     )
     built = _tsc(project)
     assert built.returncode == 0, built.stdout + built.stderr
+    return node, project / "out" / "scenario.js"
+
+
+def test_typescript_client_verifies_webhooks_in_node(dist: Path, tmp_path: Path) -> None:
+    node, scenario = node_scenario(dist, tmp_path / "webhooks", WEBHOOK_SCENARIO)
     cases = webhook_deliveries()
     deliveries = json.dumps([{"headers": headers, "body": body} for headers, body, _ in cases])
     now = str(DELIVERED_AT * 1000)  # Date.now() is in milliseconds
     ran = subprocess.run(
-        [node, str(project / "out" / "scenario.js"), demo.BOT_ID, demo.SECRET_KEY, now, deliveries],
+        [node, str(scenario), demo.BOT_ID, demo.SECRET_KEY, now, deliveries],
         capture_output=True,
         text=True,
         timeout=120,
@@ -425,22 +430,13 @@ main().catch((error: unknown) => {
 
 
 def test_typescript_client_signs_a_whole_call_in_node(dist: Path, tmp_path: Path) -> None:
-    node = shutil.which("node")
-    assert node is not None  # the dist fixture skips without Node
-    project = tmp_path / "node"
-    shutil.copytree(dist / "clients" / "typescript" / "src", project / "client")
-    (project / "scenario.ts").write_text(NODE_SCENARIO)
-    (project / "tsconfig.json").write_text(
-        json.dumps({"compilerOptions": TS_OPTIONS, "files": ["scenario.ts"]})
-    )
-    built = _tsc(project)
-    assert built.returncode == 0, built.stdout + built.stderr
+    node, scenario = node_scenario(dist, tmp_path / "node", NODE_SCENARIO)
     version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("v20."), version.stdout
     ids = [demo.TEAM, demo.THREADS[0], demo.BOT_ID, demo.SECRET_KEY, *demo.USERS[:2]]
     with ServerProcess(["--memory"]) as server:
         ran = subprocess.run(
-            [node, str(project / "out" / "scenario.js"), server.base_url, *ids],
+            [node, str(scenario), server.base_url, *ids],
             capture_output=True,
             text=True,
             timeout=120,
