@@ -1,27 +1,41 @@
-"""The events the receivers check bodies against are the spec's; what they cannot check fails."""
+"""The events the receivers check bodies against are the spec's webhooks; what they cannot
+check, or cannot tell apart, fails."""
 
 from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 import pytest
 
-from contract.spec import SpecError, load
-from toolchain.event_schemas import EVENT_UNION, anchored, events
+from contract.spec import SpecError, follow, load
+from toolchain.event_schemas import anchored, events
 
 SPEC = load().document
 
 
-def test_every_member_of_the_union_is_an_event_with_the_checks_of_its_schema() -> None:
+def body_schema(document: dict[str, Any], webhook: str) -> dict[str, Any]:
+    media = follow(document, document["webhooks"][webhook]["post"]["requestBody"])
+    schema: dict[str, Any] = follow(document, media["content"]["application/json"]["schema"])
+    return schema
+
+
+def test_every_webhook_is_an_event_with_the_checks_of_its_schema() -> None:
     discriminator, members = events(SPEC)
-    union = SPEC["components"]["schemas"][EVENT_UNION]
-    assert discriminator == union["discriminator"]["propertyName"]
-    assert [member.event_type for member in members] == list(union["discriminator"]["mapping"])
+    assert [member.event_type for member in members] == list(SPEC["webhooks"])
+    for member in members:
+        schema = body_schema(dict(SPEC), member.event_type)
+        assert schema["properties"][discriminator]["const"] == member.event_type
+        assert [field.name for field in member.fields] == list(schema["properties"])
     dtmf = next(member for member in members if member.class_name == "CallDtmfEvent")
     key = next(field for field in dtmf.fields if field.name == "dtmfNumber")
     schema = SPEC["components"]["schemas"]["CallDtmfEvent"]["properties"]["dtmfNumber"]
-    assert (key.required, key.max_length) == (True, schema["maxLength"])
+    assert (key.required, key.max_length, key.pattern) == (
+        True,
+        schema["maxLength"],
+        schema["pattern"],
+    )
     # streamId is an allOf of ObjectId: its pattern is checked too.
     stream = next(field for field in dtmf.fields if field.name == "streamId")
     assert stream.pattern == SPEC["components"]["schemas"]["ObjectId"]["pattern"]
@@ -50,8 +64,17 @@ def test_a_constraint_the_receiver_cannot_check_fails_naming_schema_and_field(
     assert "components.schemas.CallDtmfEvent.properties.dtmfNumber" in str(raised.value)
 
 
-def test_a_union_without_a_discriminator_fails() -> None:
+def test_an_event_whose_type_is_not_its_webhooks_name_fails() -> None:
     document = copy.deepcopy(dict(SPEC))
-    del document["components"]["schemas"][EVENT_UNION]["discriminator"]
-    with pytest.raises(SpecError, match=f"components.schemas.{EVENT_UNION}"):
+    document["components"]["schemas"]["CallDtmfEvent"]["properties"]["eventType"]["const"] = "dtmf"
+    with pytest.raises(SpecError, match="CallDtmfEvent: no required property is the constant"):
+        events(document)
+
+
+def test_a_webhook_body_that_is_not_a_named_schema_fails() -> None:
+    document = copy.deepcopy(dict(SPEC))
+    document["webhooks"]["call.dtmf"]["post"]["requestBody"] = {
+        "content": {"application/json": {"schema": {"type": "object"}}}
+    }
+    with pytest.raises(SpecError, match=re.escape("webhooks.call.dtmf.post.requestBody")):
         events(document)

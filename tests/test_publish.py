@@ -263,20 +263,23 @@ export async function demo(): Promise<number> {
   return typed;
 }
 """
-#: The events in the types: each webhook's body, and their union narrowed by `eventType`.
+#: The events in the types and the client: each webhook's body, and their unions narrowed by
+#: `eventType` (the union of the types is made from `webhooks`, the client exports `CallEvent`).
 EVENTS_USAGE = """
 import type { components, webhooks } from "{types}/schema";
 import type { CallEvent } from "{client}/src";
 
 type Dtmf = webhooks["call.dtmf"]["post"]["requestBody"]["content"]["application/json"];
-type AnyEvent = components["schemas"]["CallEvent"];
+type AnyEvent = webhooks[keyof webhooks]["post"]["requestBody"]["content"]["application/json"];
+type Created = components["schemas"]["CallCreatedEvent"];
 
 export const pressed: Dtmf = {
   eventType: "call.dtmf", threadId: "{thread}", streamId: "{thread}", dtmfNumber: "1",
 };
-export function key(event: AnyEvent, same: CallEvent): string {
+export function key(event: AnyEvent, same: CallEvent, created: Created): string {
   if (event.eventType === "call.dtmf") return event.dtmfNumber;
-  return same.eventType === "call.user.held" ? same.userId : event.threadId;
+  if (same.eventType === "call.user.held") return same.userId;
+  return created.eventType === "call.created" ? event.threadId : "";
 }
 """
 # Must not compile: a wrong direction, and a missing threadId.

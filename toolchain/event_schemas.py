@@ -1,9 +1,11 @@
-"""The call events a bot receives, as the spec's union of them names them, with the checks of
-each field: what the clients' webhook receivers (Python and TypeScript) check a body against.
+"""The call events a bot receives, from the spec's `webhooks`, with the checks of each field:
+what the clients' webhook receivers (Python and TypeScript) check a body against, and the
+members of the union the clients type them with.
 
-The members and their `eventType` come from the discriminator of `components.schemas.CallEvent`,
-each field's checks from its schema (`$ref`s followed, `allOf` merged). A constraint a receiver
-cannot check raises SpecError naming the schema and the field, instead of being skipped.
+Each webhook's `POST` body is one event schema; the property whose `const` is the webhook's name
+(`eventType`) tells them apart; each field's checks come from its schema (`$ref`s followed,
+`allOf` merged). A constraint a receiver cannot check raises SpecError naming the schema and the
+field, instead of being skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from contract.spec import SpecError, follow
 
-#: The spec's union of the events a bot receives.
+#: The clients' name of the union of the events (the spec has no schema of it).
 EVENT_UNION = "CallEvent"
 #: Keywords of a field's schema that say nothing to check.
 DESCRIPTIVE = {"description", "examples", "example", "title", "format"}
@@ -117,19 +119,28 @@ def field_check(name: str, schema: Mapping[str, Any], required: bool, where: str
     )
 
 
+def _event_schema(document: Mapping[str, Any], webhook: str, item: Any) -> tuple[str, Any]:
+    """The component name and schema of a webhook's `POST` body."""
+    where = f"webhooks.{webhook}.post.requestBody"
+    body = follow(document, (item or {}).get("post", {}).get("requestBody"))
+    schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
+    ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+    if not isinstance(ref, str) or not ref.startswith("#/components/schemas/"):
+        raise SpecError(f"{where}: the body's schema is not a $ref to components.schemas")
+    return ref.rsplit("/", 1)[-1], flatten(document, schema, where)
+
+
 def events(document: Mapping[str, Any]) -> tuple[str, tuple[Event, ...]]:
-    """The union's discriminating property and its members, in the spec's order."""
-    schemas = (document.get("components") or {}).get("schemas") or {}
-    union = schemas.get(EVENT_UNION)
-    where = f"components.schemas.{EVENT_UNION}"
-    if not isinstance(union, Mapping) or not isinstance(union.get("discriminator"), Mapping):
-        raise SpecError(f"{where}: the union of the events needs a discriminator")
-    discriminator = union["discriminator"]
+    """The property that names each event, and the events, in the order of `webhooks`.
+
+    Each webhook's body is one event; the property whose `const` is the webhook's name
+    (`eventType`) tells them apart, and must be the same in every event.
+    """
     found = []
-    for event_type, ref in (discriminator.get("mapping") or {}).items():
-        name = str(ref).rsplit("/", 1)[-1]
+    names: set[str] = set()
+    for webhook, item in (document.get("webhooks") or {}).items():
+        name, schema = _event_schema(document, webhook, item)
         member = f"components.schemas.{name}"
-        schema = flatten(document, {"$ref": ref}, f"{where}.discriminator.mapping.{event_type}")
         required = set(schema.get("required", []))
         fields = tuple(
             field_check(
@@ -140,7 +151,13 @@ def events(document: Mapping[str, Any]) -> tuple[str, tuple[Event, ...]]:
             )
             for field, node in (schema.get("properties") or {}).items()
         )
-        found.append(Event(str(event_type), name, snake(name), fields))
+        naming = {check.name for check in fields if check.const == webhook and check.required}
+        if not naming:
+            raise SpecError(f"{member}: no required property is the constant {webhook!r}")
+        names |= naming
+        found.append(Event(str(webhook), name, snake(name), fields))
     if not found:
-        raise SpecError(f"{where}.discriminator: no mapping of event types")
-    return str(discriminator["propertyName"]), tuple(found)
+        raise SpecError("webhooks: the spec has no events")
+    if len(names) != 1:
+        raise SpecError(f"webhooks: the events are named by different properties: {sorted(names)}")
+    return names.pop(), tuple(found)

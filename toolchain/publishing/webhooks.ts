@@ -7,14 +7,22 @@
  * (Node 18 or newer).
  *
  *     const event = await verifyWebhook(request.headers, rawBody, botId, secretKey);
- *     if (event.eventType === "call.dtmf") console.log(event.dtmfNumber);
+ *     if (event.${discriminator} === "call.dtmf") console.log(event.dtmfNumber);
  *
  * A refusal is a `WebhookError` whose `problem` says what is wrong and whose message names the
  * header or field; none shows the secret key.
  */
-import { CallEventFromJSON, type CallEvent } from "./models/index";
+import {
+${event_imports}} from "./models/index";
 
 export const MAX_SKEW_SECONDS = ${max_skew_seconds};
+
+/** Any of the call events, told apart by `${discriminator}` (narrow it with `===`). */
+export type CallEvent =${event_union};
+
+/** The model of each `${discriminator}`, from its JSON. */
+const FROM_JSON: Record<string, (json: unknown) => CallEvent> = {
+${event_parsers}};
 
 export type WebhookProblem =
   | "missing-header"
@@ -128,15 +136,16 @@ export function parseEvent(body: string): CallEvent {
     throw new WebhookError("malformed-event", "the body is not a JSON object");
   }
   const fields = data as Record<string, unknown>;
-  const eventType = fields["eventType"];
+  const eventType = fields["${discriminator}"];
   if (typeof eventType !== "string") {
-    throw new WebhookError("malformed-event", "eventType is missing or not a string");
+    throw new WebhookError("malformed-event", "${discriminator} is missing or not a string");
   }
   const checks = EVENTS[eventType];
-  if (checks === undefined) {
+  const fromJson = FROM_JSON[eventType];
+  if (checks === undefined || fromJson === undefined) {
     throw new WebhookError(
       "unknown-event-type",
-      "unknown eventType " + JSON.stringify(eventType) + ": take it (2xx) and ignore it",
+      "unknown ${discriminator} " + JSON.stringify(eventType) + ": take it (2xx) and ignore it",
     );
   }
   for (const check of checks) {
@@ -147,7 +156,7 @@ export function parseEvent(body: string): CallEvent {
     const wrong = problem(check, fields[check.name]);
     if (wrong !== null) throw new WebhookError("malformed-event", eventType + ": " + check.name + " " + wrong);
   }
-  return CallEventFromJSON(fields);
+  return fromJson(fields);
 }
 
 /**

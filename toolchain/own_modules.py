@@ -1,10 +1,11 @@
-"""The client's modules that no template of openapi-python-client renders: `webhooks.py`.
+"""The generated packages' modules that no generator renders: the call events' union and receiver.
 
-openapi-python-client renders a fixed set of files; a module of our own (the receiver of the
-call events) is a Jinja template under `overrides/client/modules/`, rendered here into the
-client package with what it needs from the contract: the events of the spec's union and the
-checks of their fields (`toolchain.event_schemas`), the signature headers and the time window
-of `contract.signing`. A field constraint the template cannot check fails the generation.
+The generators render a fixed set of files; a module of our own is a Jinja template under
+`overrides/client/modules/` (the client's `webhooks.py`, the receiver of the call events) or
+`overrides/models/modules/` (the models' `events.py`, their discriminated union), rendered here
+into the package with what it needs from the contract: the events of the spec's webhooks and
+the checks of their fields (`toolchain.event_schemas`), the signature headers and the time
+window of `contract.signing`. A field constraint the receiver cannot check fails the generation.
 """
 
 from __future__ import annotations
