@@ -387,3 +387,42 @@ def event_table() -> str:
         f"| `{rule.method}` (platform) | {_events_text(rule)} |" for rule in PLATFORM.values()
     ]
     return "\n".join(lines)
+
+
+class Repeat(NamedTuple):
+    """What the same request meets when it is sent again after a 200 whose answer was lost:
+    the need it then misses (a 409), the count that then says 0, the transitions done again."""
+
+    missing: Need | None
+    zero_count: str | None
+    again: tuple[str, ...]
+
+    @property
+    def safe(self) -> bool:
+        """The repeat answers as the first request did and changes nothing more."""
+        return self.missing is None and self.zero_count is None and not self.again
+
+    def text(self) -> str:
+        if self.missing is not None:
+            return f"409 ({self.missing.missing})"
+        if self.zero_count is not None:
+            return f"200 with `{self.zero_count}` 0: the users are already where the first put them"
+        return "200, done again" + "".join(f"; {name}" for name in self.again)
+
+
+def repeated(rule: Rule) -> Repeat:
+    """What `rule`'s request meets when it is sent again after a success."""
+    before = min(flags for flags in ALL_FLAGS if rule.failing_need(flags) is None)
+    after = rule.apply(before)
+    return Repeat(
+        rule.failing_need(after),
+        rule.count_field,
+        tuple(name for name, holds in rule.qualifiers if holds(frozenset({after}), False)),
+    )
+
+
+def repeat_table() -> str:
+    """The table of what a repeated request meets, in docs/contract.md ("Retries")."""
+    lines = ["| method | sent again after a success |", "|---|---|"]
+    lines += [f"| `{rule.method}` | {repeated(rule).text()} |" for rule in RULES.values()]
+    return "\n".join(lines)

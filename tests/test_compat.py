@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from contract.spec import ROOT
-from toolchain import compat
+from toolchain import compat, compat_clients, compat_judging, compat_report
 from toolchain.compatibility import STEPS
 
 OURS = "Python client (generated/client, CallApi)"
@@ -41,17 +41,17 @@ def test_a_server_that_answers_wrongly_fails_the_cell_that_saw_it(
     assert cells[column].ok is False and not cells[column].known
     assert cells[column].text.startswith(cause), cells[column].text
     assert cells["compiled"].ok is True
-    assert compat.failed(rows) == [f"{OURS} / {column}: {cells[column].text}"]
-    printed = compat.as_text(rows)
+    assert compat_judging.failed(rows) == [f"{OURS} / {column}: {cells[column].text}"]
+    printed = compat_report.as_text(rows)
     assert f"{OURS} / {column}: FAIL: {cause}" in printed
 
 
 def test_the_reference_server_passes_our_client(tmp_path: Path) -> None:
     rows = compat.matrix(tmp_path, [OURS], known=[])
-    assert compat.failed(rows) == []
+    assert compat_judging.failed(rows) == []
     cells = rows[0].cells
-    assert cells["lifecycle"].text == f"ok ({len(compat.LIFECYCLE)} steps)"
-    assert cells["errors"].text == f"ok ({len(compat.ERRORS)} steps)"
+    assert cells["lifecycle"].text == f"ok ({len(compat_judging.LIFECYCLE)} steps)"
+    assert cells["errors"].text == f"ok ({len(compat_judging.ERRORS)} steps)"
     # Our client refuses a users body with neither field before sending it.
     assert any("refused by the client" in note for note in rows[0].notes)
 
@@ -74,8 +74,8 @@ def _steps(**changes: Mapping[str, object]) -> list[dict[str, object]]:
     """A driver's report in which every step answered as expected, but for `changes`."""
     steps: list[dict[str, object]] = []
     for name in STEPS:
-        if name in compat.EXPECTED:
-            data = {k: ("x" if v is ... else v) for k, v in compat.EXPECTED[name].items()}
+        if name in compat_judging.EXPECTED:
+            data = {k: ("x" if v is ... else v) for k, v in compat_judging.EXPECTED[name].items()}
             step = {"status": 200, "code": 200, "data": data, "error": None, "sent": None}
         else:
             status = int(name.split()[0])
@@ -90,35 +90,63 @@ def test_a_known_cause_is_shown_but_does_not_fail_and_a_stale_one_is_named() -> 
     failing = _steps(
         **{both: {"status": None, "code": None, "error": "ValueError: Multiple matches found"}}
     )
-    lifecycle, errors, _ = compat.judge(failing, known, GENERATOR)
+    lifecycle, errors, _ = compat_judging.judge(failing, known, GENERATOR)
     assert (lifecycle.ok, lifecycle.known, errors.ok) == (False, True, True)
     assert lifecycle.show() == f"KNOWN: {both}: ValueError: Multiple matches found"
-    row = compat.Row(GENERATOR, {"lifecycle": lifecycle, "errors": errors})
-    assert compat.failed([row]) == []
-    assert compat.stale_known([row], known) == []
+    row = compat_judging.Row(GENERATOR, {"lifecycle": lifecycle, "errors": errors})
+    assert compat_judging.failed([row]) == []
+    assert compat_judging.stale_known([row], known) == []
     # Another cause in the same step is not the known one.
     other = _steps(**{both: {"status": 500, "code": 500, "error": "ServiceException: (500)"}})
-    lifecycle, _, _ = compat.judge(other, known, GENERATOR)
+    lifecycle, _, _ = compat_judging.judge(other, known, GENERATOR)
     assert lifecycle.ok is False and not lifecycle.known
     # Once the cause is gone, the entry is named as stale.
-    lifecycle, errors, _ = compat.judge(_steps(), known, GENERATOR)
+    lifecycle, errors, _ = compat_judging.judge(_steps(), known, GENERATOR)
     assert lifecycle.ok is True
-    assert compat.stale_known([compat.Row(GENERATOR, {"lifecycle": lifecycle})], known) == known
+    assert (
+        compat_judging.stale_known([compat_judging.Row(GENERATOR, {"lifecycle": lifecycle})], known)
+        == known
+    )
 
 
 def test_the_neither_body_is_shown_as_sent() -> None:
     neither = "400 neither userId nor userIds"
-    _, errors, notes = compat.judge(_steps(**{neither: {"sent": "{}"}}), [], "typescript-fetch")
+    _, errors, notes = compat_judging.judge(
+        _steps(**{neither: {"sent": "{}"}}), [], "typescript-fetch"
+    )
     assert errors.ok is True
     assert notes == [f"{neither}: sent {{}}, answered 400"]
     # Accepted with 200: the cell fails and says so.
     accepted = _steps(**{neither: {"status": 200, "code": 200, "sent": "{}"}})
-    _, errors, _ = compat.judge(accepted, [], "typescript-fetch")
+    _, errors, _ = compat_judging.judge(accepted, [], "typescript-fetch")
     assert errors.ok is False and errors.text == f"{neither}: answered 200, expected 400"
 
 
 def test_the_known_causes_file_names_steps_and_clients_that_exist() -> None:
-    for entry in compat.load_known():
-        assert entry["client"] in compat.CLIENTS
+    for entry in compat_judging.load_known():
+        assert entry["client"] in compat_clients.CLIENTS
         assert entry["step"] in STEPS
         assert entry["cause"] and entry["why"]
+
+
+def test_the_lifecycle_expectations_come_from_the_contract_model() -> None:
+    # The model computes what the drivers' steps must answer on a thread never used before;
+    # these are the answers the scenario has always expected of it.
+    expected = compat_judging.EXPECTED
+    assert expected["start"] == {"direction": "outgoing"}
+    counts = {name: want for name, want in expected.items() if "Count" in "".join(want)}
+    assert counts == {
+        "invite userIds": {"invitedUsersCount": 2},
+        "invite userId and userIds": {"invitedUsersCount": 1},  # userId wins over userIds
+        "pause userId": {"pausedUsersCount": 1},
+        "unpause userIds": {"unpausedUsersCount": 1},
+        "exclude userId": {"excludedUsersCount": 1},
+    }
+    assert expected["recording start"] == {} and expected["recording stop"] == {"fileUrl": ...}
+    assert expected["end"]["direction"] == "outgoing"
+    assert {key for key, want in expected["end"].items() if want is ...} == {
+        "callDuration",
+        "dialogDuration",
+        "result",
+    }
+    assert list(expected) == list(compat_judging.LIFECYCLE)

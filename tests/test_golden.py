@@ -47,12 +47,18 @@ OVERRIDDEN = {
     "models/pyproject.toml": "ruff.toml tables",
     "models/workonflow_call_models/__init__.py": "models/templates/pydantic_v2/*.jinja2",
 }
+#: Files only the overrides bring: the client's runtime modules, copied as they are.
+RUNTIME = {
+    f"client/workonflow_call/{module.name}": f"client/runtime/{module.name}"
+    for module in sorted((OVERRIDES / "client" / "runtime").glob("*.py"))
+}
 #: Files only the overrides bring: the packages' own modules, rendered by toolchain.own_modules.
-ADDED = {
+RENDERED = {
     f"{project}/{package}/{module.name.removesuffix('.jinja')}": f"{project}/modules/{module.name}"
     for project, package in (("client", "workonflow_call"), ("models", "workonflow_call_models"))
     for module in sorted((OVERRIDES / project / "modules").glob("*.py.jinja"))
 }
+ADDED = {**RUNTIME, **RENDERED}
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +82,18 @@ def test_exactly_the_overridden_files_differ(trees: tuple[Path, Path]) -> None:
     assert {differences[name] for name in ADDED} <= {"extra"}, differences
 
 
-@pytest.mark.parametrize("module", ADDED.values())
+@pytest.mark.parametrize("module", RENDERED.values())
 def test_own_modules_say_why_they_exist(module: str) -> None:
     assert (OVERRIDES / module).read_text().startswith("{#- A module of our own"), module
+
+
+@pytest.mark.parametrize(("generated", "source"), RUNTIME.items())
+def test_runtime_modules_are_copied_as_they_are(
+    trees: tuple[Path, Path], generated: str, source: str
+) -> None:
+    copied = (trees[0] / generated).read_text()
+    # Only the header line and ruff's formatting (which leaves this file as it is) apply.
+    assert copied.split("\n", 1)[1] == (OVERRIDES / source).read_text()
 
 
 def test_the_defaults_still_produce_the_behaviour_the_overrides_change(
@@ -89,16 +104,17 @@ def test_the_defaults_still_produce_the_behaviour_the_overrides_change(
     custom = (with_overrides / "client/workonflow_call/api/call/call_start.py").read_text()
     assert "-> CallStartResponse | ErrorResponse | None:" in plain
     assert "-> CallStartResponse:" in custom and "errors.CallApiError" in custom
-    # The signer lives in the bound API's module (no template renders a file of its own for it)
-    # and the package exports it; upstream has neither.
+    # The signer and the bound API's runtime live in the runtime module (no template renders a
+    # file of its own for them), the bound API's module declares the operations on them, and
+    # the package exports the signer; upstream has none of it.
     plain_api = (without / "client/workonflow_call/api/__init__.py").read_text()
     custom_api = (with_overrides / "client/workonflow_call/api/__init__.py").read_text()
+    runtime = (with_overrides / "client/workonflow_call/runtime.py").read_text()
     assert "BotSignature" not in plain_api
-    assert "class BotSignature(httpx.Auth):" in custom_api
-    assert (
-        "def __init__(\n        self,\n        base_url: str,\n        *,\n        bot_id: str,"
-        in (custom_api)
-    )
+    assert "class BotSignature(httpx.Auth):" in runtime
+    assert "from ..runtime import AsyncApi, BotSignature, SyncApi" in custom_api
+    assert "class CallApi(SyncApi):" in custom_api
+    assert "def with_options(" in runtime
     package = (with_overrides / "client/workonflow_call/__init__.py").read_text()
     assert "from .api import AsyncCallApi, BotSignature, CallApi" in package
     assert "BotSignature" not in (without / "client/workonflow_call/__init__.py").read_text()

@@ -11,10 +11,12 @@ tool's own message and, for a spec that is not valid YAML, the line and column.
 
 The tools run from the Python environment running this module (the `generate` dependency
 group); their configuration lives in `overrides/`: `overrides/client/config.yaml`,
-`overrides/models/datamodel-codegen.toml`, `overrides/ruff.toml`, and the templates under
-`overrides/client/templates/` and `overrides/models/templates/`. The files written here rather
-than by a generator (the models project's pyproject.toml and README.md, the [tool.ruff] tables,
-the headers) are in `toolchain.generated_files`; the comparison of trees in `toolchain.trees`.
+`overrides/models/datamodel-codegen.toml`, `overrides/ruff.toml`, the templates under
+`overrides/client/templates/` and `overrides/models/templates/`, and the client's runtime
+modules `overrides/client/runtime/*.py`, copied into its package as they are. The files
+written here rather than by a generator (the models project's pyproject.toml and README.md,
+the [tool.ruff] tables, the headers) are in `toolchain.generated_files`; the comparison of
+trees in `toolchain.trees`.
 
 Longer than 300 lines on purpose: the steps of one atomic regeneration and the errors that
 name the failing step and spec line belong together; file writing and tree comparison live in
@@ -184,6 +186,17 @@ def generate_client(info: SpecInfo, dest: Path, config: Config) -> None:
     if config.templates and templates.is_dir():
         command += ["--custom-template-path", str(templates)]
     run("openapi-python-client", command, cwd=dest.parent, spec=info.path)
+    if config.templates:
+        add_runtime(config.overrides / "client" / "runtime", dest / CLIENT_PACKAGE)
+
+
+def add_runtime(runtime: Path, package: Path) -> None:
+    """Copy the client's runtime modules (plain Python, no template) into its package."""
+    for module in sorted(runtime.glob("*.py")):
+        target = package / module.name
+        if target.exists():
+            raise GenerationError(f"{module} would replace the generated {target.name}")
+        shutil.copyfile(module, target)
 
 
 def generate_models(info: SpecInfo, dest: Path, config: Config) -> None:

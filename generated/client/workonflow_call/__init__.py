@@ -4,7 +4,19 @@
 
 from .api import AsyncCallApi, BotSignature, CallApi
 from .client import AuthenticatedClient, Client
-from .errors import CallApiError, ErrorDetail
+from .errors import (
+    CallApiError,
+    Conflict,
+    ErrorDetail,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from .retrying import RetryPolicy
 
 __version__ = "2.3.0"
 
@@ -15,5 +27,14 @@ __all__ = (
     "CallApi",
     "CallApiError",
     "Client",
+    "Conflict",
     "ErrorDetail",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
+    "RetryPolicy",
+    "ServerError",
+    "Unauthorized",
+    "UnsupportedMediaType",
 )

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import httpx
+
+from .retrying import retry_after_seconds
+
 
 @dataclass(frozen=True)
 class ErrorDetail:
@@ -27,6 +31,11 @@ class CallApiError(Exception):
         message: the envelope's `message`, or a description of the unexpected answer.
         errors: the envelope's `errors`, one ErrorDetail per field named as wrong.
         content: the raw body of the answer.
+        response: the httpx.Response, when the error came from one.
+
+    `CallApiError.from_response` builds the subclass of the status: Unauthorized (401),
+    Forbidden (403), NotFound (404), Conflict (409), PayloadTooLarge (413),
+    UnsupportedMediaType (415), RateLimited (429), ServerError (5xx).
     """
 
     status: int
@@ -34,6 +43,7 @@ class CallApiError(Exception):
     message: str
     errors: list[ErrorDetail]
     content: bytes
+    response: httpx.Response | None
 
     def __init__(
         self,
@@ -43,18 +53,24 @@ class CallApiError(Exception):
         code: int | None = None,
         errors: list[ErrorDetail] | None = None,
         content: bytes = b"",
+        response: httpx.Response | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.errors = list(errors or [])
         self.content = content
+        self.response = response
         details = "".join(f"; {error.field}: {error.message}" for error in self.errors)
         super().__init__(f"{status} {message}{details}")
 
     @classmethod
-    def from_response(cls, status: int, content: bytes) -> CallApiError:
-        """Build the exception from an answer's status and body, whatever the body holds."""
+    def from_response(
+        cls, status: int, content: bytes, response: httpx.Response | None = None
+    ) -> CallApiError:
+        """Build the exception from an answer's status and body, whatever the body holds;
+        called on CallApiError itself, it builds the subclass of the status."""
+        kind = error_class(status) if cls is CallApiError else cls
         payload: Any
         try:
             payload = json.loads(content)
@@ -68,12 +84,13 @@ class CallApiError(Exception):
                 for item in (raw_errors if isinstance(raw_errors, list) else [])
                 if isinstance(item, dict)
             ]
-            return cls(
+            return kind(
                 status,
                 payload["message"],
                 code=code if isinstance(code, int) and not isinstance(code, bool) else None,
                 errors=errors,
                 content=content,
+                response=response,
             )
         try:
             reason = HTTPStatus(status).phrase
@@ -81,7 +98,65 @@ class CallApiError(Exception):
             reason = "Unknown status"
         text = content.decode(errors="replace").strip()
         message = f"Unexpected answer ({reason})" + (f": {text[:500]}" if text else "")
-        return cls(status, message, content=content)
+        return kind(status, message, content=content, response=response)
+
+
+class Unauthorized(CallApiError):
+    """401: the signature, the bot or the timestamp was refused."""
+
+
+class Forbidden(CallApiError):
+    """403: the bot is not in the team of the path."""
+
+
+class NotFound(CallApiError):
+    """404: no such operation or team."""
+
+
+class Conflict(CallApiError):
+    """409: the thread's state does not allow the operation (e.g. no active call)."""
+
+
+class PayloadTooLarge(CallApiError):
+    """413: the body is larger than the server takes."""
+
+
+class UnsupportedMediaType(CallApiError):
+    """415: the body was not sent as JSON."""
+
+
+class RateLimited(CallApiError):
+    """429: too many requests. `retry_after`: the seconds the server asked to wait (its
+    `Retry-After`, in seconds or as an HTTP date), or None when it named no usable wait."""
+
+    @property
+    def retry_after(self) -> float | None:
+        if self.response is None:
+            return None
+        return retry_after_seconds(self.response.headers.get("Retry-After"))
+
+
+class ServerError(CallApiError):
+    """5xx: the server failed, or is busy (503) or behind a gateway that failed."""
+
+
+#: The subclass of each status a caller may want to tell apart.
+ERRORS_BY_STATUS: dict[int, type[CallApiError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    429: RateLimited,
+}
+
+
+def error_class(status: int) -> type[CallApiError]:
+    """The CallApiError subclass of an HTTP status (CallApiError itself for the others)."""
+    if 500 <= status <= 599:
+        return ServerError
+    return ERRORS_BY_STATUS.get(status, CallApiError)
 
 
 class UnexpectedStatus(CallApiError):
@@ -96,4 +171,17 @@ class UnexpectedStatus(CallApiError):
         self.status_code = status_code
 
 
-__all__ = ["CallApiError", "ErrorDetail", "UnexpectedStatus"]
+__all__ = [
+    "CallApiError",
+    "Conflict",
+    "ErrorDetail",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
+    "ServerError",
+    "Unauthorized",
+    "UnexpectedStatus",
+    "UnsupportedMediaType",
+    "error_class",
+]

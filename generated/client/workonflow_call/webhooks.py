@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
-from .api import BotSignature
 from .models import (
     CallCreatedEvent,
     CallDtmfEvent,
@@ -44,6 +43,7 @@ from .models import (
     CallUserKickedEvent,
     CallUserUnheldEvent,
 )
+from .runtime import BotSignature
 
 __all__ = (
     "EVENT_CLASSES",

@@ -144,7 +144,7 @@ def _parse_success(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> CallUnpauseResponse:
     if not (response.status_code == 200):
-        raise errors.CallApiError.from_response(response.status_code, response.content)
+        raise errors.CallApiError.from_response(response.status_code, response.content, response)
     try:
         parsed = _parse_response(client=client, response=response)
     except (KeyError, TypeError, ValueError) as exc:
@@ -152,9 +152,10 @@ def _parse_success(
             response.status_code,
             f"The answer does not match the API description: {exc!r}",
             content=response.content,
+            response=response,
         ) from exc
     if not isinstance(parsed, CallUnpauseResponse):
-        raise errors.CallApiError.from_response(response.status_code, response.content)
+        raise errors.CallApiError.from_response(response.status_code, response.content, response)
     return parsed
 
 

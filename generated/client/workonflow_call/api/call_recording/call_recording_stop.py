@@ -138,7 +138,7 @@ def _parse_success(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> CallRecordingStopResponse:
     if not (response.status_code == 200):
-        raise errors.CallApiError.from_response(response.status_code, response.content)
+        raise errors.CallApiError.from_response(response.status_code, response.content, response)
     try:
         parsed = _parse_response(client=client, response=response)
     except (KeyError, TypeError, ValueError) as exc:
@@ -146,9 +146,10 @@ def _parse_success(
             response.status_code,
             f"The answer does not match the API description: {exc!r}",
             content=response.content,
+            response=response,
         ) from exc
     if not isinstance(parsed, CallRecordingStopResponse):
-        raise errors.CallApiError.from_response(response.status_code, response.content)
+        raise errors.CallApiError.from_response(response.status_code, response.content, response)
     return parsed
 
 
