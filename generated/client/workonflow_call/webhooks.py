@@ -32,7 +32,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, cast
 
 from .models import (
     CallCreatedEvent,
@@ -162,16 +162,18 @@ class _Field:
             return f"must be a {'string' if self.kind is str else 'whole number'}"
         if self.const is not None and value != self.const:
             return f"must be {self.const!r}"
-        if self.min_length is not None and len(value) < self.min_length:
-            return f"must be at least {self.min_length} characters long"
-        if self.max_length is not None and len(value) > self.max_length:
-            return f"must be at most {self.max_length} characters long"
-        if self.pattern is not None and re.search(self.pattern, value) is None:
-            return f"must match {self.pattern}"
-        if self.minimum is not None and value < self.minimum:
-            return f"must be at least {self.minimum}"
-        if self.maximum is not None and value > self.maximum:
-            return f"must be at most {self.maximum}"
+        if isinstance(value, str):
+            if self.min_length is not None and len(value) < self.min_length:
+                return f"must be at least {self.min_length} characters long"
+            if self.max_length is not None and len(value) > self.max_length:
+                return f"must be at most {self.max_length} characters long"
+            if self.pattern is not None and re.search(self.pattern, value) is None:
+                return f"must match {self.pattern}"
+        elif isinstance(value, int):
+            if self.minimum is not None and value < self.minimum:
+                return f"must be at least {self.minimum}"
+            if self.maximum is not None and value > self.maximum:
+                return f"must be at most {self.maximum}"
         return None
 
 
@@ -500,8 +502,11 @@ Headers: TypeAlias = HeaderItems | Iterable[tuple[str | bytes, str | bytes]]
 def _signature_headers(headers: Headers) -> dict[str, str]:
     """The three signature headers by their spelling in the contract (names case-insensitive)."""
     wanted = {name.lower(): name for name in (BOT_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)}
-    items = getattr(headers, "items", None)
-    pairs: Iterable[tuple[str | bytes, str | bytes]] = items() if callable(items) else headers
+    pairs: Iterable[tuple[str | bytes, str | bytes]]
+    if hasattr(headers, "items"):
+        pairs = cast(HeaderItems, headers).items()
+    else:
+        pairs = headers
     found: dict[str, str] = {}
     for raw_name, raw_value in pairs:
         name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
