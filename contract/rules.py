@@ -368,27 +368,6 @@ def operation_table() -> str:
     return "\n".join(lines)
 
 
-def _events_text(rule: Rule) -> str:
-    caused = [
-        f"one `{e.event_type}`"
-        if e.user_field is None
-        else f"one `{e.event_type}` per counted user, in the order named (`{e.user_field}`)"
-        for e in rule.events
-    ]
-    return ", then ".join(caused) or "none"
-
-
-def event_table() -> str:
-    """The table of docs/contract.md saying which events each 200 answer causes, rendered
-    from `RULES` and `PLATFORM`."""
-    lines = ["| a 200 of | causes |", "|---|---|"]
-    lines += [f"| `{rule.method}` | {_events_text(rule)} |" for rule in RULES.values()]
-    lines += [
-        f"| `{rule.method}` (platform) | {_events_text(rule)} |" for rule in PLATFORM.values()
-    ]
-    return "\n".join(lines)
-
-
 class Repeat(NamedTuple):
     """What the same request meets when it is sent again after a 200 whose answer was lost:
     the need it then misses (a 409), the count that then says 0, the transitions done again."""
@@ -425,4 +404,25 @@ def repeat_table() -> str:
     """The table of what a repeated request meets, in docs/contract.md ("Retries")."""
     lines = ["| method | sent again after a success |", "|---|---|"]
     lines += [f"| `{rule.method}` | {repeated(rule).text()} |" for rule in RULES.values()]
+    return "\n".join(lines)
+
+
+def _events_text(rule: Rule) -> str:
+    caused = [
+        f"one `{e.event_type}`"
+        if e.user_field is None
+        else f"one `{e.event_type}` per counted user, in the order named (`{e.user_field}`)"
+        for e in rule.events
+    ]
+    return ", then ".join(caused) or "none"
+
+
+def event_table() -> str:
+    """The table of docs/contract.md saying which events each 200 answer causes, rendered
+    from `RULES` and `PLATFORM`."""
+    lines = ["| a 200 of | causes |", "|---|---|"]
+    lines += [f"| `{rule.method}` | {_events_text(rule)} |" for rule in RULES.values()]
+    lines += [
+        f"| `{rule.method}` (platform) | {_events_text(rule)} |" for rule in PLATFORM.values()
+    ]
     return "\n".join(lines)

@@ -14,12 +14,15 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from contract.spec import load
+
 BOT_ID_HEADER = "X-Bot-Id"
 TIMESTAMP_HEADER = "X-timestamp"
 SIGNATURE_HEADER = "X-Signature"
 HEADERS = (BOT_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
-#: How far a timestamp may be from the server's clock (not in the source document).
-MAX_SKEW_SECONDS = 300
+#: How far a timestamp may be from the server's clock (not in the source document), as the
+#: timestamp's security scheme states it (`x-max-skew-seconds`).
+MAX_SKEW_SECONDS = load().skew_window()
 
 
 def signature(bot_id: str, secret_key: str, timestamp: str, body: bytes) -> str:

@@ -9,6 +9,7 @@ that is the contract model's job.
     spec = load()                          # openapi.yaml of this repository, cached
     spec.operations["call.user/invite"]    # Operation(operation_id="callUserInvite", ...)
     spec.max_body_bytes                    # 65536 (info.x-max-request-body-bytes)
+    spec.max_skew_seconds                  # 300 (the timestamp scheme's x-max-skew-seconds)
     spec.events["call.user.invited"]       # Event(schema="CallUserInvitedEvent", ...)
 """
 
@@ -18,7 +19,7 @@ import copy
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,11 @@ class Spec:
     id_pattern: str
     #: The length of every id (its `minLength`, equal to its `maxLength`).
     id_length: int
+    #: How far a signed timestamp may be from the server's clock, in seconds (the
+    #: `x-max-skew-seconds` of a security scheme); None when no scheme gives one.
+    max_skew_seconds: int | None = None
     #: The call events (`webhooks`), by `eventType`, in the spec's order.
-    events: Mapping[str, Event]
+    events: Mapping[str, Event] = field(default_factory=dict)
 
     def operation(self, key: str) -> Operation:
         """The operation by `{method}` or operationId; KeyError names what is known."""
@@ -118,6 +122,12 @@ class Spec:
         if not isinstance(schema, dict):
             raise SpecError(f"components.schemas.{name}: not a schema object")
         return schema
+
+    def skew_window(self) -> int:
+        """`max_skew_seconds`, for code that checks or makes timestamps; SpecError without it."""
+        if self.max_skew_seconds is None:
+            raise SpecError(f"{self.path.name}: no security scheme gives x-max-skew-seconds")
+        return self.max_skew_seconds
 
     def id_matches(self, value: str) -> bool:
         return re.fullmatch(self.id_pattern, value) is not None
@@ -266,6 +276,15 @@ def parse(document: Mapping[str, Any], path: Path = SPEC_PATH) -> Spec:
     length = object_id.get("minLength")
     if length is None or length != object_id.get("maxLength"):
         raise SpecError("components.schemas.ObjectId: minLength and maxLength must be equal")
+    skews = [
+        scheme["x-max-skew-seconds"]
+        for scheme in ((document.get("components") or {}).get("securitySchemes") or {}).values()
+        if isinstance(scheme, Mapping) and "x-max-skew-seconds" in scheme
+    ]
+    if len(skews) > 1 or not all(isinstance(s, int) and s > 0 for s in skews):
+        raise SpecError(
+            "components.securitySchemes: x-max-skew-seconds must be one positive integer"
+        )
     return Spec(
         path=path,
         document=document,
@@ -274,6 +293,7 @@ def parse(document: Mapping[str, Any], path: Path = SPEC_PATH) -> Spec:
         max_body_bytes=max_body,
         id_pattern=str(object_id["pattern"]),
         id_length=int(length),
+        max_skew_seconds=skews[0] if skews else None,
         events=_events(document),
     )
 

@@ -27,9 +27,10 @@ operation, field and constraint, with a shell snippet that signs the request aga
 with curl (`fuzzing.signing.shell`).
 
 Every case is signed by the run's bot over the exact bytes sent, except the forgeries derived
-from the security schemes (`forgery_cases`): each signature header left out, an unknown bot, a
-wrong signature, a signature over other bytes than those sent, a timestamp 301 s off (401) and
-299 s off (accepted). A forgery's violation names it.
+from the security schemes (`forgery_cases`): each signature header left out, a signature over
+other bytes than those sent, and the forgeries of each input of the signature derived from its
+domain (`fuzzing.forgeries`: the bot's id, the time, the digest), each refused with 401 but
+for the few the contract accepts (a time 299 s off). A forgery's violation names it.
 
     found = boundaries.run(options)        # before schemathesis
     boundaries.merge(found, result)        # into its RunResult
@@ -55,6 +56,7 @@ from urllib.parse import quote, urlsplit
 
 from contract import demo
 from contract.spec import JSON, Operation, Spec, SpecError, follow, load, resolve
+from fuzzing import forgeries
 from fuzzing.mutations import (
     MISSING,
     SHOWN_CHARACTERS,
@@ -64,16 +66,7 @@ from fuzzing.mutations import (
     mutations,
 )
 from fuzzing.schema_values import instance, neighbours, valid, value_kind
-from fuzzing.signing import (
-    BOT_ID_HEADER,
-    MAX_SKEW_SECONDS,
-    PROPER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    Bot,
-    Signing,
-    shell,
-)
+from fuzzing.signing import PROPER, SIGNATURE_HEADER, Bot, Signing, shell
 
 if TYPE_CHECKING:
     from fuzzing.runner import Options, RunResult, Violation
@@ -93,8 +86,6 @@ OTHER_MEDIA_TYPES: Final = ("text/plain", "application/x-www-form-urlencoded")
 #: Statuses a valid request may get besides a documented 2xx: the state of the thread (409),
 #: an audio file the server could not fetch (422), each where the operation documents it.
 ACCEPTED_ERRORS: Final = (409, 422)
-#: A valid bot id that no server should know (the forgery "an unknown bot").
-UNKNOWN_BOT: Final = "0000000000000000000000b0"
 TIMEOUT_SECONDS: Final = 10.0
 
 
@@ -219,8 +210,11 @@ def media_types(spec: Spec, operation: Operation) -> list[str]:
 class _Builder:
     """The cases of one operation, each on a thread of its own."""
 
-    def __init__(self, spec: Spec, operation: Operation, team: str, threads: Iterator[int]):
+    def __init__(
+        self, spec: Spec, operation: Operation, team: str, threads: Iterator[int], bot_id: str
+    ):
         self.spec = spec
+        self.bot_id = bot_id
         self.operation = operation
         self.team = team
         self.threads = threads
@@ -435,9 +429,8 @@ class _Builder:
         """Requests the bot did not sign as the contract asks: each refused with 401.
 
         Derived from the operation's security requirement: each of its headers left out;
-        then, for the headers of a bot's signature (`contract.signing`), an unknown bot, a
-        wrong signature, signatures over other bytes than those sent, timestamps just beyond
-        the allowed skew (refused) and just within it (accepted).
+        then, for the headers of a bot's signature, the forgeries of each input derived from
+        its domain (`fuzzing.forgeries`), and signatures over other bytes than those sent.
         """
         headers = security_headers(self.spec, self.operation)
         if not headers:
@@ -465,56 +458,28 @@ class _Builder:
             team=self.team.upper(),
             signing=Signing(omit=headers[0]),
         )
-        if BOT_ID_HEADER in headers:
+        for forgery in forgeries.derive(headers, self.bot_id, self.spec.max_skew_seconds):
             self.add(
-                BOT_ID_HEADER,
-                "security: a known bot",
-                "an unknown bot (signed with the run's secret key)",
-                _show(UNKNOWN_BOT),
+                forgery.header,
+                forgery.constraint,
+                forgery.label,
+                "",
                 self.fresh(minimal),
-                status=401,
-                signing=Signing(bot_id=UNKNOWN_BOT),
+                status=None if forgery.accepted else 401,
+                signing=forgery.signing,
             )
         if SIGNATURE_HEADER in headers:
-            self.signature_cases(minimal)
-        if TIMESTAMP_HEADER in headers:
-            constraint = f"security: timestamp within {MAX_SKEW_SECONDS} s"
-            beyond, within = MAX_SKEW_SECONDS + 1, MAX_SKEW_SECONDS - 1
-            for offset, label, status in (
-                (-beyond, f"stale, {beyond} s in the past", 401),
-                (beyond, f"{beyond} s in the future", 401),
-                (-within, f"{within} s in the past", None),
-                (within, f"{within} s in the future", None),
-            ):
-                self.add(
-                    TIMESTAMP_HEADER,
-                    constraint,
-                    label,
-                    "",
-                    self.fresh(minimal),
-                    status=status,
-                    signing=Signing(offset=offset),
-                )
+            self.signed_body_cases(minimal)
 
-    def signature_cases(self, minimal: Any) -> None:
-        self.add(
-            SIGNATURE_HEADER,
-            "security: the bot's signature",
-            "a wrong signature (its last digit changed)",
-            "",
-            self.fresh(minimal),
-            status=401,
-            signing=Signing(tamper=True),
-        )
+    def signed_body_cases(self, minimal: Any) -> None:
         constraint = "security: a signature over the exact bytes sent"
         other = _encode(self.fresh(minimal))  # another request's body, on a thread of its own
-        forgeries: tuple[tuple[str, Callable[[Any], bytes], Callable[[Any], bytes]], ...] = (
+        others: tuple[tuple[str, Callable[[Any], bytes], Callable[[Any], bytes]], ...] = (
             ("signed over another request's body", lambda _b: other, _encode),
             # the same JSON in other bytes: the signature covers its compact re-serialization
             ("signed over the body re-serialized (compact JSON)", _encode, _indented),
-            ("signed over an empty body", lambda _b: b"", _encode),
         )
-        for label, signed_over, sent_as in forgeries:
+        for label, signed_over, sent_as in others:
             body = self.fresh(minimal)
             self.add(
                 SIGNATURE_HEADER,
@@ -546,16 +511,20 @@ def security_headers(spec: Spec, operation: Operation) -> list[str]:
 
 
 def derive(
-    spec: Spec | None = None, team: str = demo.TEAM, *, first_thread: int = FIRST_THREAD
+    spec: Spec | None = None,
+    team: str = demo.TEAM,
+    *,
+    first_thread: int = FIRST_THREAD,
+    bot_id: str = demo.BOT_ID,
 ) -> list[Boundary]:
     """Every boundary case of every operation of `spec` (default: this repository's), for the
-    bot's `team`; case `i` acts on the thread `contract.demo.thread(first_thread + i)`."""
+    bot `bot_id`'s `team`; case `i` acts on the thread `contract.demo.thread(first_thread + i)`."""
     spec = spec or load()
     threads = itertools.count(first_thread)
     cases: list[Boundary] = []
     for operation in spec:
         if operation.request_schema is not None:
-            cases += _Builder(spec, operation, team, threads).build()
+            cases += _Builder(spec, operation, team, threads, bot_id).build()
     return cases
 
 
@@ -719,7 +688,7 @@ def run(options: Options, spec: Spec | None = None) -> Found:
 
         spec = load() if options.spec.resolve() == load().path.resolve() else read(options.spec)
     try:
-        cases = derive(spec, options.team)
+        cases = derive(spec, options.team, bot_id=options.bot.bot_id)
     except SpecError as error:
         from fuzzing.runner import ConfigurationError
 

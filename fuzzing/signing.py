@@ -38,6 +38,7 @@ from contract.signing import (
     Bot,
     signature,
 )
+from fuzzing.spellings import DIGESTS, INPUTS, PROPER_DIGEST, SPELLINGS
 
 __all__ = [
     "BOT_ID_HEADER",
@@ -92,36 +93,67 @@ def tampered(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Signing:
-    """How a request is signed: properly by default, or forged in one way."""
+    """How a request is signed: properly by default, or forged in one way.
+
+    A forged header value is named by a spelling of `fuzzing.spellings` (`spell`); the
+    signature covers the headers as sent, or with `signs_value` the bot's id and the time as
+    they should have been written (what a server that rewrites them before checking sees).
+    """
 
     omit: str | None = None  # this header is left out
-    bot_id: str | None = None  # signed as this bot instead (with the run's secret key)
     offset: int = 0  # the timestamp is this many seconds from now
     signed_body: bytes | None = None  # the signature covers these bytes, not the body sent
     tamper: bool = False  # the signature has its last digit changed
+    spell: tuple[str, str] | None = None  # (header, spelling): that header written otherwise
+    signs_value: bool = False  # the signature covers the values, not the spelled headers
+    digest: str = PROPER_DIGEST  # the digest of the inputs (`fuzzing.spellings.DIGESTS`)
+    order: tuple[str, ...] = INPUTS  # the inputs concatenated, in this order
 
     def headers(self, bot: Bot, body: bytes, now: float | None = None) -> dict[str, str]:
         """The signature headers of a request with `body`, signed (or forged) now."""
-        signer = Bot(self.bot_id, bot.secret_key) if self.bot_id else bot
-        signed = signer.headers(
-            body if self.signed_body is None else self.signed_body,
-            timestamp=stamp(self.offset, now),
-        )
+        proper = {BOT_ID_HEADER: bot.bot_id, TIMESTAMP_HEADER: str(stamp(self.offset, now))}
+        sent = dict(proper)
+        header, spelling = self.spell or ("", "")
+        if header in sent:
+            sent[header] = SPELLINGS[spelling].change(sent[header])
+        signed = proper if self.signs_value else sent
+        signed_body = body if self.signed_body is None else self.signed_body
+        sent[SIGNATURE_HEADER] = self._signature(bot, signed, signed_body)
+        if header == SIGNATURE_HEADER:
+            sent[SIGNATURE_HEADER] = SPELLINGS[spelling].change(sent[SIGNATURE_HEADER])
         if self.tamper:
-            signed[SIGNATURE_HEADER] = tampered(signed[SIGNATURE_HEADER])
+            sent[SIGNATURE_HEADER] = tampered(sent[SIGNATURE_HEADER])
         if self.omit is not None:
-            signed.pop(self.omit, None)
-        return signed
+            sent.pop(self.omit, None)
+        return sent
+
+    def _signature(self, bot: Bot, values: Mapping[str, str], body: bytes) -> str:
+        if self.digest == PROPER_DIGEST and self.order == INPUTS:
+            return signature(values[BOT_ID_HEADER], bot.secret_key, values[TIMESTAMP_HEADER], body)
+        inputs = {
+            "botId": values[BOT_ID_HEADER].encode(),
+            "secretkey": bot.secret_key.encode(),
+            "timestamp": values[TIMESTAMP_HEADER].encode(),
+            "body": body,
+        }
+        message = b"".join(inputs[name] for name in self.order)
+        return DIGESTS[self.digest](bot.secret_key.encode(), message)
 
     def sign_options(self) -> list[str]:
         """The options of `python -m fuzzing sign` that make these headers again."""
         options: list[str] = []
-        if self.bot_id:
-            options += ["--bot-id", self.bot_id]
         if self.offset:
             options.append(f"--offset={self.offset}")
         if self.tamper:
             options.append("--tamper")
+        if self.spell:
+            options.append(f"--spell={self.spell[0]}={self.spell[1]}")
+        if self.signs_value:
+            options.append("--sign-value")
+        if self.digest != PROPER_DIGEST:
+            options.append(f"--digest={self.digest}")
+        if self.order != INPUTS:
+            options.append(f"--order={','.join(self.order)}")
         return options
 
 
@@ -136,7 +168,8 @@ def is_signed(
     bot_id = lowered.get(BOT_ID_HEADER.lower())
     timestamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
     given = lowered.get(SIGNATURE_HEADER.lower())
-    if bot_id != bot.bot_id or not timestamp.isdigit() or given is None:
+    whole_seconds = timestamp.isdigit() and not timestamp.startswith("0")
+    if bot_id != bot.bot_id or not whole_seconds or given is None:
         return False
     current = time.time() if now is None else now
     if abs(int(timestamp) - current) > MAX_SKEW_SECONDS:
@@ -208,14 +241,14 @@ def shell(
     """
     lines = [f"body={shell_body(body)}"]
     signed = shell_body(signing.signed_body) if signing.signed_body is not None else '"$body"'
-    options = (["--bot-id", bot_id] if bot_id and not signing.bot_id else []) + (
-        signing.sign_options()
-    )
+    options = (["--bot-id", bot_id] if bot_id else []) + signing.sign_options()
     command = " ".join(["python -m fuzzing sign --shell", *map(shlex.quote, options)])
     lines.append(f'eval "$(printf %s {signed} | {command})"')
     parts = ["curl", "-X", "POST"]
     for header in HEADERS:
-        if header != signing.omit:
+        if signing.spell == (header, "empty"):
+            parts.append(f"-H '{header};'")  # how curl sends a header with an empty value
+        elif header != signing.omit:
             parts.append(f'-H "{header}: ${SHELL_NAMES[header]}"')
     # `Content-Type:` with no value keeps curl from adding its own (form-urlencoded).
     parts.append("-H " + shlex.quote(f"Content-Type: {content_type or ''}".rstrip()))
@@ -228,9 +261,8 @@ def shell(
 # -- python -m fuzzing sign ---------------------------------------------------------------------
 
 
-def main(argv: Sequence[str], out: Any = None) -> int:
-    """`python -m fuzzing sign`: print the signature headers of a body, signed now."""
-    out = sys.stdout if out is None else out
+def sign_parser() -> argparse.ArgumentParser:
+    """The options of `python -m fuzzing sign` (`Signing.sign_options` writes them)."""
     parser = argparse.ArgumentParser(
         prog="python -m fuzzing sign",
         description="Print the X-Bot-Id, X-timestamp and X-Signature headers of a request body, "
@@ -255,11 +287,36 @@ def main(argv: Sequence[str], out: Any = None) -> int:
         "--tamper", action="store_true", help="change the signature's last digit (a forgery)"
     )
     parser.add_argument(
+        "--spell",
+        metavar="HEADER=SPELLING",
+        default=None,
+        help=f"write that header otherwise (a forgery): {', '.join(SPELLINGS)}",
+    )
+    parser.add_argument(
+        "--sign-value",
+        action="store_true",
+        help="sign the bot's id and the time as they should be written, not as --spell wrote them",
+    )
+    parser.add_argument(
+        "--digest", choices=sorted(DIGESTS), default=PROPER_DIGEST, help="the digest (a forgery)"
+    )
+    parser.add_argument(
+        "--order",
+        default=",".join(INPUTS),
+        help="the inputs of the signature, concatenated in this order (a forgery)",
+    )
+    parser.add_argument(
         "--shell",
         action="store_true",
         help="print shell assignments (FUZZ_BOT_ID=..., for eval) instead of header lines",
     )
-    args = parser.parse_args(list(argv))
+    return parser
+
+
+def main(argv: Sequence[str], out: Any = None) -> int:
+    """`python -m fuzzing sign`: print the signature headers of a body, signed now."""
+    out = sys.stdout if out is None else out
+    args = sign_parser().parse_args(list(argv))
     try:
         if args.body_file == "-":
             body = sys.stdin.buffer.read()
@@ -269,14 +326,42 @@ def main(argv: Sequence[str], out: Any = None) -> int:
     except OSError as error:
         print(f"sign: cannot read {args.body_file}: {error.strerror}", file=sys.stderr)
         return 2
-    bot = credentials(args.bot_id)
-    headers = Signing(offset=args.offset, tamper=args.tamper).headers(bot, body)
+    try:
+        forged = forgery(args)
+    except ValueError as error:
+        print(f"sign: {error}", file=sys.stderr)
+        return 2
+    headers = forged.headers(credentials(args.bot_id), body)
     for name, value in headers.items():
         if args.shell:
             print(f"{SHELL_NAMES[name]}={shlex.quote(value)}", file=out)
         else:
             print(f"{name}: {value}", file=out)
     return 0
+
+
+def forgery(args: argparse.Namespace) -> Signing:
+    """The `Signing` that the options of `python -m fuzzing sign` describe."""
+    spell: tuple[str, str] | None = None
+    if args.spell:
+        header, _equals, name = args.spell.partition("=")
+        if header not in HEADERS or name not in SPELLINGS:
+            raise ValueError(
+                f"--spell {args.spell!r}: expected HEADER=SPELLING, a header of "
+                f"{', '.join(HEADERS)} and a spelling of {', '.join(SPELLINGS)}"
+            )
+        spell = (header, name)
+    order = tuple(args.order.split(","))
+    if set(order) - set(INPUTS):
+        raise ValueError(f"--order {args.order!r}: the inputs are {', '.join(INPUTS)}")
+    return Signing(
+        offset=args.offset,
+        tamper=args.tamper,
+        spell=spell,
+        signs_value=args.sign_value,
+        digest=args.digest,
+        order=order,
+    )
 
 
 # -- the bot of the run in progress --------------------------------------------------------------

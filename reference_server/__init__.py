@@ -17,8 +17,9 @@ How a request is answered, in this order (the first failing check answers):
    (`GET /recordings/<id>.wav` and `GET /streams/<id>.wav` serve the files that `fileUrl`
    and `streamUrl` point at.)
 2. Who is asking, from the headers alone (`reference_server.auth`): a missing `X-Bot-Id`,
-   `X-timestamp` or `X-Signature`, a bot the server does not know, or a timestamp more than
-   300 s from the server's clock answers `401`, before the body is read.
+   `X-timestamp` or `X-Signature`, a bot the server does not know, a timestamp that is not the
+   decimal digits of whole seconds (no sign, leading zero or fraction) or is more than the
+   spec's `x-max-skew-seconds` from the server's clock answers `401`, before the body is read.
 3. The body's size: over 64 KiB (the spec's `info.x-max-request-body-bytes`) answers `413`.
    The signature covers the body, so the body is read (never more than the limit) before
    the signature can be checked.

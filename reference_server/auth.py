@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 
 from contract.spec import load
 
-#: Not in the source document: how far a timestamp may be from the server's clock.
-MAX_SKEW_SECONDS = 300
+#: Not in the source document: how far a timestamp may be from the server's clock (the
+#: timestamp scheme's `x-max-skew-seconds`).
+MAX_SKEW_SECONDS = load().skew_window()
 
 _BOT_ID = b"x-bot-id"
 _TIMESTAMP = b"x-timestamp"
 _SIGNATURE = b"x-signature"
 _SHOWN = {_BOT_ID: "X-Bot-Id", _TIMESTAMP: "X-timestamp", _SIGNATURE: "X-Signature"}
-_TIMESTAMP_TEXT = re.compile(rb"[0-9]{1,12}")
+#: Whole Unix seconds as decimal digits: no sign, no leading zero, no fraction (nor 0).
+_TIMESTAMP_TEXT = re.compile(rb"[1-9][0-9]{0,11}")
 _SIGNATURE_TEXT = re.compile(rb"[0-9a-f]{64}")
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from contract import demo
-from contract.spec import Spec, load, parse
+from contract.signing import signature
+from contract.spec import Spec, SpecError, load, parse
 from fuzzing import boundaries, signing
 from fuzzing.boundaries import Boundary
 from reference_server import create_app
@@ -239,46 +242,157 @@ def test_merge_puts_the_phase_first_in_the_run_result() -> None:
 # -- forgeries: derived from the security schemes ---------------------------------------------
 
 
+def forged(cases: list[Boundary], method: str = "call/end") -> list[Boundary]:
+    return [c for c in cases if c.method == method and c.signing != signing.PROPER]
+
+
 def test_every_operation_gets_every_forgery() -> None:
     cases = derive()
-    forged = [c for c in cases if c.signing != signing.PROPER]
-    methods = {c.method for c in cases}
-    labels = {(c.field, c.label, c.expected) for c in forged if c.method == "call/end"}
+    labels = {(c.field, c.label, c.expected) for c in forged(cases)}
     assert {
         ("X-Bot-Id", "left out", (401,)),
         ("X-timestamp", "left out", (401,)),
         ("X-Signature", "left out", (401,)),
-        ("X-Bot-Id", "an unknown bot (signed with the run's secret key)", (401,)),
+        ("X-Bot-Id", "in upper case, signed over the text sent", (401,)),
+        ("X-Bot-Id", "in upper case, signed over the value", (401,)),
+        ("X-Bot-Id", "one character less (the last one dropped), signed over the value", (401,)),
+        (
+            "X-Bot-Id",
+            "another valid-looking id (its last character changed), signed over the text sent",
+            (401,),
+        ),
+        ("X-timestamp", "in milliseconds, signed over the text sent", (401,)),
+        ("X-timestamp", "in microseconds, signed over the value", (401,)),
+        ("X-timestamp", "with a leading zero, signed over the text sent", (401,)),
+        ("X-timestamp", "negative (a minus sign), signed over the text sent", (401,)),
+        ("X-timestamp", "with a fraction of a second (.5), signed over the value", (401,)),
+        ("X-timestamp", "stale, 301 s in the past", (401,)),
+        ("X-timestamp", "301 s in the future", (401,)),
+        ("X-Signature", "in upper case", (401,)),
+        ("X-Signature", "one character less (the last one dropped)", (401,)),
+        (
+            "X-Signature",
+            "HMAC-SHA256 keyed with the secret key, of botId + timestamp + body",
+            (401,),
+        ),
+        (
+            "X-Signature",
+            "botId and secretkey swapped: secretkey + botId + timestamp + body",
+            (401,),
+        ),
+        ("X-Signature", "without secretkey: botId + timestamp + body", (401,)),
         ("X-Signature", "a wrong signature (its last digit changed)", (401,)),
         ("X-Signature", "signed over another request's body", (401,)),
         ("X-Signature", "signed over the body re-serialized (compact JSON)", (401,)),
-        ("X-Signature", "signed over an empty body", (401,)),
-        ("X-timestamp", "stale, 301 s in the past", (401,)),
-        ("X-timestamp", "301 s in the future", (401,)),
     } <= labels
-    accepted = {c.label for c in forged if c.method == "call/end" and 401 not in c.expected}
-    assert accepted == {"299 s in the past", "299 s in the future"}
-    assert {c.method for c in forged} == methods
+    accepted = {(c.field, c.label) for c in forged(cases) if 401 not in c.expected}
+    assert accepted == {
+        ("X-timestamp", "299 s in the past"),
+        ("X-timestamp", "299 s in the future"),
+        ("X-Bot-Id", "surrounded by spaces, signed over the value"),
+        ("X-timestamp", "surrounded by spaces, signed over the value"),
+        ("X-Signature", "surrounded by spaces"),
+    }
+    # the same forgeries on every operation; a spelling that changes nothing is left out
+    per_operation = {method: len(forged(cases, method)) for method in load().operations}
+    assert len(set(per_operation.values())) == 1 and per_operation["call/end"] > 80
+    assert ("X-timestamp", "in upper case, signed over the text sent", (401,)) not in labels
     other_team = find(cases, "call/end", "teamId", "a valid id of a team the bot is not in")
     assert other_team.expected == (403,) and other_team.signing == signing.PROPER
 
 
+def test_the_window_is_read_from_the_spec() -> None:
+    def narrow(document: dict[str, Any]) -> None:
+        document["components"]["securitySchemes"]["timestamp"]["x-max-skew-seconds"] = 60
+
+    def twice(document: dict[str, Any]) -> None:
+        document["components"]["securitySchemes"]["botId"]["x-max-skew-seconds"] = 60
+
+    assert load().max_skew_seconds == signing.MAX_SKEW_SECONDS
+    cases = forged(derive(changed_spec(narrow)))
+    window = {(c.constraint, c.label, 401 in c.expected) for c in cases if "within" in c.constraint}
+    assert {
+        ("security: within 60 s of the server's clock", "stale, 61 s in the past", True),
+        ("security: within 60 s of the server's clock", "61 s in the future", True),
+        ("security: within 60 s of the server's clock", "59 s in the past", False),
+    } <= window
+    with pytest.raises(SpecError, match="x-max-skew-seconds must be one positive integer"):
+        changed_spec(twice)
+
+
+NOW = 1_800_000_000.25
+BODY = b'{"threadId":"5b0525134c0319001573485e"}'
+
+
+def stripped(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as a server reads them: without the whitespace around each value."""
+    return {name: value.strip() for name, value in headers.items()}
+
+
+def test_each_forgery_is_no_valid_signature_and_each_accepted_one_is() -> None:
+    for case in forged(derive()):
+        if case.signing.signed_body is not None:
+            continue  # signed over other bytes: the body test below
+        headers = case.signing.headers(BOT, BODY, now=NOW)
+        valid_now = signing.is_signed(BOT, stripped(headers), BODY, now=NOW)
+        assert valid_now == (401 not in case.expected), case.label
+        if 401 in case.expected and case.signing.omit is None:
+            assert headers != BOT.headers(BODY, timestamp=int(NOW)), case.label
+
+
+def test_a_reproduction_makes_the_same_forgery() -> None:
+    """`python -m fuzzing sign` with a forgery's options forges the same headers."""
+    for case in forged(derive()):
+        if case.signing.omit or case.signing.signed_body is not None:
+            continue  # curl leaves the header out; the snippet signs other bytes
+        options = signing.sign_parser().parse_args(case.signing.sign_options())
+        assert signing.forgery(options) == case.signing, case.label
+
+
+def test_no_forgery_shows_the_secret_key() -> None:
+    secret = "s3cret-not-for-print"
+    bot = signing.Bot("c" * 24, secret)
+    for case in forged(boundaries.derive(load(), demo.TEAM, bot_id=bot.bot_id)):
+        shown = [*case.signing.headers(bot, case.body).values(), case.reason(200)]
+        shown.append(boundaries.curl("http://127.0.0.1:1", case, bot.bot_id))
+        assert not any(secret in text for text in shown), case.label
+
+
 def test_forged_headers_and_their_reproduction() -> None:
     cases = derive()
-    body = b'{"threadId":"5b0525134c0319001573485e"}'
     missing = find(cases, "call/end", "X-timestamp", "left out")
-    assert signing.TIMESTAMP_HEADER not in missing.signing.headers(BOT, body)
-    unknown = find(
-        cases, "call/end", "X-Bot-Id", "an unknown bot (signed with the run's secret key)"
+    assert signing.TIMESTAMP_HEADER not in missing.signing.headers(BOT, BODY)
+    milliseconds = find(
+        cases, "call/end", "X-timestamp", "in milliseconds, signed over the text sent"
     )
-    assert not signing.is_signed(BOT, unknown.signing.headers(BOT, body), body)
+    headers = milliseconds.signing.headers(BOT, BODY, now=NOW)
+    assert headers["X-timestamp"] == f"{int(NOW)}000"
+    assert headers["X-Signature"] == signature(
+        demo.BOT_ID, demo.SECRET_KEY, headers["X-timestamp"], BODY
+    )
+    snippet = boundaries.curl("http://x", milliseconds, demo.BOT_ID)
+    assert f"--bot-id {demo.BOT_ID} --spell=X-timestamp=milliseconds" in snippet
     stale = find(cases, "call/end", "X-timestamp", "stale, 301 s in the past")
-    assert not signing.is_signed(BOT, stale.signing.headers(BOT, body), body)
-    within = find(cases, "call/end", "X-timestamp", "299 s in the past")
-    assert signing.is_signed(BOT, within.signing.headers(BOT, body), body)
     assert "--offset=-301" in boundaries.curl("http://x", stale)
+    empty = find(cases, "call/end", "X-Bot-Id", "empty, signed over the value")
+    assert "-H 'X-Bot-Id;'" in boundaries.curl("http://x", empty)  # curl sends it empty
     other = find(cases, "call/end", "X-Signature", "signed over another request's body")
     snippet = boundaries.curl("http://x", other, demo.BOT_ID)
     assert 'printf %s \'{"threadId":' in snippet and '--data-binary "$body"' in snippet
     left_out = boundaries.curl("http://x", find(cases, "call/end", "X-Signature", "left out"))
     assert "X-Signature:" not in left_out and "X-Bot-Id:" in left_out
+
+
+def test_python_m_fuzzing_sign_forges_as_told_and_names_a_wrong_option(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(BODY)))
+    out = io.StringIO()
+    assert signing.main(["--spell=X-timestamp=milliseconds"], out=out) == 0
+    headers = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
+    assert re.fullmatch(r"[1-9][0-9]{12}", headers["X-timestamp"])
+    assert headers["X-Signature"] == signature(
+        demo.BOT_ID, demo.SECRET_KEY, headers["X-timestamp"], BODY
+    )
+    assert signing.main(["--spell=X-Bot-Id=bogus"], out=io.StringIO()) == 2
+    assert "--spell 'X-Bot-Id=bogus': expected HEADER=SPELLING" in capsys.readouterr().err

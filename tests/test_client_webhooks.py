@@ -157,7 +157,16 @@ def forgeries() -> dict[str, tuple[Mapping[str, str], bytes, type[SignatureError
             StaleTimestamp,
             TIMESTAMP_HEADER,
         )
-    for stamp in ("12a", "-5", "1e9", "1800000000.5", "١٨٠٠٠٠٠٠٠٠", "9" * 40):
+    for stamp in (
+        "12a",
+        "-5",
+        "+1800000000",
+        "01800000000",
+        "1e9",
+        "1800000000.5",
+        "١٨٠٠٠٠٠٠٠٠",
+        "9" * 40,
+    ):
         headers = {**good, TIMESTAMP_HEADER: stamp}
         cases[f"timestamp {stamp!r}"] = (headers, CREATED, InvalidTimestamp, TIMESTAMP_HEADER)
     return cases

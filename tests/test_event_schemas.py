@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from contract.spec import SpecError, follow, load
-from toolchain.event_schemas import anchored, events
+from contract.spec import SPEC_PATH, SpecError, follow, load
+from toolchain.event_schemas import anchored, events, receiving
 
 SPEC = load().document
 
@@ -78,3 +78,9 @@ def test_a_webhook_body_that_is_not_a_named_schema_fails() -> None:
     }
     with pytest.raises(SpecError, match=re.escape("webhooks.call.dtmf.post.requestBody")):
         events(document)
+
+
+def test_a_receiver_gets_the_events_and_the_window_of_the_spec_it_is_made_from() -> None:
+    facts = receiving(SPEC_PATH)
+    assert (facts.discriminator, facts.events) == events(SPEC)
+    assert facts.max_skew_seconds == load().skew_window()

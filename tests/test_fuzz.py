@@ -172,6 +172,24 @@ def test_a_boundary_violation_names_field_constraint_value_and_reproduces_with_c
     assert SECRET_KEY not in run.stdout
 
 
+def test_a_forgery_violation_names_header_rule_and_forgery_and_forges_it_again(
+    runs: dict[str, FuzzRun],
+) -> None:
+    run = runs["millisecond_timestamps"]
+    assert run.result is not None, describe(run)
+    violation = next(v for v in run.result["violations"] if v["reason"].startswith("X-timestamp"))
+    assert violation["reason"].startswith(
+        "X-timestamp: security: the time in whole Unix seconds, in milliseconds, signed over "
+        "the text sent: expected 401, got 200"
+    ), violation["reason"]
+    assert f"--bot-id {BOT_ID} --spell=X-timestamp=milliseconds" in violation["curl"]
+    # the one class of forgery this server takes, and no other
+    assert {v["reason"].split(",")[0] for v in run.result["violations"]} == {
+        "X-timestamp: security: the time in whole Unix seconds"
+    }
+    assert SECRET_KEY not in run.stdout + "".join(run.files.values())
+
+
 def test_the_secret_key_appears_in_no_output_and_no_report(runs: dict[str, FuzzRun]) -> None:
     run = runs["secret"]
     assert run.returncode == 1, describe(run)  # signed as the custom bot: the fault was found

@@ -183,6 +183,7 @@ def webhook_deliveries() -> list[tuple[dict[str, str], str, dict[str, Any]]]:
         "bad-signature": (Bot(demo.BOT_ID, "not-the-key").headers(body.encode(), now), body),
         "stale-timestamp": (bot.headers(body.encode(), now - MAX_SKEW_SECONDS - 1), body),
         "invalid-timestamp": ({**signed, TIMESTAMP_HEADER: "1e9"}, body),
+        "invalid-timestamp (leading zero)": ({**signed, TIMESTAMP_HEADER: f"0{now}"}, body),
         "malformed-event": (
             bot.headers(b'{"eventType":"call.dtmf"}', now),
             '{"eventType":"call.dtmf"}',

@@ -18,6 +18,7 @@ import pytest
 
 from contract import demo
 from contract.signing import Bot as Signer
+from contract.signing import signature
 from contract.spec import load
 from reference_server import DEMO_BOT, App, Bot, create_app
 from testkit.signing import signed
@@ -82,6 +83,13 @@ def forgeries(body: bytes) -> Iterator[tuple[str, bytes, dict[str, str]]]:
     yield "a stale timestamp", body, demo_headers(body, NOW - 301)
     yield "a future timestamp", body, demo_headers(body, NOW + 301)
     yield "a timestamp that is no number", body, {**good, "X-timestamp": "soon"}
+    for what, stamp in (("a leading zero", f"0{NOW}"), ("a plus sign", f"+{NOW}")):
+        forged = signature(demo.BOT_ID, demo.SECRET_KEY, stamp, body)  # over the text sent
+        yield (
+            f"a timestamp with {what}",
+            body,
+            {**good, "X-timestamp": stamp, "X-Signature": forged},
+        )
     upper = good["X-Signature"].upper()
     yield "the signature in upper-case hex", body, {**good, "X-Signature": upper}
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from contract.spec import SpecError, follow
+import yaml
+
+from contract.spec import SpecError, follow, parse
 
 #: The clients' name of the union of the events (the spec has no schema of it).
 EVENT_UNION = "CallEvent"
@@ -161,3 +164,23 @@ def events(document: Mapping[str, Any]) -> tuple[str, tuple[Event, ...]]:
     if len(names) != 1:
         raise SpecError(f"webhooks: the events are named by different properties: {sorted(names)}")
     return names.pop(), tuple(found)
+
+
+@dataclass(frozen=True)
+class Receiving:
+    """What a receiver of the events needs from a spec."""
+
+    #: The property that names each event (`eventType`).
+    discriminator: str
+    events: tuple[Event, ...]
+    #: How far `X-timestamp` may be from the receiver's clock (`x-max-skew-seconds`).
+    max_skew_seconds: int
+
+
+def receiving(spec: Path) -> Receiving:
+    """The events of the spec file `spec` and its time window; SpecError names what lacks."""
+    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    if not isinstance(document, Mapping):
+        raise SpecError(f"{spec}: not a YAML mapping")
+    discriminator, members = events(document)
+    return Receiving(discriminator, members, parse(document, spec).skew_window())

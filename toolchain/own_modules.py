@@ -3,9 +3,10 @@
 The generators render a fixed set of files; a module of our own is a Jinja template under
 `overrides/client/modules/` (the client's `webhooks.py`, the receiver of the call events) or
 `overrides/models/modules/` (the models' `events.py`, their discriminated union), rendered here
-into the package with what it needs from the contract: the events of the spec's webhooks and
-the checks of their fields (`toolchain.event_schemas`), the signature headers and the time
-window of `contract.signing`. A field constraint the receiver cannot check fails the generation.
+into the package with what it needs from the contract: the events of the spec's webhooks, the
+checks of their fields and the spec's time window, `x-max-skew-seconds`
+(`toolchain.event_schemas`), and the signature headers of `contract.signing`. A field
+constraint the receiver cannot check fails the generation.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
-import yaml
 
 from contract import signing
 from contract.spec import SpecError
-from toolchain.event_schemas import EVENT_UNION, anchored, events
+from toolchain.event_schemas import EVENT_UNION, anchored, receiving
 from toolchain.generated_files import GenerationError
 
 
 def render_modules(spec: Path, modules: Path, package: Path) -> None:
     """Render every `*.py.jinja` of `modules` into `package` (a generated file stays intact)."""
-    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
     try:
-        property_name, members = events(document)
+        facts = receiving(spec)
     except SpecError as exc:
         raise GenerationError(f"{spec.name}: {exc}") from exc
     environment = jinja2.Environment(
@@ -37,11 +36,11 @@ def render_modules(spec: Path, modules: Path, package: Path) -> None:
     environment.filters["py"] = repr
     environment.filters["anchored"] = anchored
     values = {
-        "discriminator": property_name,
-        "events": members,
+        "discriminator": facts.discriminator,
+        "events": facts.events,
         "union": EVENT_UNION,
         "headers": signing.HEADERS,
-        "max_skew_seconds": signing.MAX_SKEW_SECONDS,
+        "max_skew_seconds": facts.max_skew_seconds,
     }
     for template in sorted(modules.glob("*.py.jinja")):
         target = package / template.name.removesuffix(".jinja")

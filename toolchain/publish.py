@@ -57,9 +57,8 @@ from typing import Any
 
 import yaml
 
-from contract.signing import MAX_SKEW_SECONDS
 from contract.spec import SpecError
-from toolchain.event_schemas import events
+from toolchain.event_schemas import receiving
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
@@ -283,15 +282,17 @@ def event_values(spec: Path) -> dict[str, str]:
     """What the webhook receiver needs from the contract: the window, the events' models (their
     union is the client's: the spec has no schema of it) and the checks of their fields."""
     try:
-        discriminator, members = events(yaml.safe_load(spec.read_text(encoding="utf-8")))
+        facts = receiving(spec)
     except SpecError as exc:
         raise PublishError(f"{spec.name}: {exc}") from exc
-    models = [member.class_name for member in members]
-    checks = {event.event_type: [check.as_json() for check in event.fields] for event in members}
-    parsers = {member.event_type: f"{member.class_name}FromJSON" for member in members}
+    models = [member.class_name for member in facts.events]
+    checks = {
+        event.event_type: [check.as_json() for check in event.fields] for event in facts.events
+    }
+    parsers = {member.event_type: f"{member.class_name}FromJSON" for member in facts.events}
     return {
-        "max_skew_seconds": str(MAX_SKEW_SECONDS),
-        "discriminator": discriminator,
+        "max_skew_seconds": str(facts.max_skew_seconds),
+        "discriminator": facts.discriminator,
         "event_imports": "".join(f"  {name}FromJSON,\n  type {name},\n" for name in models),
         "event_union": "".join(f"\n  | {name}" for name in models),
         "event_parsers": "".join(f"  {json.dumps(t)}: {p},\n" for t, p in parsers.items()),

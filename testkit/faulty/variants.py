@@ -716,3 +716,147 @@ VARIANTS: dict[str, Variant] = {
         TeamCheckedFirst, "spec_boundaries", "a malformed teamId is answered 403, not 400"
     ),
 }
+
+
+# -- Forged signatures: each variant takes one forgery of an input that the contract refuses.
+
+
+def _current(stamp: str) -> bool:
+    """`stamp` is whole seconds within the window of the server's clock."""
+    return stamp.isdigit() and abs(int(stamp) - time.time()) <= MAX_SKEW_SECONDS
+
+
+def _given(exchange: Exchange) -> str:
+    return _header(exchange, SIGNATURE_HEADER)
+
+
+def _signs(exchange: Exchange, stamp: str) -> bool:
+    """The signature given is the served bot's over `stamp` and the body received."""
+    return _signature_of(exchange, stamp, exchange.body) == _given(exchange)
+
+
+class MillisecondTimestamps(Wrapper):
+    """An `X-timestamp` in milliseconds is taken too (JavaScript's `Date.now()`): a time of
+    more than ten digits is divided by 1000 before the window is checked, and the signature
+    checked over the text received."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        seconds = str(int(stamp) // 1000) if stamp.isdigit() else ""
+        if len(stamp) > 10 and _current(seconds) and _signs(exchange, stamp):
+            resign(exchange)
+
+
+class SignatureCaseInsensitive(Wrapper):
+    """The signature is compared without regard to case: upper-case hex is taken."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp, given = _header(exchange, TIMESTAMP_HEADER), _given(exchange)
+        expected = _signature_of(exchange, stamp, exchange.body)
+        if _current(stamp) and given != given.lower() and expected == given.lower():
+            resign(exchange)
+
+
+class SignaturePrefixAccepted(Wrapper):
+    """A signature is compared over the length given (`expected.startswith(given)`): a
+    truncated signature is taken."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp, given = _header(exchange, TIMESTAMP_HEADER), _given(exchange)
+        expected = _signature_of(exchange, stamp, exchange.body)
+        if _current(stamp) and given and expected != given and expected.startswith(given):
+            resign(exchange)
+
+
+class InputsInAnotherOrder(Wrapper):
+    """The signature over `secretkey + botId + timestamp + body` (the key first, as other bot
+    APIs order it) is taken too."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp, bot_id = _header(exchange, TIMESTAMP_HEADER), _header(exchange, BOT_ID_HEADER)
+        # the key first: the secret key in the place of the bot's id, and the id in its place
+        swapped = signature(SERVED.secret_key, bot_id, stamp, exchange.body)
+        if _current(stamp) and bot_id == SERVED.bot_id and swapped == _given(exchange):
+            resign(exchange)
+
+
+class FutureTimestampAccepted(Wrapper):
+    """The window is checked on one side only (`now - timestamp > 300`, no `abs`): a time in
+    the future, however far, is taken."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        if stamp.isdigit() and int(stamp) > time.time() and _signs(exchange, stamp):
+            resign(exchange)
+
+
+class BotIdCaseInsensitive(Wrapper):
+    """The bot is looked up by its id in lower case, and the signature checked with the id as
+    the server stores it: `X-Bot-Id` in another case is taken."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp, bot_id = _header(exchange, TIMESTAMP_HEADER), _header(exchange, BOT_ID_HEADER)
+        expected = signature(SERVED.bot_id, SERVED.secret_key, stamp, exchange.body)
+        other_case = bot_id != SERVED.bot_id and bot_id.lower() == SERVED.bot_id.lower()
+        if other_case and _current(stamp) and expected == _given(exchange):
+            resign(exchange)
+
+
+class TimestampParsedLoosely(Wrapper):
+    """The time is read as Python's `int()` reads it (a sign, leading zeros, `_` allowed) and
+    the signature checked over the number written back (`str(int(stamp))`)."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        try:
+            number = str(int(stamp))
+        except ValueError:
+            return
+        if number != stamp and _current(number) and _signs(exchange, number):
+            resign(exchange)
+
+
+class TimestampLeadingZeros(Wrapper):
+    """A time with leading zeros is taken (digits only are checked, then the number): the
+    signature checked over the text received."""
+
+    def before(self, exchange: Exchange) -> None:
+        stamp = _header(exchange, TIMESTAMP_HEADER)
+        if stamp.startswith("0") and _current(stamp) and _signs(exchange, stamp):
+            resign(exchange)
+
+
+VARIANTS.update(
+    {
+        "millisecond_timestamps": Variant(
+            MillisecondTimestamps, "spec_boundaries", "an X-timestamp in milliseconds is accepted"
+        ),
+        "signature_case_insensitive": Variant(
+            SignatureCaseInsensitive, "spec_boundaries", "an upper-case hex signature is accepted"
+        ),
+        "signature_prefix_accepted": Variant(
+            SignaturePrefixAccepted, "spec_boundaries", "a truncated signature is accepted"
+        ),
+        "inputs_in_another_order": Variant(
+            InputsInAnotherOrder,
+            "spec_boundaries",
+            "a signature of secretkey + botId + timestamp + body is accepted",
+        ),
+        "future_timestamp_accepted": Variant(
+            FutureTimestampAccepted,
+            "spec_boundaries",
+            "the window is checked on one side: any future time is accepted",
+        ),
+        "bot_id_case_insensitive": Variant(
+            BotIdCaseInsensitive, "spec_boundaries", "X-Bot-Id in upper case is accepted"
+        ),
+        "timestamp_parsed_loosely": Variant(
+            TimestampParsedLoosely,
+            "spec_boundaries",
+            "a time with a sign or leading zeros, signed over the number, is accepted",
+        ),
+        "timestamp_leading_zeros": Variant(
+            TimestampLeadingZeros, "spec_boundaries", "a time with a leading zero is accepted"
+        ),
+    }
+)

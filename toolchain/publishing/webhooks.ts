@@ -176,7 +176,7 @@ export async function verifyWebhook(
   if (!sameText(sentBy, botId)) {
     throw new WebhookError("unknown-bot", "X-Bot-Id names another bot than " + botId);
   }
-  if (!/^[0-9]{1,18}$$/.test(timestamp)) {
+  if (!/^[1-9][0-9]{0,17}$$/.test(timestamp)) {
     throw new WebhookError("invalid-timestamp", "X-timestamp is not whole Unix seconds");
   }
   if (Math.abs(Number(timestamp) - now() / 1000) > MAX_SKEW_SECONDS) {

@@ -93,7 +93,8 @@ EVENT_CLASSES: Mapping[str, type[CallEvent]] = {
     "call.dtmf": CallDtmfEvent,
 }
 
-_TIMESTAMP = re.compile(r"[0-9]{1,18}")
+#: The decimal digits of whole seconds: no sign, leading zero, fraction or unit.
+_TIMESTAMP = re.compile(r"[1-9][0-9]{0,17}")
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
