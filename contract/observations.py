@@ -52,9 +52,6 @@ class Expectation:
     #: Why, per status or field: the facts behind the expectation.
     why: dict[str, str] = field(default_factory=dict)
 
-    def determined(self) -> int | None:
-        return next(iter(self.statuses)) if len(self.statuses) == 1 else None
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "statuses": sorted(self.statuses),

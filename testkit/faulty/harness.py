@@ -55,14 +55,6 @@ class FuzzRun:
     def checks_failed(self) -> set[str]:
         return {v["check"] for v in (self.result or {}).get("violations", [])}
 
-    def first_caught(self, check: str) -> float | None:
-        times = [
-            v["first_seen"]
-            for v in (self.result or {}).get("violations", [])
-            if v["check"] == check
-        ]
-        return min(times) if times else None
-
 
 def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) -> FuzzRun:
     """Run `python -m fuzzing ARGS --quiet` with its reports in a temporary folder (`env`:
