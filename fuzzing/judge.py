@@ -76,7 +76,8 @@ class Judge:
     team: str
     bot: signing.Bot
     spec: Spec = field(default_factory=load)
-    model: Model = field(default_factory=Model)
+    #: The model of `spec` (it names the fields of each operation's answer).
+    model: Model = field(init=False)
     violations: list[ModelViolation] = field(default_factory=list)
     #: Observed HTTP statuses per `{method}`, of every request (valid or not).
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
@@ -86,6 +87,7 @@ class Judge:
     def __post_init__(self) -> None:
         import jsonschema_rs
 
+        self.model = Model(self.spec)
         self._validators = {
             op.method: jsonschema_rs.validator_for(self.spec.schema(op.request_schema))
             for op in self.spec

@@ -22,9 +22,10 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from contract import demo
+from contract.rules import RULES, THREAD_FIELD
 from fuzzing import coverage, signing
 from fuzzing.judge import TEAM_VARIABLE, Judge, ModelViolation, activate
 
@@ -248,10 +249,25 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _since_call_start(history: list[str], limit: int = 8) -> list[str]:
-    """The answers of a thread since its latest successful `call/start` (or the last few)."""
-    starts = [i for i, entry in enumerate(history) if entry.startswith("call/start 2")]
-    tail = history[starts[-1] :] if starts else history[-(limit - 2) :]
+class Answered(NamedTuple):
+    """An answer that changed or proved a thread's state (a success or a 409)."""
+
+    method: str
+    status: int
+
+    def starts_call(self) -> bool:
+        rule = RULES.get(self.method)
+        return rule is not None and rule.starts_call and 200 <= self.status < 300
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.status}"
+
+
+def _since_call_start(history: list[Answered], limit: int = 8) -> list[str]:
+    """The answers of a thread since the latest start of a call (or the last few)."""
+    starts = [i for i, answered in enumerate(history) if answered.starts_call()]
+    kept = history[starts[-1] :] if starts else history[-(limit - 2) :]
+    tail = [str(answered) for answered in kept]
     if len(tail) > limit:
         tail = [tail[0], "...", *tail[-(limit - 2) :]]
     return tail
@@ -268,7 +284,7 @@ class _Collector:
         self.case_ids: set[str] = set()
         # (team, thread) -> the answers so far, and for each case what its thread had seen
         # before it: a failure that depends on earlier calls names them.
-        self.threads: dict[tuple[str, str], list[str]] = {}
+        self.threads: dict[tuple[str, str], list[Answered]] = {}
         self.thread_before: dict[str, list[str]] = {}
 
     def _follow_threads(self, recorder: Any) -> None:
@@ -279,13 +295,13 @@ class _Collector:
                 continue
             case = node.value
             team = case.path_parameters.get("teamId") if case.path_parameters else None
-            thread = case.body.get("threadId") if isinstance(case.body, dict) else None
+            thread = case.body.get(THREAD_FIELD) if isinstance(case.body, dict) else None
             if not isinstance(team, str) or not isinstance(thread, str):
                 continue
             history = self.threads.setdefault((team, thread), [])
             self.thread_before[case_id] = _since_call_start(history)
             if 200 <= response.status_code < 300 or response.status_code == 409:
-                history.append(f"{case.path.split('/', 2)[2]} {response.status_code}")
+                history.append(Answered(case.path.split("/", 2)[2], response.status_code))
 
     def scenario(self, event: Any) -> None:
         from schemathesis.engine import Status

@@ -137,17 +137,25 @@ def test_the_sign_command_prints_a_valid_signature(
 
 
 def test_thread_history_starts_at_the_latest_call_start() -> None:
-    history = [
+    def answers(*texts: str) -> list[runner.Answered]:
+        return [runner.Answered(text.split()[0], int(text.split()[1])) for text in texts]
+
+    history = answers(
         "call/end 409",
         "call/start 200",
         "call/pause 200",
         "call/end 200",
         "call/start 200",
         "call.user/invite 200",
-    ]
+    )
     assert runner._since_call_start(history) == ["call/start 200", "call.user/invite 200"]
-    assert runner._since_call_start(["call/end 409"] * 10, limit=4) == ["call/end 409"] * 2
-    long = ["call/start 200", *[f"call/pause {n}" for n in range(10)]]
+    # A refused start starts nothing.
+    assert runner._since_call_start(answers("call/start 200", "call/start 409")) == [
+        "call/start 200",
+        "call/start 409",
+    ]
+    assert runner._since_call_start(answers("call/end 409") * 10, limit=4) == ["call/end 409"] * 2
+    long = answers("call/start 200", *[f"call/pause {n}" for n in range(10)])
     assert runner._since_call_start(long, limit=5) == [
         "call/start 200",
         "...",
