@@ -120,9 +120,10 @@ def lint(session: nox.Session) -> None:
 
     The spec: openapi-spec-validator, Redocly and Spectral (`python -m toolchain.lint`), each
     problem once as `openapi.yaml:LINE:COL: tool rule: message`. The code: `ruff check`,
-    `ruff format --check` and strict mypy (pyproject.toml), in an environment with the project
-    and generated/ installed so that mypy sees their real types. Every step runs; the session
-    fails at the end when any of them found a problem.
+    `ruff format --check`, strict mypy, and import-linter's contracts (the README's layers, no
+    import cycle in `contract` or `fuzzing`; all in pyproject.toml), in an environment with the
+    project and generated/ installed so that mypy sees their real types. Every step runs; the
+    session fails at the end when any of them found a problem.
     """
     spec = session.posargs[0] if session.posargs else str(SPEC)
     # nox too: mypy checks this file against its types.
@@ -133,6 +134,7 @@ def lint(session: nox.Session) -> None:
         "ruff check": ["ruff", "check", "."],
         "ruff format": ["ruff", "format", "--check", "."],
         "mypy": ["mypy"],
+        "import layers": ["lint-imports", "--no-cache"],
     }
     failed = []
     for name, command in steps.items():

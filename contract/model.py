@@ -11,6 +11,7 @@ are in it; a 409 on `call/start` proves an active call whose members are unknown
     model = Model()
     verdict = model.observe(team, "call/start", {"threadId": t}, 200, {"direction": "outgoing"})
     verdict.violations   # [] or reasons in the contract's words, naming the steps behind them
+    verdict.breaches     # the same with what each is about (the status, `data`, a field)
     verdict.expected     # what the model expected (statuses, data, bounds)
 
 The rules themselves are data, in `contract.rules`. Pure Python, in memory, no I/O.
@@ -29,6 +30,9 @@ from typing import Any
 
 from contract import rules
 from contract.observations import (
+    DATA,
+    STATUS,
+    Breach,
     Exchange,
     Expectation,
     Fact,
@@ -303,24 +307,24 @@ class Model:
     @staticmethod
     def _judge(
         rule: Rule, kinds: Mapping[str, DataKind], expected: Expectation, status: int, data: Any
-    ) -> list[str]:
+    ) -> list[Breach]:
         success = 200 <= status < 300
         judged = 200 if success else status
         if judged not in expected.statuses:
             wanted = " or ".join(str(s) for s in sorted(expected.statuses))
             why = expected.why.get(str(min(expected.statuses - rule.refusals, default=0)), "")
-            return [f"expected {wanted}, got {status}" + (f": {why}" if why else "")]
+            text = f"expected {wanted}, got {status}" + (f": {why}" if why else "")
+            return [Breach(STATUS, text)]
         if not success:
             return []
-        out: list[str] = []
+        out: list[Breach] = []
         fields = data if isinstance(data, dict) else {}
         if expected.no_data and data is not None:
-            out.append(f"expected no data on {rule.method}, got {data!r}")
+            out.append(Breach(DATA, f"expected no data on {rule.method}, got {data!r}"))
         for name, value in expected.data.items():
             if name in fields and fields[name] != value:
-                out.append(
-                    f"expected {name} {value}, got {fields[name]!r}: {expected.why.get(name, '')}"
-                )
+                why = expected.why.get(name, "")
+                out.append(Breach(name, f"expected {name} {value}, got {fields[name]!r}: {why}"))
         for name, (low, high) in expected.bounds.items():
             value = fields.get(name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -328,14 +332,12 @@ class Model:
             if value < low or (high is not None and value > high):
                 top = "" if high is None else f" and {high}"
                 reason = expected.why.get(name, "")
-                out.append(
-                    f"expected {name} between {low}{top}, got {value}"
-                    + (f": {reason}" if reason else "")
-                )
+                text = f"expected {name} between {low}{top}, got {value}"
+                out.append(Breach(name, text + (f": {reason}" if reason else "")))
         out += _dialog_within_call(kinds, fields)
         for name in expected.present:
             if name in fields and not (isinstance(fields[name], str) and fields[name]):
-                out.append(f"expected {name} to be a URL, got {fields[name]!r}")
+                out.append(Breach(name, f"expected {name} to be a URL, got {fields[name]!r}"))
         return out
 
     def _learn(
@@ -430,7 +432,7 @@ class Model:
         return names
 
 
-def _dialog_within_call(kinds: Mapping[str, DataKind], fields: Mapping[str, Any]) -> list[str]:
+def _dialog_within_call(kinds: Mapping[str, DataKind], fields: Mapping[str, Any]) -> list[Breach]:
     """A dialog (from the first user's joining) lasts no longer than its call."""
     by_kind = {kind: name for name, kind in kinds.items()}
     call, dialog = by_kind.get(CALL_DURATION), by_kind.get(DIALOG_DURATION)
@@ -442,7 +444,8 @@ def _dialog_within_call(kinds: Mapping[str, DataKind], fields: Mapping[str, Any]
         and isinstance(dialog_seconds, int)
         and dialog_seconds > call_seconds
     ):
-        return [f"expected {dialog} <= {call}, got {dialog_seconds} > {call_seconds}"]
+        text = f"expected {dialog} <= {call}, got {dialog_seconds} > {call_seconds}"
+        return [Breach(dialog, text)]
     return []
 
 
@@ -464,10 +467,9 @@ def _status_reason(rule: Rule, thread: Thread, flags: Iterable[Flags]) -> str:
         reads = set(need.reads)
         prefix = f"{rule.method} needs {need.text}: {need.missing}"
     facts = sorted(
-        {str(thread.flag_facts[r]) for r in reads if r in thread.flag_facts},
-        key=lambda text: int(text.rsplit(" ", 1)[-1]),
+        {thread.flag_facts[r] for r in reads if r in thread.flag_facts}, key=lambda f: f.step
     )
-    return prefix + (f" ({'; '.join(facts)})" if facts else "")
+    return prefix + (f" ({'; '.join(map(str, facts))})" if facts else "")
 
 
 def _user_reason(thread: Thread, user: str) -> str:

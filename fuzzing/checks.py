@@ -143,14 +143,15 @@ class ContractModel:
     """
 
     def __init__(self) -> None:
-        self.judge = judge_module.current() or judge_module.Judge.from_env()
+        self.judge = judge_module.current() or judge_module.Judge.standalone()
         # Responses already judged: schemathesis may run a check again on the same answer.
-        self.seen: list[tuple[Response, str | None]] = []
+        self.seen: list[tuple[Response, judge_module.ModelViolation | None]] = []
 
     def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-        for earlier, reason in self.seen:
+        for earlier, found in self.seen:
             if earlier is response:
-                _fail(reason)
+                self.judge.caught(case.id, found)
+                _fail(found.message if found is not None else None)
                 return None
         received = time.time()
         sent = response.request
@@ -172,9 +173,9 @@ class ContractModel:
                 sent=received - response.elapsed - CLOCK_MARGIN_SECONDS,
                 received=received,
             )
-        reason = violation.message if violation is not None else None
-        self.seen = [*self.seen[-31:], (response, reason)]
-        _fail(reason)
+        self.seen = [*self.seen[-31:], (response, violation)]
+        self.judge.caught(case.id, violation)
+        _fail(violation.message if violation is not None else None)
         return None
 
 

@@ -182,11 +182,9 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
 
 
 def _coverage_met(result: runner.RunResult, minimum: float | None) -> bool:
-    from fuzzing import coverage
-
     if minimum is None:
         return True
-    percent = coverage.of(result).percent
+    percent = result.coverage.percent
     if percent < minimum:
         print(
             f"fuzz: coverage {percent:.1f}% is below --min-coverage {minimum:g}%",

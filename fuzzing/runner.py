@@ -20,18 +20,33 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from contract import demo
 from contract.rules import RULES, THREAD_FIELD
-from fuzzing import coverage, signing
-from fuzzing.judge import TEAM_VARIABLE, Judge, ModelViolation, activate
+from fuzzing import signing, walk
+from fuzzing.judge import Judge, ModelViolation, activate
+from fuzzing.results import (
+    DEFAULT_CONFIG,
+    DEFAULT_SPEC,
+    ROOT,
+    Options,
+    RunResult,
+    Violation,
+    WalkFigures,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT / "openapi.yaml"
-DEFAULT_CONFIG = ROOT / "schemathesis.toml"
+__all__ = [
+    "DEFAULT_CONFIG",
+    "DEFAULT_SPEC",
+    "ROOT",
+    "ConfigurationError",
+    "Options",
+    "RunResult",
+    "Violation",
+    "WalkFigures",
+    "run",
+]
 
 
 def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:
@@ -47,113 +62,6 @@ def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:
     for scheme in raw.get("auth", {}).get("openapi", {}).values():
         if scheme.get("api_key") == demo.BOT_ID:
             scheme["api_key"] = bot_id
-
-
-@dataclass(frozen=True)
-class Options:
-    """What one fuzzing run targets and how long it may take."""
-
-    url: str
-    team: str
-    bot: signing.Bot  # its `repr` never shows the secret key
-    budget: int
-    seed: int
-    spec: Path = DEFAULT_SPEC
-    config: Path = DEFAULT_CONFIG
-    max_failures: int | None = None  # stop after this many failing checks (default: never)
-    walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
-
-
-@dataclass
-class Violation:
-    """One distinct failure: which check, on which operation, why, and how to reproduce it."""
-
-    check: str
-    operation: str
-    reason: str
-    curl: str
-    steps: list[str] = field(default_factory=list)
-    phase: str = ""
-    first_seen: float = 0.0  # seconds after the run started
-    status: int | None = None  # of the answer that failed the check
-    body: Any = None  # the JSON request body that failed the check
-    thread_before: list[str] = field(default_factory=list)  # earlier answers on its thread
-    expected: dict[str, Any] | None = None  # what the contract model expected, and why
-    sequence: list[dict[str, Any]] = field(default_factory=list)  # the thread's steps to it
-    team: str = ""
-    thread: str = ""
-    replay: str = ""  # the replay file written for it
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "operation": self.operation,
-            "reason": self.reason,
-            "curl": self.curl,
-            "steps": self.steps,
-            "phase": self.phase,
-            "first_seen": round(self.first_seen, 3),
-            "status": self.status,
-            "body": self.body,
-            "thread_before": self.thread_before,
-            "expected": self.expected,
-            "sequence": self.sequence,
-            "thread": self.thread,
-            "replay": self.replay,
-        }
-
-
-@dataclass
-class RunResult:
-    """Everything a run found, ready to be rendered."""
-
-    seed: int
-    url: str
-    budget: int
-    cases: int = 0
-    elapsed: float = 0.0
-    phases: dict[str, str] = field(default_factory=dict)  # phase -> status of its last turn
-    phase_cases: dict[str, int] = field(default_factory=dict)  # phase -> cases it sent
-    # (operation, check) -> [passed, failed]
-    tally: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    violations: list[Violation] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    stop_reason: str = ""
-    stalled: bool = False  # stopped by the outer time limit, not by its budget
-    team: str = ""
-    bot_id: str = ""  # the bot that signed the requests (never its secret key)
-    # Coverage: observed statuses per `{method}`, how often each model transition ran.
-    statuses: dict[str, dict[int, int]] = field(default_factory=dict)
-    transitions: dict[str, int] = field(default_factory=dict)
-    walk: dict[str, Any] = field(default_factory=dict)  # steps and seconds of the walk phase
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations and not self.errors
-
-    def checks_failed(self) -> set[str]:
-        return {v.check for v in self.violations}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "seed": self.seed,
-            "url": self.url,
-            "budget": self.budget,
-            "cases": self.cases,
-            "elapsed": round(self.elapsed, 3),
-            "stop_reason": self.stop_reason,
-            "phases": self.phases,
-            "phase_cases": self.phase_cases,
-            "tally": [
-                {"operation": op, "check": check, "passed": passed, "failed": failed}
-                for (op, check), (passed, failed) in sorted(self.tally.items())
-            ],
-            "violations": [v.as_dict() for v in self.violations],
-            "errors": self.errors,
-            "walk": self.walk,
-            "coverage": coverage.of(self).as_dict(),
-        }
 
 
 class ConfigurationError(Exception):
@@ -178,7 +86,6 @@ def load_schema(options: Options) -> Any:
     if options.max_failures is not None:
         raw["max-failures"] = options.max_failures
     for_the_run(raw, options.team, options.bot.bot_id)
-    os.environ[TEAM_VARIABLE] = options.team  # for the judge in `fuzzing.checks`
     try:
         config = schemathesis.Config.from_dict(raw, base_dir=str(options.config.parent))
         return schemathesis.openapi.from_path(options.spec, config=config)
@@ -344,7 +251,7 @@ class _Collector:
             reason = _first_line(failure.title) + (f" (HTTP {status})" if status else "")
             if detail:
                 reason += f": {detail}"
-        record = self.judge.by_message.get(reason) if self.judge is not None else None
+        record = self.judge.by_case.get(failing_id) if self.judge is not None else None
         reason = reason if len(reason) <= 300 else reason[:297] + "..."
         key = (check.name, operation, record.kind if record else failure.title or reason)
         if key in self.seen:
@@ -396,8 +303,6 @@ def run(
     process exits with status 3 (schemathesis can stall while generating data).
     """
     from schemathesis.engine import events, from_schema
-
-    from fuzzing import walk
 
     schema = load_schema(options)
     result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
@@ -467,7 +372,7 @@ def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
                 for step in record.sequence[:-1]
             ],
             phase="walk",
-            first_seen=result.walk.get("first_seen", {}).get(record.message, 0.0),
+            first_seen=result.walk.first_seen(record) if result.walk is not None else 0.0,
             status=record.status,
             body=last.get("body"),
         )

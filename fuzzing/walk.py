@@ -13,17 +13,15 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import requests
 
 from contract import demo
 from contract.rules import DIRECTION_FIELD, RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
 from contract.spec import Spec
-
-if TYPE_CHECKING:
-    from fuzzing.judge import Judge
-    from fuzzing.runner import Options
+from fuzzing.judge import Judge
+from fuzzing.results import Options, WalkFigures
 
 #: The walk's own threads (no other phase uses them) and users.
 THREADS = (demo.thread(9001), demo.thread(9002))
@@ -110,21 +108,20 @@ def choose(
     return rng.choice([(m, b) for score, m, b in scored if score == best])
 
 
-def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
+def run(options: Options, judge: Judge, *, started: float) -> WalkFigures:
     """Walk for `options.walk_steps` requests (or its share of the budget); return its figures."""
     rng = random.Random(options.seed)
     session = requests.Session()
     session.headers["Content-Type"] = "application/json"
     deadline = time.monotonic() + max(1.0, options.budget * BUDGET_SHARE)
     base = options.url.rstrip("/")
-    first_seen: dict[str, float] = {}
-    steps = 0
+    figures = WalkFigures()
     # First end a call in each thread: its answer tells the model the thread's state.
     ends = next(method for method, rule in RULES.items() if rule.ends_call)
     plan = [(ends, {THREAD_FIELD: thread}) for thread in THREADS]
     shaped = request_shapes(judge.spec)
     walk_started = time.monotonic()
-    while steps < options.walk_steps and time.monotonic() < deadline:
+    while figures.steps < options.walk_steps and time.monotonic() < deadline:
         method, body = (
             plan.pop(0) if plan else choose(judge, options.team, rng, rng.choice(THREADS), shaped)
         )
@@ -140,7 +137,7 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
         except requests.RequestException:
             break  # an unreachable server is reported by the phases that follow
         received = time.time()
-        steps += 1
+        figures.steps += 1
         try:
             content = answer.json()
         except ValueError:
@@ -158,10 +155,7 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
             phase="walk",
         )
         if violation is not None:
-            first_seen[violation.message] = time.monotonic() - started
+            figures.found.append((violation, time.monotonic() - started))
     session.close()
-    return {
-        "steps": steps,
-        "seconds": round(time.monotonic() - walk_started, 3),
-        "first_seen": first_seen,
-    }
+    figures.seconds = time.monotonic() - walk_started
+    return figures
