@@ -16,7 +16,7 @@ from typing import Any
 from fuzzing import signing
 from fuzzing.coverage import Coverage
 from fuzzing.coverage import of as coverage_of
-from fuzzing.judge import ModelViolation
+from fuzzing.oracle import ModelViolation
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi.yaml"

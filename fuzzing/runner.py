@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from contract import demo
 from contract.rules import RULES, THREAD_FIELD
 from fuzzing import signing, walk
-from fuzzing.judge import Judge, ModelViolation, activate
+from fuzzing.oracle import Judge, ModelViolation, activate
 from fuzzing.results import (
     DEFAULT_CONFIG,
     DEFAULT_SPEC,

@@ -20,7 +20,7 @@ import requests
 from contract import demo
 from contract.rules import DIRECTION_FIELD, RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
 from contract.spec import Spec
-from fuzzing.judge import Judge
+from fuzzing.oracle import Judge
 from fuzzing.results import Options, WalkFigures
 
 #: The walk's own threads (no other phase uses them) and users.
@@ -142,7 +142,7 @@ def run(options: Options, judge: Judge, *, started: float) -> WalkFigures:
             content = answer.json()
         except ValueError:
             content = None
-        violation = judge.judge(
+        violation = judge.observe(
             method,
             options.team,
             signed=True,

@@ -21,7 +21,7 @@ from contract import demo, rules
 from contract.model import Model
 from contract.rules import CALL, CALL_DURATION, DATA_KINDS, RULES, Rule
 from fuzzing import boundaries, signing, walk
-from fuzzing.judge import Judge, ModelViolation
+from fuzzing.oracle import Judge, ModelViolation
 from testkit.spec import NEW_OPERATION, add_operation, spec_with
 
 THREAD = demo.THREADS[0]
@@ -36,7 +36,7 @@ def sender(judge: Judge) -> Send:
     def send(method: str, status: int, data: object = None) -> ModelViolation | None:
         now = time.time()
         answer = {"code": status, "message": "OK", **({"data": data} if data else {})}
-        return judge.judge(
+        return judge.observe(
             method,
             demo.TEAM,
             signed=True,

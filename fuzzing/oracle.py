@@ -1,4 +1,4 @@
-"""Every answer of a run judged against the contract model (`contract.model`), in one place.
+"""The oracle of a run: every answer judged against the contract model (`contract.model`).
 
 A `Judge` belongs to one run: the walk phase (`fuzzing.walk`), the `contract_model` check of
 schemathesis's phases and `python -m fuzzing replay` feed it the requests they sent and the
@@ -95,7 +95,7 @@ class Judge:
         validator = self._validators.get(method)
         return validator is not None and isinstance(body, dict) and validator.is_valid(body)
 
-    def judge(
+    def observe(
         self,
         method: str,
         team: str,
