@@ -19,7 +19,7 @@ import requests
 
 from contract import demo
 from contract.rules import DIRECTION_FIELD, RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
-from contract.spec import Spec
+from contract.spec import Spec, follow
 from fuzzing.oracle import Judge
 from fuzzing.results import Options, WalkFigures
 
@@ -89,8 +89,14 @@ def _required_others(spec: Spec, method: str) -> dict[str, str]:
 
 def _other_directions(spec: Spec, method: str) -> list[str]:
     """The directions a call may be started with, besides the one it has when none is asked."""
-    field = _properties(spec, method)[0].get(DIRECTION_FIELD, {})
-    return [d for d in field.get("enum", []) if d != field.get("default")]
+    name = spec.operation(method).request_schema
+    if name is None:
+        return []
+    schema = follow(spec.document, {"$ref": f"#/components/schemas/{name}"})
+    # The default stands beside the `$ref` to the values: read it before following the ref.
+    field = schema.get("properties", {}).get(DIRECTION_FIELD, {})
+    values = follow(spec.document, field).get("enum", [])
+    return [value for value in values if value != field.get("default")]
 
 
 def choose(
