@@ -61,6 +61,7 @@ class Options:
     config: Path = DEFAULT_CONFIG
     max_failures: int | None = None  # stop after this many failing checks (default: never)
     walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
+    stop_on: str | None = None  # end the run at the first violation of this check
 
 
 @dataclass
@@ -381,8 +382,6 @@ def run(
     """
     from schemathesis.engine import events, from_schema
 
-    from fuzzing import walk
-
     schema = load_schema(options)
     result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
     result.team = options.team
@@ -392,14 +391,15 @@ def run(
     activate(judge)
     signing.activate(options.bot)
     if options.walk_steps:
-        result.walk = walk.run(options, judge, started=started)
-        _walk_violations(result, judge, started)
+        _walk(options, result, judge, started)
     collector = _Collector(result, started, judge)
     stream = from_schema(schema).execute()
     watchdog = _Watchdog(hard_timeout, stream) if hard_timeout else None
     phase = "loading"
     try:
         for event in stream:
+            if options.stop_on in result.checks_failed():
+                stream.stop()  # caught already (by the walk, or the scenario before)
             if isinstance(event, events.PhaseStarted):
                 phase = str(event.phase.name.value)
             elif isinstance(event, events.PhaseFinished):
@@ -430,6 +430,14 @@ def run(
         result.stalled = True
         result.errors.append(f"the run outlived its limit of {hard_timeout:.0f} s and was stopped")
     return result
+
+
+def _walk(options: Options, result: RunResult, judge: Judge, started: float) -> None:
+    """The model-guided walk before schemathesis: its figures and violations go into `result`."""
+    from fuzzing import walk
+
+    result.walk = walk.run(options, judge, started=started)
+    _walk_violations(result, judge, started)
 
 
 def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
