@@ -179,10 +179,16 @@ def install_project(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pytest); arguments after `--` go to pytest."""
+    """Run the test suite (pytest) on every core; arguments after `--` go to pytest (`-n 0`
+    runs it in one process).
+
+    pytest-xdist spreads the tests over one worker per core; the modules whose tests read one
+    expensive fixture (a publish, a generation, shared fuzz runs) stay whole on one worker and
+    start first (tests/conftest.py sets the scopes of `--dist loadscope`).
+    """
     install_project(session, *CODE_GROUPS)
     npm_tools(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", "auto", "--dist", "loadscope", *session.posargs)
 
 
 @nox.session(default=False)

@@ -56,6 +56,7 @@ class Options:
     config: Path = DEFAULT_CONFIG
     max_failures: int | None = None  # stop after this many failing checks (default: never)
     walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
+    stop_on: str | None = None  # end the run at the first violation of this check
 
 
 @dataclass

@@ -313,14 +313,15 @@ def run(
     activate(judge)
     signing.activate(options.bot)
     if options.walk_steps:
-        result.walk = walk.run(options, judge, started=started)
-        _walk_violations(result, judge, started)
+        _walk(options, result, judge, started)
     collector = _Collector(result, started, judge)
     stream = from_schema(schema).execute()
     watchdog = _Watchdog(hard_timeout, stream) if hard_timeout else None
     phase = "loading"
     try:
         for event in stream:
+            if options.stop_on in result.checks_failed():
+                stream.stop()  # caught already (by the walk, or the scenario before)
             if isinstance(event, events.PhaseStarted):
                 phase = str(event.phase.name.value)
             elif isinstance(event, events.PhaseFinished):
@@ -351,6 +352,12 @@ def run(
         result.stalled = True
         result.errors.append(f"the run outlived its limit of {hard_timeout:.0f} s and was stopped")
     return result
+
+
+def _walk(options: Options, result: RunResult, judge: Judge, started: float) -> None:
+    """The model-guided walk before schemathesis: its figures and violations go into `result`."""
+    result.walk = walk.run(options, judge, started=started)
+    _walk_violations(result, judge, started)
 
 
 def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
