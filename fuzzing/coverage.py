@@ -20,13 +20,19 @@ lists it under `server_errors`, so that documenting it never hides it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from contract.rules import TRANSITIONS
 from contract.spec import load
 
-if TYPE_CHECKING:
-    from fuzzing.runner import RunResult
+
+class Reached(Protocol):
+    """What a run observed (`fuzzing.results.RunResult` is one)."""
+
+    #: `{method}` -> HTTP status -> how many answers had it.
+    statuses: dict[str, dict[int, int]]
+    #: Model transition -> how often it ran.
+    transitions: dict[str, int]
 
 
 @dataclass
@@ -96,8 +102,8 @@ def is_server_error(status: int) -> bool:
     return 500 <= status < 600
 
 
-def of(result: RunResult) -> Coverage:
-    """The coverage of a run's result."""
+def of(result: Reached) -> Coverage:
+    """The coverage of a run's result (a run computes it once: `RunResult.coverage`)."""
     coverage = Coverage()
     for operation in load():
         seen = result.statuses.get(operation.method, {})

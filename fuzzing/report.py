@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree
 
-from fuzzing import coverage
-from fuzzing.runner import RunResult, Violation, curl_command
+from fuzzing.results import RunResult, Violation
+from fuzzing.runner import curl_command
 
 JUNIT_NAME = "fuzz-junit.xml"
 JSON_NAME = "fuzz-result.json"
@@ -91,10 +91,9 @@ def summary(result: RunResult) -> str:
         for name in ("examples", "coverage", "fuzzing", "stateful")
     )
     out = [""]
-    if result.walk:
+    if result.walk is not None:
         out.append(
-            f"Walk: {result.walk.get('steps', 0)} model-guided requests "
-            f"in {result.walk.get('seconds', 0.0):.1f} s"
+            f"Walk: {result.walk.steps} model-guided requests in {result.walk.seconds:.1f} s"
         )
     out += [f"Cases per phase: {phases}", "", "Checks"]
     out.append(
@@ -168,7 +167,7 @@ def coverage_lines(result: RunResult) -> list[str]:
     """Documented statuses never observed, transitions never run, and the overall share."""
     if not result.statuses and not result.transitions:
         return []
-    cover = coverage.of(result)
+    cover = result.coverage
     out = ["", "Coverage"]
     rows = []
     for method, per in cover.statuses.items():

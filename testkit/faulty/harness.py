@@ -19,8 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from reference_server.testing import ServerProcess
+from testkit.faulty.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+#: The tests' fixed seed.
+SEED = 20261127
+#: Faults that schemathesis's own checks catch need its phases: the default budget of a test.
+BUDGET = 8
+#: The contract model's walk and the boundary phase run before schemathesis and catch their
+#: faults within seconds: these budgets leave a margin of several times the time to the catch.
+SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2}
+
+
+def budget_of(name: str) -> int:
+    """The budget of a test's run of the variant `name`, from the check that must catch it."""
+    return SHORT_BUDGETS.get(VARIANTS[name].caught_by, BUDGET)
 
 
 @contextmanager
@@ -55,13 +68,13 @@ class FuzzRun:
     def checks_failed(self) -> set[str]:
         return {v["check"] for v in (self.result or {}).get("violations", [])}
 
-    def first_caught(self, check: str) -> float | None:
-        times = [
-            v["first_seen"]
-            for v in (self.result or {}).get("violations", [])
-            if v["check"] == check
+    def describe(self) -> str:
+        """The exit status, each violation and the end of stderr: a failed test's message."""
+        violations = (self.result or {}).get("violations", [])
+        lines = [f"exit {self.returncode}"] + [
+            f"{v['check']} {v['operation']}: {v['reason']}" for v in violations
         ]
-        return min(times) if times else None
+        return "\n".join(lines) + ("\n" + self.stderr[-1500:] if self.stderr else "")
 
 
 def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) -> FuzzRun:
@@ -93,7 +106,8 @@ def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) 
     )
 
 
-def fuzz_variant(name: str, *, budget: int, seed: int) -> FuzzRun:
-    """Serve the variant `name` and fuzz it with the demo team and bot."""
+def fuzz_variant(name: str, *args: str, budget: int, seed: int) -> FuzzRun:
+    """Serve the variant `name` and fuzz it with the demo team and bot (`args`: more options
+    of `python -m fuzzing`)."""
     with serve(name, lifetime=budget + 240) as url:
-        return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed))
+        return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed), *args)
