@@ -6,12 +6,15 @@ A thread's state is one of a few concrete `Flags` (is there a call, is it record
 is audio playing); a user's state in a call is one of `USER_STATES`. Each operation is a
 `Rule`: the `needs` that must all hold for a 200 (else 409), the flags a 200 `sets`, and for
 the four user operations a table `users` saying, for each state of a named user, whether the
-user is counted and what the user becomes.
+user is counted and what the user becomes. `events` says which call events (the spec's
+`webhooks`) a 200 causes: once per answer, or once per counted user; `event_table()` renders
+them for docs/contract.md. `PLATFORM` holds what only the platform causes (a user hangs up, a
+key is pressed), as rules of the same kind that no request of the API invokes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -90,6 +93,23 @@ class UserStep(NamedTuple):
     transition: str
 
 
+class Emits(NamedTuple):
+    """A call event that a 200 answer causes (its type is the name of one of the spec's
+    `webhooks`)."""
+
+    event_type: str
+    #: The event's field that names the user: one event per counted user, in the order the
+    #: request named them. None: one event per answer.
+    user_field: str | None = None
+
+
+class Event(NamedTuple):
+    """One event that an answer caused: its type and the fields the model decides."""
+
+    event_type: str
+    fields: Mapping[str, str]
+
+
 #: What the model holds a field of a 200 answer's `data` to (its name and type are the spec's).
 DataKind = str
 #: The direction as asked, or the call's.
@@ -145,6 +165,19 @@ class Rule:
     #: before the request, and whether an earlier call of the thread ended).
     qualifiers: tuple[Qualifier, ...] = ()
     effect: str = ""
+    #: The call events a 200 answer causes, in this order (none for a refusal).
+    events: tuple[Emits, ...] = ()
+
+    def events_of(self, counted: Sequence[str] = ()) -> list[Event]:
+        """The events a 200 answer causes, in order, given the users it counted (in the
+        order the request named them)."""
+        caused = []
+        for emits in self.events:
+            if emits.user_field is None:
+                caused.append(Event(emits.event_type, {}))
+            else:
+                caused += [Event(emits.event_type, {emits.user_field: u}) for u in counted]
+        return caused
 
     def apply(self, flags: Flags) -> Flags:
         """The thread's state after a 200 answer."""
@@ -186,6 +219,15 @@ _END_QUALIFIERS: tuple[Qualifier, ...] = (
     ("call/end: while audio may play (stops it)", lambda states, _: any(f.audio for f in states)),
 )
 
+#: The call events (the names of the spec's `webhooks`) and the fields naming their user.
+CREATED = Emits("call.created")
+ENDED = Emits("call.ended")
+INVITED = Emits("call.user.invited", "contactId")
+KICKED = Emits("call.user.kicked", "contactId")
+HELD = Emits("call.user.held", "userId")
+UNHELD = Emits("call.user.unheld", "userId")
+DTMF = Emits("call.dtmf")
+
 RULES: dict[str, Rule] = {
     rule.method: rule
     for rule in (
@@ -196,6 +238,7 @@ RULES: dict[str, Rule] = {
             starts_call=True,
             qualifiers=(("call/start: again after end", lambda _, ended: ended),),
             effect="starts a call with nobody in it",
+            events=(CREATED,),
         ),
         Rule(
             "call/end",
@@ -204,6 +247,7 @@ RULES: dict[str, Rule] = {
             ends_call=True,
             qualifiers=_END_QUALIFIERS,
             effect="ends the call; stops its audio, recording and stream",
+            events=(ENDED,),
         ),
         Rule(
             "call.user/invite",
@@ -216,6 +260,7 @@ RULES: dict[str, Rule] = {
                 paused=(False, PAUSED, "paused user already in call, not counted"),
             ),
             effect="counts named users not in the call; they are in it",
+            events=(INVITED,),
         ),
         Rule(
             "call.user/exclude",
@@ -228,6 +273,7 @@ RULES: dict[str, Rule] = {
                 paused=(True, LEFT, "paused user in call, counted"),
             ),
             effect="counts named users in the call; they leave it",
+            events=(KICKED,),
         ),
         Rule(
             "call/pause",
@@ -240,6 +286,7 @@ RULES: dict[str, Rule] = {
                 paused=(False, PAUSED, "user already paused, not counted"),
             ),
             effect="counts named users in the call not paused; they are paused",
+            events=(HELD,),
         ),
         Rule(
             "call/unpause",
@@ -252,6 +299,7 @@ RULES: dict[str, Rule] = {
                 paused=(True, ACTIVE, "paused user, counted"),
             ),
             effect="counts named users paused; they are not paused",
+            events=(UNHELD,),
         ),
         Rule(
             "call.audio/play",
@@ -290,6 +338,34 @@ RULES: dict[str, Rule] = {
             (STREAMING,),
             sets={"streaming": False},
             effect="stops streaming",
+        ),
+    )
+}
+
+#: What only the platform causes, by the name of the reference server's sandbox control
+#: request for it: no request of the API does. A user who hangs up leaves the call as an
+#: excluded one does; a key pressed changes nothing.
+PLATFORM: dict[str, Rule] = {
+    rule.method: rule
+    for rule in (
+        Rule(
+            "hangup",
+            (CALL,),
+            users=_users(
+                "hangup",
+                new=(False, NEW, "user never in call, not counted"),
+                left=(False, LEFT, "user already out of call, not counted"),
+                active=(True, LEFT, "user in call hangs up, counted"),
+                paused=(True, LEFT, "paused user hangs up, counted"),
+            ),
+            effect="a user of the call hangs up; the user leaves it",
+            events=(KICKED,),
+        ),
+        Rule(
+            "dtmf",
+            (CALL,),
+            effect="a user of the call presses a key",
+            events=(DTMF,),
         ),
     )
 }
@@ -347,4 +423,25 @@ def repeat_table() -> str:
     """The table of what a repeated request meets, in docs/contract.md ("Retries")."""
     lines = ["| method | sent again after a success |", "|---|---|"]
     lines += [f"| `{rule.method}` | {repeated(rule).text()} |" for rule in RULES.values()]
+    return "\n".join(lines)
+
+
+def _events_text(rule: Rule) -> str:
+    caused = [
+        f"one `{e.event_type}`"
+        if e.user_field is None
+        else f"one `{e.event_type}` per counted user, in the order named (`{e.user_field}`)"
+        for e in rule.events
+    ]
+    return ", then ".join(caused) or "none"
+
+
+def event_table() -> str:
+    """The table of docs/contract.md saying which events each 200 answer causes, rendered
+    from `RULES` and `PLATFORM`."""
+    lines = ["| a 200 of | causes |", "|---|---|"]
+    lines += [f"| `{rule.method}` | {_events_text(rule)} |" for rule in RULES.values()]
+    lines += [
+        f"| `{rule.method}` (platform) | {_events_text(rule)} |" for rule in PLATFORM.values()
+    ]
     return "\n".join(lines)

@@ -16,8 +16,10 @@ from contract.model import Model
 from contract.observations import duration_bounds
 from contract.rules import (
     DATA_KINDS,
+    PLATFORM,
     RULES,
     TRANSITIONS,
+    event_table,
     operation_table,
     repeat_table,
     repeated,
@@ -78,6 +80,22 @@ def test_no_operation_is_safe_to_repeat_after_a_lost_answer() -> None:
     assert [method for method, rule in RULES.items() if repeated(rule).safe] == []
     assert repeated(RULES["call/start"]).missing is not None  # a repeated start meets 409
     assert repeated(RULES["call.user/invite"]).zero_count == "invitedUsersCount"
+
+
+def test_the_event_table_of_docs_is_the_models() -> None:
+    text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    assert event_table() in text
+
+
+def test_a_200_causes_one_event_per_counted_user_in_the_order_named() -> None:
+    assert RULES["call.user/invite"].events_of([B, A]) == [
+        ("call.user.invited", {"contactId": B}),
+        ("call.user.invited", {"contactId": A}),
+    ]
+    assert RULES["call/pause"].events_of([]) == []
+    assert RULES["call/start"].events_of() == [("call.created", {})]
+    assert RULES["call.audio/play"].events_of() == []
+    assert PLATFORM["hangup"].events_of([C]) == [("call.user.kicked", {"contactId": C})]
 
 
 def test_the_model_knows_every_operation_and_data_field_of_the_spec() -> None:

@@ -38,7 +38,9 @@ EXAMPLES = list(examples_in(load_spec()))
 
 def test_there_are_examples_for_every_request_and_response(spec: dict[str, Any]) -> None:
     where = {location for location, _, _ in EXAMPLES}
-    for name in spec["components"]["responses"]:
+    for name, response in spec["components"]["responses"].items():
+        if "content" not in response:  # an event's receiver answers with any body or none
+            continue
         assert any(w.startswith(pointer("components", "responses", name)) for w in where), name
     for path, item in spec["paths"].items():
         responses = item["post"]["responses"]

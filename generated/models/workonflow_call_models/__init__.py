@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.2.0. Do not edit.
+# Generated from openapi.yaml version 2.3.0. Do not edit.
 
 from __future__ import annotations
 
@@ -403,6 +403,364 @@ class FieldError(BaseModel):
     """
 
 
+class CallCreatedEvent(BaseModel):
+    """
+    `call.created`: a call started in the thread. `createdAt` is in milliseconds, as the source's example shows (1539761084401). Not in the source document: `eventId`, and that the event's fields are open (a receiver ignores fields it does not know).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.created"]
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    createdAt: Annotated[int, Field(ge=0)]
+    """
+    When the call started, in Unix time in milliseconds (the source types it a number; its example, 1539761084401, is in milliseconds).
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
+class CallEndedEvent(BaseModel):
+    """
+    `call.ended`: the call of the thread ended. The durations and the result are not in it (the source's events page says they come later, in a comment on the call); the answer to `call/end` carries them. Not in the source document: `eventId`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.ended"]
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
+class CallUserInvitedEvent(BaseModel):
+    """
+    `call.user.invited`: a user was called into the conference. `contactId` is the id of that user, the id the request named as `userId` (the source's events page calls it `contactId`, its requests `userId`). Not in the source document: `eventId`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.user.invited"]
+    phoneNumber: Annotated[str, Field(examples=["89536052307"], max_length=32, min_length=1)]
+    """
+    The phone number the user is called at or was called at, as the platform writes it (the source's example: `89536052307`).
+    """
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    contactId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
+class CallUserKickedEvent(BaseModel):
+    """
+    `call.user.kicked`: a user was removed from the conference. `contactId` is the id of that user, the id the request named as `userId`. Not in the source document: `eventId`, and that a user who hangs up is kicked too.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.user.kicked"]
+    phoneNumber: Annotated[str, Field(examples=["89536052307"], max_length=32, min_length=1)]
+    """
+    The phone number the user is called at or was called at, as the platform writes it (the source's example: `89536052307`).
+    """
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    contactId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
+class CallUserHeldEvent(BaseModel):
+    """
+    `call.user.held`: a user of the call was put on hold. The type is spelled as the source's heading; its example's `call.user.hold` is not sent (a receiver may read it as this event). Not in the source document: `eventId`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.user.held"]
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    userId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
+class CallUserUnheldEvent(BaseModel):
+    """
+    `call.user.unheld`: a user of the call was taken off hold. The type is spelled as the source's heading; its example's `call.user.unhold` is not sent (a receiver may read it as this event). Not in the source document: `eventId`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.user.unheld"]
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    userId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
+class CallDtmfEvent(BaseModel):
+    """
+    `call.dtmf`: a user of the call pressed a key. The field is named as the source's table (`dtmfNumber`, not its example's `dtmf`). Not in the source document: the key is a string of one character, `0`-`9`, `*` or `#` (the table types it a number, which cannot carry `*` or `#`; the example sends the string `'1'`), and `eventId`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    eventType: Literal["call.dtmf"]
+    threadId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    A Workonflow id: 24 lowercase hexadecimal characters (a MongoDB ObjectId, as in every example of the source document).
+    """
+    streamId: Annotated[
+        str,
+        Field(
+            examples=["5b0525134c0319001573485e"],
+            max_length=24,
+            min_length=24,
+            pattern="^[0-9a-f]{24}$",
+        ),
+    ]
+    """
+    The stream (Workonflow's container of threads) that the call's thread belongs to; the requests never name it. Not in the source document: every event of a thread carries the same `streamId`.
+    """
+    dtmfNumber: Annotated[str, Field(max_length=1, min_length=1, pattern="^[0-9*#]$")]
+    """
+    The key pressed, one of `0123456789*#`.
+    """
+    eventId: Annotated[
+        str | None,
+        Field(examples=["0e4c2f3a9b8d7c6e5f4a3b2c1d0e9f8a"], max_length=64, min_length=1),
+    ] = None
+    """
+    Not in the source document: the id of one event, the same in every delivery of it (a delivery that failed is retried), so that a receiver can drop an event it already took. Every webhook delivery carries it; the platform's other channels may not.
+    """
+
+
 class CallStartResponse(BaseModel):
     """
     A call started.
@@ -446,3 +804,29 @@ class ErrorResponse(BaseModel):
     What went wrong, for a person to read.
     """
     errors: list[FieldError] | None = None
+
+
+class CallEvent(
+    RootModel[
+        CallCreatedEvent
+        | CallEndedEvent
+        | CallUserInvitedEvent
+        | CallUserKickedEvent
+        | CallUserHeldEvent
+        | CallUserUnheldEvent
+        | CallDtmfEvent
+    ]
+):
+    root: Annotated[
+        CallCreatedEvent
+        | CallEndedEvent
+        | CallUserInvitedEvent
+        | CallUserKickedEvent
+        | CallUserHeldEvent
+        | CallUserUnheldEvent
+        | CallDtmfEvent,
+        Field(discriminator="eventType"),
+    ]
+    """
+    Any of the seven call events, told apart by `eventType`. Not in the source document: a receiver should take (answer `2xx`) and ignore an `eventType` it does not know, and fields it does not know, since later versions may add them.
+    """

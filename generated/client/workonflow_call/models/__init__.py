@@ -1,9 +1,12 @@
-# Generated from openapi.yaml version 2.2.0. Do not edit.
+# Generated from openapi.yaml version 2.3.0. Do not edit.
 """Contains all the data models used in inputs/outputs"""
 
 from .call_audio_play_request import CallAudioPlayRequest
+from .call_created_event import CallCreatedEvent
+from .call_dtmf_event import CallDtmfEvent
 from .call_end_response import CallEndResponse
 from .call_end_response_data import CallEndResponseData
+from .call_ended_event import CallEndedEvent
 from .call_pause_response import CallPauseResponse
 from .call_pause_response_data import CallPauseResponseData
 from .call_recording_stop_response import CallRecordingStopResponse
@@ -17,8 +20,12 @@ from .call_unpause_response import CallUnpauseResponse
 from .call_unpause_response_data import CallUnpauseResponseData
 from .call_user_exclude_response import CallUserExcludeResponse
 from .call_user_exclude_response_data import CallUserExcludeResponseData
+from .call_user_held_event import CallUserHeldEvent
 from .call_user_invite_response import CallUserInviteResponse
 from .call_user_invite_response_data import CallUserInviteResponseData
+from .call_user_invited_event import CallUserInvitedEvent
+from .call_user_kicked_event import CallUserKickedEvent
+from .call_user_unheld_event import CallUserUnheldEvent
 from .direction import Direction
 from .error_response import ErrorResponse
 from .field_error import FieldError
@@ -29,6 +36,9 @@ from .user_list_request import UserListRequest
 
 __all__ = (
     "CallAudioPlayRequest",
+    "CallCreatedEvent",
+    "CallDtmfEvent",
+    "CallEndedEvent",
     "CallEndResponse",
     "CallEndResponseData",
     "CallPauseResponse",
@@ -44,8 +54,12 @@ __all__ = (
     "CallUnpauseResponseData",
     "CallUserExcludeResponse",
     "CallUserExcludeResponseData",
+    "CallUserHeldEvent",
+    "CallUserInvitedEvent",
     "CallUserInviteResponse",
     "CallUserInviteResponseData",
+    "CallUserKickedEvent",
+    "CallUserUnheldEvent",
     "Direction",
     "ErrorResponse",
     "FieldError",

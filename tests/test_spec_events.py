@@ -1,0 +1,162 @@
+"""The call events of the spec (`webhooks`) hold to Workonflow's events page and to the
+readings that docs/contract.md pins for its inconsistencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contract.rules import PLATFORM, RULES
+from testkit.spec import SpecSchemas, pointer
+
+# The events page as docs/contract.md summarises it: each event (heading) and the fields of
+# its table. Written here, not read from the spec, so that the spec is checked against it.
+SOURCE_EVENTS = {
+    "call.created": {"eventType", "threadId", "streamId", "createdAt"},
+    "call.ended": {"eventType", "threadId", "streamId"},
+    "call.user.invited": {"eventType", "phoneNumber", "threadId", "streamId", "contactId"},
+    "call.user.kicked": {"eventType", "phoneNumber", "threadId", "streamId", "contactId"},
+    "call.user.held": {"eventType", "threadId", "streamId", "userId"},
+    "call.user.unheld": {"eventType", "threadId", "streamId", "userId"},
+    "call.dtmf": {"eventType", "threadId", "streamId", "dtmfNumber"},
+}
+MARKER = "Not in the source document"
+THREAD, STREAM, USER = (
+    "5b0525134c0319001573485e",
+    "5b0525134c0319001573485a",
+    "5b4458eb1b2b33001bf213bf",
+)
+
+
+def event_schema_name(spec: dict[str, Any], schemas: SpecSchemas, event: str) -> str:
+    body = schemas.resolve(spec["webhooks"][event]["post"]["requestBody"])
+    ref: str = body["content"]["application/json"]["schema"]["$ref"]
+    return ref.rsplit("/", 1)[-1]
+
+
+def event_validator(schemas: SpecSchemas, name: str = "CallEvent") -> Any:
+    return schemas.validator(pointer("components", "schemas", name))
+
+
+def test_the_spec_has_the_seven_events_of_the_source_as_webhooks(spec: dict[str, Any]) -> None:
+    assert set(spec["webhooks"]) == set(SOURCE_EVENTS)
+    for name, item in spec["webhooks"].items():
+        assert set(item) == {"post"}, name
+        operation = item["post"]
+        assert operation["x-source-title"] == name
+        assert operation["tags"] == ["events"]
+        assert operation["operationId"].endswith("Event")
+        assert {"200", "default"} <= set(operation["responses"]), name
+
+
+@pytest.mark.parametrize("event", sorted(SOURCE_EVENTS))
+def test_each_event_has_the_fields_of_its_table_and_its_type_as_a_constant(
+    spec: dict[str, Any], schemas: SpecSchemas, event: str
+) -> None:
+    schema = spec["components"]["schemas"][event_schema_name(spec, schemas, event)]
+    assert set(schema["required"]) == SOURCE_EVENTS[event]
+    assert schema["properties"]["eventType"] == {"type": "string", "const": event}
+    # Fields beyond the table are optional, and say that they are not in the source.
+    beyond = set(schema["properties"]) - SOURCE_EVENTS[event]
+    assert beyond == {"eventId"}, event
+    assert MARKER in schema["description"], event
+    assert MARKER in spec["components"]["schemas"]["EventId"]["description"]
+    assert schema.get("additionalProperties", True) is not False, "events stay open"
+
+
+@pytest.mark.parametrize("event", sorted(SOURCE_EVENTS))
+def test_each_event_has_an_example(spec: dict[str, Any], schemas: SpecSchemas, event: str) -> None:
+    body = schemas.resolve(spec["webhooks"][event]["post"]["requestBody"])
+    examples = body["content"]["application/json"]["examples"]
+    assert examples, event
+    union = event_validator(schemas)
+    for example in examples.values():
+        assert example["value"]["eventType"] == event
+        assert union.is_valid(example["value"]), event
+
+
+def test_the_union_tells_every_event_apart_by_its_type(
+    spec: dict[str, Any], schemas: SpecSchemas
+) -> None:
+    union = spec["components"]["schemas"]["CallEvent"]
+    names = {event_schema_name(spec, schemas, event) for event in SOURCE_EVENTS}
+    assert {branch["$ref"].rsplit("/", 1)[-1] for branch in union["oneOf"]} == names
+    assert union["discriminator"]["propertyName"] == "eventType"
+    mapping = union["discriminator"]["mapping"]
+    assert set(mapping) == set(SOURCE_EVENTS)
+    for event, ref in mapping.items():
+        assert ref == f"#/components/schemas/{event_schema_name(spec, schemas, event)}"
+
+
+def test_delivery_beyond_the_source_says_so(spec: dict[str, Any]) -> None:
+    responses = spec["components"]["responses"]
+    for name in ("EventTaken", "EventNotTaken"):
+        assert MARKER in responses[name]["description"], name
+    assert MARKER in spec["components"]["schemas"]["StreamId"]["description"]
+    assert MARKER in spec["components"]["schemas"]["CallEvent"]["description"]
+    description = spec["info"]["description"]
+    assert f"{MARKER}, which does not say how events reach a\nbot" in description
+    assert "signed\nlike a request" in description
+
+
+# The readings of docs/contract.md ------------------------------------------------------------
+
+
+def test_created_at_is_in_milliseconds_as_the_sources_example(schemas: SpecSchemas) -> None:
+    event = {"eventType": "call.created", "threadId": THREAD, "streamId": STREAM}
+    assert event_validator(schemas).is_valid({**event, "createdAt": 1539761084401})
+    assert not event_validator(schemas).is_valid({**event, "createdAt": 1539761084.401})
+
+
+@pytest.mark.parametrize(("written", "sent"), [("hold", "held"), ("unhold", "unheld")])
+def test_the_headings_spelling_is_sent_not_the_examples(
+    schemas: SpecSchemas, written: str, sent: str
+) -> None:
+    event = {"threadId": THREAD, "streamId": STREAM, "userId": USER}
+    assert event_validator(schemas).is_valid({**event, "eventType": f"call.user.{sent}"})
+    assert not event_validator(schemas).is_valid({**event, "eventType": f"call.user.{written}"})
+
+
+def test_a_key_is_named_as_the_table_and_typed_as_the_example(schemas: SpecSchemas) -> None:
+    event = {"eventType": "call.dtmf", "threadId": THREAD, "streamId": STREAM}
+    valid = event_validator(schemas).is_valid
+    assert all(valid({**event, "dtmfNumber": key}) for key in "0123456789*#")
+    assert not valid({**event, "dtmf": "1"})  # the example's name
+    assert not valid({**event, "dtmfNumber": 1})  # the table's type
+    assert not valid({**event, "dtmfNumber": "12"})
+
+
+def test_invited_and_kicked_name_the_user_contact_id(schemas: SpecSchemas) -> None:
+    event = {"threadId": THREAD, "streamId": STREAM, "phoneNumber": "89536052307"}
+    for event_type in ("call.user.invited", "call.user.kicked"):
+        assert event_validator(schemas).is_valid(
+            {**event, "eventType": event_type, "contactId": USER}
+        )
+        assert not event_validator(schemas).is_valid(
+            {**event, "eventType": event_type, "userId": USER}
+        )
+
+
+# The contract model's events are the spec's ---------------------------------------------------
+
+
+def test_every_event_is_caused_by_a_rule_and_every_rule_names_an_event_of_the_spec(
+    spec: dict[str, Any], schemas: SpecSchemas
+) -> None:
+    caused = {
+        emits.event_type: emits.user_field
+        for rule in [*RULES.values(), *PLATFORM.values()]
+        for emits in rule.events
+    }
+    assert set(caused) == set(spec["webhooks"])
+    for event, user_field in caused.items():
+        schema = spec["components"]["schemas"][event_schema_name(spec, schemas, event)]
+        if user_field is not None:
+            assert user_field in schema["required"], event
+            assert schema["properties"][user_field] == {"$ref": "#/components/schemas/ObjectId"}
+
+
+def test_only_the_platform_causes_a_key_press() -> None:
+    by_requests = {emits.event_type for rule in RULES.values() for emits in rule.events}
+    assert "call.dtmf" not in by_requests
