@@ -196,8 +196,8 @@ def serve(session: nox.Session) -> None:
     """Run the reference server: `nox -s serve -- [--host H] [--port P] [--database F | --memory]`.
 
     Arguments after `--` go to `python -m reference_server` (see its `--help`); bots come
-    from `--bot BOT_ID=SECRET:TEAM[,TEAM]` or WORKONFLOW_BOTS (the demo bot by default). The
-    state is kept in
+    from `--bot BOT_ID=SECRET:TEAM[,TEAM]` or WORKONFLOW_BOTS (the demo bot by default); the
+    call events go to each `--webhook URL` or WORKONFLOW_WEBHOOK. The state is kept in
     `.state/reference.db` (git-ignored) unless `--database` or `--memory` says otherwise.
     Stop it with Ctrl-C or SIGTERM.
     """

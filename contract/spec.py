@@ -10,6 +10,7 @@ that is the contract model's job.
     spec.operations["call.user/invite"]    # Operation(operation_id="callUserInvite", ...)
     spec.max_body_bytes                    # 65536 (info.x-max-request-body-bytes)
     spec.max_skew_seconds                  # 300 (the timestamp scheme's x-max-skew-seconds)
+    spec.events["call.user.invited"]       # Event(schema="CallUserInvitedEvent", ...)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import copy
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,19 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class Event:
+    """One call event of the contract (a `webhooks` entry), as the spec states it."""
+
+    #: The webhook's name, the event's `eventType` (`call.user.invited`).
+    event_type: str
+    #: The component schema of its body (`CallUserInvitedEvent`).
+    schema: str
+    #: Its fields, in the spec's order, and those it requires.
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Spec:
     """The facts of one spec file (see `load`)."""
 
@@ -81,6 +95,8 @@ class Spec:
     #: How far a signed timestamp may be from the server's clock, in seconds (the
     #: `x-max-skew-seconds` of a security scheme); None when no scheme gives one.
     max_skew_seconds: int | None = None
+    #: The call events (`webhooks`), by `eventType`, in the spec's order.
+    events: Mapping[str, Event] = field(default_factory=dict)
 
     def operation(self, key: str) -> Operation:
         """The operation by `{method}` or operationId; KeyError names what is known."""
@@ -191,6 +207,29 @@ def _statuses(where: str, responses: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(sorted(statuses))
 
 
+def _events(document: Mapping[str, Any]) -> dict[str, Event]:
+    events = {}
+    for name, item in (document.get("webhooks") or {}).items():
+        where = f"webhooks.{name}.post"
+        operation = item.get("post") if isinstance(item, Mapping) else None
+        if not isinstance(operation, Mapping):
+            raise SpecError(f"{where}: an event is delivered by POST")
+        schema_name = _request_schema(document, where, operation)
+        if schema_name is None:
+            raise SpecError(f"{where}: an event needs a request body")
+        schema = follow(document, {"$ref": f"#/components/schemas/{schema_name}"})
+        event_type = follow(document, schema.get("properties", {}).get("eventType", {}))
+        if event_type.get("const") != name:
+            raise SpecError(f"components.schemas.{schema_name}: eventType must be const {name}")
+        events[str(name)] = Event(
+            event_type=str(name),
+            schema=schema_name,
+            fields=tuple(schema.get("properties", {})),
+            required=tuple(schema.get("required", ())),
+        )
+    return events
+
+
 def parse(document: Mapping[str, Any], path: Path = SPEC_PATH) -> Spec:
     """The facts of an already loaded spec document; SpecError names what is missing."""
     operations: dict[str, Operation] = {}
@@ -248,6 +287,7 @@ def parse(document: Mapping[str, Any], path: Path = SPEC_PATH) -> Spec:
         id_pattern=str(object_id["pattern"]),
         id_length=int(length),
         max_skew_seconds=skews[0] if skews else None,
+        events=_events(document),
     )
 
 

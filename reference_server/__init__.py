@@ -55,6 +55,10 @@ Decisions the contract leaves to the server:
   it stopped.
 - Every operation is one SQLite transaction committed before the answer is sent (see
   `reference_server.store` for durability), and operations are serialised per database.
+- With webhooks (`create_app(webhooks=...)`, `--webhook`), the call events each change causes
+  are written into an outbox in the change's transaction and delivered in the background
+  (`reference_server.events`, `reference_server.delivery`); `POST /_sandbox/{teamId}/hangup`
+  and `/dtmf` cause what only the platform causes (`reference_server.control`).
 """
 
 from __future__ import annotations

@@ -20,11 +20,22 @@ from contract import demo
 
 from .app import DEMO_BOT, create_app
 from .auth import Bot, parse_bot
+from .delivery import DEFAULT_RETRY_BASE
+from .events import DEFAULT_MAX_PENDING
 from .limits import Limits
 from .store import DEFAULT_BUSY_TIMEOUT
+from .webhook_client import check_url, shown_url
 
 DEFAULT_DATABASE = "reference-server.sqlite3"
 BOTS_VARIABLE = "WORKONFLOW_BOTS"
+WEBHOOKS_VARIABLE = "WORKONFLOW_WEBHOOK"
+
+
+def parse_webhooks(environment: str | None, options: Sequence[str]) -> list[str]:
+    """Webhook URLs from the environment variable (separated by white space or `;`), then the
+    options, each once. ValueError names a URL that cannot be posted to."""
+    urls = [item for item in re.split(r"[\s;]+", environment or "") if item] + list(options)
+    return [check_url(url) for url in dict.fromkeys(urls)]
 
 
 def parse_bots(environment: str | None, options: Sequence[str]) -> list[Bot]:
@@ -83,6 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
         type=str.upper,
         help="SQLite synchronous mode: NORMAL survives a killed process, FULL also a power "
         "loss, at an fsync per request (%(default)s)",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help=f"deliver the call events to this URL (signed POSTs, see the README); repeatable. "
+        f"Also from {WEBHOOKS_VARIABLE} (URLs separated by spaces or ';')",
+    )
+    parser.add_argument(
+        "--webhook-retry",
+        type=float,
+        default=DEFAULT_RETRY_BASE,
+        metavar="SECONDS",
+        help="delay before an event the webhook did not take is sent again; it doubles with "
+        "each attempt, up to a minute (%(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending-events",
+        type=int,
+        default=DEFAULT_MAX_PENDING,
+        metavar="N",
+        help="undelivered events the outbox holds at most; past it a change answers 503 "
+        "(%(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log a line per request")
     add_limit_options(parser)
@@ -221,8 +256,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         bots = parse_bots(os.environ.get(BOTS_VARIABLE), args.bot)
+        webhooks = parse_webhooks(os.environ.get(WEBHOOKS_VARIABLE), args.webhook)
     except ValueError as error:
         parser.error(str(error))
+    if args.max_pending_events < 1:
+        parser.error("--max-pending-events must be at least 1")
+    if not args.webhook_retry > 0:
+        parser.error("--webhook-retry must be more than 0 seconds")
 
     import uvicorn  # imported late: `--help` and option errors stay fast
 
@@ -241,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             synchronous=args.synchronous,
             access_log=access_log,
             busy_timeout=args.busy_timeout,
+            webhooks=webhooks,
+            max_pending=args.max_pending_events,
+            retry_base=args.webhook_retry,
         )
     except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         parser.error(f"cannot open the database {database}: {error}")
@@ -257,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for bot in bots:
         demo_note = " (the demo bot: its secret key is in the README)" if bot == DEMO_BOT else ""
         print(f"{bot.describe()}{demo_note}")
+    for url in webhooks:
+        print(f"call events to {shown_url(url)}")
 
     limits = limits_from(args)
     config = uvicorn.Config(

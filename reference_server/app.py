@@ -29,6 +29,9 @@ from contract.spec import Spec, load
 
 from . import validation
 from .auth import Bot, Bots, Unauthorized
+from .control import CONTROLS, PREFIX
+from .delivery import DEFAULT_RETRY_BASE, Delivery
+from .events import DEFAULT_MAX_PENDING, OutboxFull, recorder_for
 from .handlers import RECORDINGS, STREAMS, Request, media_file
 from .routes import Router
 from .store import DEFAULT_BUSY_TIMEOUT, Conflict, Store, is_busy
@@ -72,8 +75,10 @@ class _Refusal(Exception):
 class _Busy(_Refusal):
     """The database stayed locked (by another connection) for the store's busy timeout: 503."""
 
-    def __init__(self, busy_timeout: float) -> None:
-        super().__init__(503, "The database is busy: try again shortly")
+    def __init__(
+        self, busy_timeout: float, message: str = "The database is busy: try again shortly"
+    ) -> None:
+        super().__init__(503, message)
         self.retry_after = str(max(1, math.ceil(busy_timeout)))
 
 
@@ -128,6 +133,24 @@ def _is_json(content_type: bytes) -> bool:
     return media_type == b"application/json"
 
 
+def _read_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request headers the app reads."""
+    return {name: value for name, value in scope["headers"] if name in _READ_HEADERS}
+
+
+def _json_body(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> dict[str, Any]:
+    """The body as a JSON object: 415 for another media type or an encoding, 400 for no JSON
+    object."""
+    content_type = headers.get(b"content-type")
+    if content_type is None or not _is_json(content_type):
+        raise _Refusal(415, "The request body must be application/json")
+    _check_encoding(scope["headers"])
+    try:
+        return validation.parse_json(body)
+    except validation.InvalidBody as invalid:
+        raise _Refusal(400, invalid.message, invalid.errors) from None
+
+
 class App:
     """The reference server as an ASGI 3 application (see `create_app`)."""
 
@@ -139,6 +162,8 @@ class App:
         router: Router | None = None,
         base_url: str | None = None,
         access_log: Callable[[str], None] | None = None,
+        webhooks: Iterable[str] = (),
+        retry_base: float = DEFAULT_RETRY_BASE,
     ) -> None:
         self.store = store
         self.router = router or Router(load())
@@ -162,6 +187,20 @@ class App:
         if self._on_loop:
             # ... and the fsyncs of checkpoints happen on the thread.
             store.defer_checkpoints()
+        #: Delivers the call events to the webhooks (None without webhooks); started on the
+        #: loop by the first request or the lifespan's startup.
+        self.delivery = (
+            Delivery(
+                store,
+                {bot.bot_id: bot for bot in bots},
+                list(webhooks),
+                self._in_store,
+                clock=bots.clock,
+                retry_base=retry_base,
+            )
+            if store.recorder is not None
+            else None
+        )
 
     def close(self) -> None:
         self._db_thread.shutdown(wait=True)
@@ -224,6 +263,8 @@ class App:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if self.delivery is not None:
+            self.delivery.start()
         if kind == "http":
             if self.access_log is None:
                 await self._http(scope, receive, send)
@@ -247,6 +288,8 @@ class App:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.delivery is not None:
+                    await self.delivery.stop()
                 self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -283,20 +326,35 @@ class App:
         route = self.router.route(raw_path[slash + 1 :]) if slash > 0 else None
         verb = scope["method"]  # the HTTP method; an operation's `method` is its path
         if route is None:
+            if raw_path.startswith(PREFIX):
+                return await self._control(scope, receive, raw_path)
             return await self._other_path(raw_path, verb)
         operation = route.operation
         if verb != operation.http_method:
             allowed = operation.http_method
             raise _Refusal(405, f"Method {verb} is not allowed: use {allowed}", allow=allowed)
 
-        headers: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            if name in _READ_HEADERS:
-                headers[name] = value
-
+        headers = _read_headers(scope)
         bot, body = await self._authenticate(headers, receive)
+        team_id = self._team(bot, raw_path[1:slash])
+        # An operation of the spec that the server does not implement: 501, whatever the body.
+        if route.handler is None or route.validator is None:
+            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
+        # 7. The body: JSON (415), parseable and valid (400).
+        data = _json_body(scope, headers, body)
+        try:
+            valid = route.validator(data)
+        except validation.InvalidBody as invalid:
+            raise _Refusal(400, invalid.message, invalid.errors) from None
+        # 8. The state of the thread: 409 when it does not allow the operation.
+        request = Request(self.store, team_id, valid, self._base(scope))
+        result = await self._change(route.handler, request)
+        return 200, _ok(route.data(result)), ()
+
+    def _team(self, bot: Bot, raw_team: bytes) -> str:
+        """The path's team (steps 5 and 6)."""
         # 5. The teamId of the path must be an id at all: 400 naming teamId.
-        team_id = unquote(raw_path[1:slash].decode("latin-1"), errors="replace")
+        team_id = unquote(raw_team.decode("latin-1"), errors="replace")
         if not self._id.fullmatch(team_id):
             raise _Refusal(
                 400,
@@ -306,26 +364,41 @@ class App:
         # 6. ... and a team the bot is installed in: 403 otherwise.
         if team_id not in bot.teams:
             raise _Refusal(403, f"The bot is not installed in team {team_id}")
-        # An operation of the spec that the server does not implement: 501, whatever the body.
-        if route.handler is None or route.validator is None:
-            raise _Refusal(501, f"{operation.method} is not implemented by the reference server")
-        # 7. The body: JSON (415), parseable and valid (400).
-        content_type = headers.get(b"content-type")
-        if content_type is None or not _is_json(content_type):
-            raise _Refusal(415, "The request body must be application/json")
-        _check_encoding(scope["headers"])
+        return team_id
+
+    async def _change(self, function: Callable[..., _T], *args: Any) -> _T:
+        """A change of the state: 409 when the thread does not allow it, 503 when its events
+        would overflow the outbox; its events are delivered once it is committed."""
         try:
-            data = validation.parse_json(body)
-            valid = route.validator(data)
-        except validation.InvalidBody as invalid:
-            raise _Refusal(400, invalid.message, invalid.errors) from None
-        # 8. The state of the thread: 409 when it does not allow the operation.
-        request = Request(self.store, team_id, valid, self._base(scope))
-        try:
-            result = await self._in_store(route.handler, request)
+            result = await self._in_store(function, *args)
         except Conflict as conflict:
             raise _Refusal(409, str(conflict)) from None
-        return 200, _ok(route.data(result)), ()
+        except OutboxFull as full:
+            raise _Busy(self.store.busy_timeout, str(full)) from None
+        if self.delivery is not None:
+            self.delivery.wake()
+        return result
+
+    async def _control(
+        self, scope: Scope, receive: Receive, raw_path: bytes
+    ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
+        """A sandbox control request (`reference_server.control`), checked as an operation."""
+        raw_team, _, name = raw_path[len(PREFIX) :].partition(b"/")
+        control = CONTROLS.get(name.decode("latin-1"))
+        if control is None:
+            path = unquote(raw_path.decode("latin-1"), errors="replace")
+            raise _Refusal(404, f"No such control request: {path}")
+        if scope["method"] != "POST":
+            raise _Refusal(405, f"Method {scope['method']} is not allowed: use POST", allow="POST")
+        headers = _read_headers(scope)
+        bot, body = await self._authenticate(headers, receive)
+        team_id = self._team(bot, raw_team)
+        data = _json_body(scope, headers, body)
+        try:
+            result = await self._change(control.act, self.store, team_id, data)
+        except validation.InvalidBody as invalid:
+            raise _Refusal(400, invalid.message, invalid.errors) from None
+        return 200, _ok(result), ()
 
     async def _authenticate(
         self, headers: dict[bytes, bytes], receive: Receive
@@ -409,6 +482,9 @@ def create_app(
     clock: Callable[[], float] = time.time,
     spec: Spec | None = None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    webhooks: Iterable[str] = (),
+    max_pending: int = DEFAULT_MAX_PENDING,
+    retry_base: float = DEFAULT_RETRY_BASE,
 ) -> App:
     """The reference server as an ASGI application.
 
@@ -422,8 +498,25 @@ def create_app(
     openapi.yaml, `contract.spec.load()`). Call `app.close()` (or let the ASGI server run the
     lifespan shutdown) to close the database. `busy_timeout` is how long an operation waits
     for a write lock held by another connection to the file before it answers 503.
+
+    `webhooks` are the URLs the call events are delivered to (`reference_server.delivery`),
+    each event once per bot installed in its team, signed as that bot; the outbox holds at
+    most `max_pending` undelivered ones (past it, a change answers 503), and an event not
+    taken is sent again after `retry_base` seconds, then twice as long each time.
     """
     spec = load() if spec is None else spec
     known = Bots([DEMO_BOT] if bots is None else bots, clock=clock)
-    store = Store(database, synchronous=synchronous, clock=clock, busy_timeout=busy_timeout)
-    return App(store, known, router=Router(spec), base_url=base_url, access_log=access_log)
+    webhooks = list(webhooks)
+    recorder = recorder_for(webhooks, {bot.bot_id: bot.teams for bot in known}, max_pending)
+    store = Store(
+        database, synchronous=synchronous, clock=clock, busy_timeout=busy_timeout, recorder=recorder
+    )
+    return App(
+        store,
+        known,
+        router=Router(spec),
+        base_url=base_url,
+        access_log=access_log,
+        webhooks=webhooks,
+        retry_base=retry_base,
+    )

@@ -29,11 +29,12 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .events import Recorder
 from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
 from .tables import SCHEMA
 
@@ -82,6 +83,24 @@ class _ActiveCall:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """An event in the outbox, not yet taken by its webhook."""
+
+    seq: int
+    bot_id: str
+    body: bytes
+    attempts: int
+    next_at: float
+
+
+_OUTBOX_HEADS = (
+    "SELECT o.seq, o.bot_id, o.body, o.attempts, o.next_at FROM outbox AS o JOIN"
+    " (SELECT MIN(seq) AS seq FROM outbox WHERE webhook = ? GROUP BY thread_key) AS head"
+    " ON o.seq = head.seq ORDER BY o.seq"
+)
+
+
+@dataclass(frozen=True, slots=True)
 class _MediaKind:
     """Recordings or streams: their table, their column in `calls`, and the word for them."""
 
@@ -100,6 +119,15 @@ _SET_PAUSED = (
     "UPDATE participants SET paused = :paused"
     " WHERE call_id = :call AND user_id = :user AND paused != :paused"
 )
+
+#: The statement each user operation runs per named user, and its values.
+_USER_STATEMENTS: dict[str, tuple[str, dict[str, object]]] = {
+    "call.user/invite": (_INVITE, {}),
+    "call.user/exclude": (_EXCLUDE, {}),
+    "call/pause": (_SET_PAUSED, {"paused": 1}),
+    "call/unpause": (_SET_PAUSED, {"paused": 0}),
+    "hangup": (_EXCLUDE, {}),
+}
 
 
 def _whole_seconds(seconds: float) -> int:
@@ -126,6 +154,7 @@ class Store:
         synchronous: str = "NORMAL",
         clock: Callable[[], float] = time.time,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        recorder: Recorder | None = None,
     ) -> None:
         if synchronous.upper() not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
@@ -135,6 +164,8 @@ class Store:
         #: with `sqlite3.OperationalError` (SQLITE_BUSY); see `is_busy`.
         self.busy_timeout = busy_timeout
         self.synchronous = synchronous.upper()
+        #: Writes the call events of each change into the outbox (None: no webhooks).
+        self.recorder = recorder
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             self.database, isolation_level=None, check_same_thread=False, timeout=busy_timeout
@@ -206,16 +237,13 @@ class Store:
                 self._patience = seconds
 
     @contextmanager
-    def _thread(
-        self, team_id: str, thread_id: str
-    ) -> Iterator[tuple[sqlite3.Connection, _ActiveCall | None]]:
-        """One transaction on a thread: the connection and the thread's active call, if any."""
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back on an error."""
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute(_ACTIVE_CALL, (team_id, thread_id)).fetchone()
-                yield db, (_ActiveCall(*row) if row is not None else None)
+                yield db
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -230,15 +258,42 @@ class Store:
             if self._commits is not None:
                 self._commits += 1
 
+    @contextmanager
+    def _thread(
+        self, team_id: str, thread_id: str
+    ) -> Iterator[tuple[sqlite3.Connection, _ActiveCall | None]]:
+        """One transaction on a thread: the connection and the thread's active call, if any."""
+        with self._transaction() as db:
+            row = db.execute(_ACTIVE_CALL, (team_id, thread_id)).fetchone()
+            yield db, (_ActiveCall(*row) if row is not None else None)
+
+    def _record(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        method: str,
+        counted: Sequence[str] = (),
+        values: Mapping[str, object] | None = None,
+    ) -> None:
+        """The change's events into the outbox, in its transaction (`events.OutboxFull`
+        rolls the change back)."""
+        if self.recorder is not None:
+            self.recorder.record(db, team_id, thread_id, method, counted, values)
+
     # -- operations -----------------------------------------------------------------------
 
     def call_start(self, team_id: str, thread_id: str, direction: str) -> CallStarted:
         with self._thread(team_id, thread_id) as (db, call):
             if call is not None:
                 raise Conflict(f"A call is already active in thread {thread_id}")
+            now = self.clock()
             db.execute(
                 "INSERT INTO calls (team_id, thread_id, direction, started_at) VALUES (?, ?, ?, ?)",
-                (team_id, thread_id, direction, self.clock()),
+                (team_id, thread_id, direction, now),
+            )
+            self._record(
+                db, team_id, thread_id, "call/start", values={"createdAt": int(now * 1000)}
             )
         return CallStarted(direction)
 
@@ -266,46 +321,62 @@ class Store:
                 " WHERE id = ?",
                 (now, call_duration, dialog_duration, result, call.id),
             )
+            self._record(db, team_id, thread_id, "call/end")
         return CallEnded(call_duration, dialog_duration, result, call.direction)
 
     def call_user_invite(
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
     ) -> UsersChanged:
         """Invite the users not yet in the call; the first invitation answers the call."""
-        return self._users(team_id, thread_id, _INVITE, user_ids, answers=True)
+        return self._users(team_id, thread_id, "call.user/invite", user_ids, answers=True)
 
     def call_user_exclude(
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
     ) -> UsersChanged:
-        return self._users(team_id, thread_id, _EXCLUDE, user_ids)
+        return self._users(team_id, thread_id, "call.user/exclude", user_ids)
 
     def call_pause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
-        return self._users(team_id, thread_id, _SET_PAUSED, user_ids, paused=1)
+        return self._users(team_id, thread_id, "call/pause", user_ids)
 
     def call_unpause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
-        return self._users(team_id, thread_id, _SET_PAUSED, user_ids, paused=0)
+        return self._users(team_id, thread_id, "call/unpause", user_ids)
+
+    def hangup(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
+        """What only the platform causes: users of the call hang up, and leave it."""
+        return self._users(team_id, thread_id, "hangup", user_ids)
+
+    def dtmf(self, team_id: str, thread_id: str, key: str) -> None:
+        """What only the platform causes: a user of the call presses a key."""
+        with self._thread(team_id, thread_id) as (db, active):
+            _need_call(active, thread_id)
+            self._record(db, team_id, thread_id, "dtmf", values={"dtmfNumber": key})
 
     def _users(
         self,
         team_id: str,
         thread_id: str,
-        statement: str,
+        method: str,
         user_ids: Sequence[str],
         *,
         answers: bool = False,
-        **values: object,
     ) -> UsersChanged:
-        """Run `statement` once per named user of the active call; count the rows it changed.
+        """Run the method's statement once per named user of the active call; count the
+        users it changed, in the order named (their events are written in that order).
 
         `answers`: a change marks the call answered (the first invitation).
         """
+        statement, values = _USER_STATEMENTS[method]
         with self._thread(team_id, thread_id) as (db, active):
             call = _need_call(active, thread_id)
-            rows = [{"call": call.id, "user": user, **values} for user in user_ids]
-            count = db.executemany(statement, rows).rowcount
-            if answers and count and call.answered_at is None:
+            counted = [
+                user
+                for user in user_ids
+                if db.execute(statement, {"call": call.id, "user": user, **values}).rowcount
+            ]
+            if answers and counted and call.answered_at is None:
                 db.execute("UPDATE calls SET answered_at = ? WHERE id = ?", (self.clock(), call.id))
-        return UsersChanged(count)
+            self._record(db, team_id, thread_id, method, counted)
+        return UsersChanged(len(counted))
 
     def call_audio_play(self, team_id: str, thread_id: str, file_url: str) -> None:
         """Play the file; a file already playing is replaced."""
@@ -396,3 +467,28 @@ class Store:
                     "SELECT user_id, paused FROM participants WHERE call_id = ?", (row[0],)
                 )
             }
+
+    # -- the outbox of call events (see `reference_server.events`) --------------------------
+
+    def outbox_heads(self, webhook: str) -> list[Pending]:
+        """The first undelivered event of each thread for `webhook`, oldest first: only these
+        may be sent, so that the events of a thread arrive in order."""
+        with self._lock:
+            rows = self._db.execute(_OUTBOX_HEADS, (webhook,)).fetchall()
+        return [Pending(*row) for row in rows]
+
+    def outbox_settle(self, taken: Sequence[int], retry: Sequence[tuple[int, float]] = ()) -> None:
+        """Delete the events taken (or given up), and put off the others to `next_at`."""
+        with self._transaction() as db:
+            deleted = db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in taken])
+            if deleted.rowcount > 0:
+                db.execute("UPDATE outbox_size SET pending = pending - ?", (deleted.rowcount,))
+            db.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?",
+                [(next_at, seq) for seq, next_at in retry],
+            )
+
+    def outbox_pending(self) -> int:
+        """How many event deliveries wait (for every webhook)."""
+        with self._lock:
+            return int(self._db.execute("SELECT pending FROM outbox_size").fetchone()[0])

@@ -3,6 +3,11 @@
 `calls` holds one row per call; a thread has at most one active call (`ended_at IS NULL`),
 which a unique partial index enforces. The active call points at what is playing, recording
 or streaming in it (`audio_id`, `recording_id`, `stream_id`); `participants` holds its users.
+
+`outbox` holds the call events not yet delivered, one row per event and webhook, written in
+the transaction of the change they report and deleted once the webhook took them
+(`reference_server.events`, `reference_server.delivery`); `outbox_size` counts its rows, so
+that the bound on them is checked without counting.
 """
 
 SCHEMA = """
@@ -48,4 +53,19 @@ CREATE TABLE IF NOT EXISTS streams (
     started_at REAL NOT NULL,
     stopped_at REAL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook TEXT NOT NULL,
+    bot_id TEXT NOT NULL,
+    thread_key TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_per_thread ON outbox (webhook, thread_key, seq);
+CREATE TABLE IF NOT EXISTS outbox_size (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    pending INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO outbox_size (id, pending) VALUES (0, 0);
 """

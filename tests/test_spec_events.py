@@ -3,11 +3,14 @@ readings that docs/contract.md pins for its inconsistencies."""
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
 import pytest
 
 from contract.rules import PLATFORM, RULES
+from contract.spec import SpecError, load, parse
 from testkit.spec import SpecSchemas, pointer
 
 # The events page as docs/contract.md summarises it: each event (heading) and the fields of
@@ -160,3 +163,23 @@ def test_every_event_is_caused_by_a_rule_and_every_rule_names_an_event_of_the_sp
 def test_only_the_platform_causes_a_key_press() -> None:
     by_requests = {emits.event_type for rule in RULES.values() for emits in rule.events}
     assert "call.dtmf" not in by_requests
+
+
+def test_the_spec_reader_knows_each_event_and_its_fields(spec: dict[str, Any]) -> None:
+    events = load().events
+    assert list(events) == list(spec["webhooks"])
+    invited = events["call.user.invited"]
+    assert invited.schema == "CallUserInvitedEvent"
+    assert set(invited.required) == SOURCE_EVENTS["call.user.invited"]
+    assert set(invited.fields) == SOURCE_EVENTS["call.user.invited"] | {"eventId"}
+
+
+def test_the_spec_reader_names_an_event_whose_type_is_not_its_name(spec: dict[str, Any]) -> None:
+    broken = copy.deepcopy(spec)
+    broken["components"]["schemas"]["CallUserHeldEvent"]["properties"]["eventType"]["const"] = (
+        "call.user.hold"
+    )
+    with pytest.raises(
+        SpecError, match=re.escape("CallUserHeldEvent: eventType must be const call.user.held")
+    ):
+        parse(broken)

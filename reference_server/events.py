@@ -1,0 +1,139 @@
+"""The call events a change causes, written into the outbox in the change's own transaction.
+
+Which events a change causes is the contract model's (`contract.rules`: `Rule.events` of the
+operation, or of the platform's `hangup` and `dtmf`); their fields are the spec's
+(`contract.spec.load().events`). What the sandbox must make up, it derives from the ids:
+
+- `streamId`: the sandbox has no streams; every thread of a team is in one stream, whose id is
+  the first 24 hex digits of SHA-256 of `"stream:" + teamId`.
+- `phoneNumber`: `8` and ten digits, the user's id (as a number) modulo 10^10.
+
+The outbox holds one row per event and webhook, for each bot installed in the event's team
+(signed as that bot when delivered: `reference_server.delivery`). `Recorder.record` runs in
+the store's transaction: the events are committed with the change or not at all, and an
+outbox already holding `max_pending` rows refuses the change (`OutboxFull`, answered 503).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from contract.rules import PLATFORM, RULES, Rule
+from contract.spec import Spec, load
+
+#: How many undelivered event rows the outbox holds at most, by default.
+DEFAULT_MAX_PENDING = 10_000
+
+
+class OutboxFull(Exception):
+    """The change would cause more undelivered events than the outbox holds (HTTP 503)."""
+
+
+def stream_id(team_id: str) -> str:
+    """The sandbox's stream of every thread of a team."""
+    return hashlib.sha256(f"stream:{team_id}".encode()).hexdigest()[:24]
+
+
+def phone_number(user_id: str) -> str:
+    """The sandbox's phone number of a user."""
+    return f"8{int(user_id, 16) % 10**10:010d}"
+
+
+def thread_key(team_id: str, thread_id: str) -> str:
+    """What the events of one thread share: they are delivered in order within it."""
+    return f"{team_id}/{thread_id}"
+
+
+def rule_of(method: str) -> Rule:
+    """The rule of an operation (`call/start`) or of what only the platform causes (`dtmf`)."""
+    return RULES[method] if method in RULES else PLATFORM[method]
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Writes the events of a change into the outbox, one row per webhook and bot."""
+
+    webhooks: Sequence[str]
+    #: The ids of the bots installed in each team: an event of a team goes to each of them.
+    bots_of_team: Mapping[str, Sequence[str]]
+    max_pending: int = DEFAULT_MAX_PENDING
+    spec: Spec | None = None
+
+    def bodies(
+        self,
+        team_id: str,
+        thread_id: str,
+        method: str,
+        counted: Sequence[str] = (),
+        values: Mapping[str, object] | None = None,
+    ) -> list[bytes]:
+        """The JSON body of each event the change causes, in order. `values` has the fields
+        only the change knows (`createdAt`, `dtmfNumber`)."""
+        events = (self.spec or load()).events
+        bodies = []
+        for event in rule_of(method).events_of(counted):
+            known: dict[str, object] = {
+                "eventType": event.event_type,
+                "threadId": thread_id,
+                "streamId": stream_id(team_id),
+                **(values or {}),
+                **event.fields,
+                "eventId": secrets.token_hex(16),
+            }
+            user = next(iter(event.fields.values()), None)
+            if user is not None:
+                known["phoneNumber"] = phone_number(user)
+            fields = events[event.event_type].fields
+            body = {name: known[name] for name in fields if name in known}
+            bodies.append(json.dumps(body, separators=(",", ":")).encode())
+        return bodies
+
+    def record(
+        self,
+        db: sqlite3.Connection,
+        team_id: str,
+        thread_id: str,
+        method: str,
+        counted: Sequence[str] = (),
+        values: Mapping[str, object] | None = None,
+    ) -> int:
+        """Write the change's events into the outbox (inside the change's transaction);
+        answer how many rows were written. `OutboxFull` when over `max_pending`."""
+        bodies = self.bodies(team_id, thread_id, method, counted, values)
+        key = thread_key(team_id, thread_id)
+        bots = self.bots_of_team.get(team_id, ())
+        rows = [(hook, bot, key, body) for body in bodies for hook in self.webhooks for bot in bots]
+        if not rows:
+            return 0
+        pending = db.execute("SELECT pending FROM outbox_size").fetchone()[0]
+        if pending + len(rows) > self.max_pending:
+            raise OutboxFull(
+                f"{pending} events wait for a webhook that does not take them (at most "
+                f"{self.max_pending}): try again later"
+            )
+        db.executemany(
+            "INSERT INTO outbox (webhook, bot_id, thread_key, body) VALUES (?, ?, ?, ?)", rows
+        )
+        db.execute("UPDATE outbox_size SET pending = pending + ?", (len(rows),))
+        return len(rows)
+
+
+def recorder_for(
+    webhooks: Iterable[str],
+    teams_of_bot: Mapping[str, Iterable[str]],
+    max_pending: int = DEFAULT_MAX_PENDING,
+) -> Recorder | None:
+    """A recorder for these webhooks and bots (None without webhooks: nothing is recorded)."""
+    hooks = list(dict.fromkeys(webhooks))
+    if not hooks:
+        return None
+    bots_of_team: dict[str, list[str]] = {}
+    for bot_id, teams in teams_of_bot.items():
+        for team in teams:
+            bots_of_team.setdefault(team, []).append(bot_id)
+    return Recorder(hooks, bots_of_team, max_pending)
