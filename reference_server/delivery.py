@@ -1,7 +1,8 @@
 """Delivering the outbox's call events to the webhooks, in the background of the server.
 
-One task per webhook URL, on the server's event loop: it reads the first undelivered event
-of each thread (`Store.outbox_heads`), POSTs those that are due, one after another over one
+One task per webhook URL, on the server's event loop: it reads the events that are due
+(`Store.outbox_due`: at most the oldest undelivered one of each thread), POSTs them, one
+after another over one
 kept-alive connection, each signed afresh as its bot (`X-Bot-Id`, `X-timestamp`,
 `X-Signature` over the body as sent), then in one transaction deletes those the webhook took
 (a `2xx`) and puts off the others, `retry_base * 2**attempts` seconds (at most `retry_cap`).
@@ -27,7 +28,8 @@ from typing import Any
 from contract.signing import Bot as Signer
 
 from .auth import Bot
-from .store import Pending, Store
+from .outbox import Pending
+from .store import Store
 from .webhook_client import WebhookClient, WebhookError, shown_url
 
 #: The first delay before an event not taken is sent again, and the longest (seconds).
@@ -35,6 +37,8 @@ DEFAULT_RETRY_BASE = 0.5
 DEFAULT_RETRY_CAP = 60.0
 #: How long a webhook may take to answer (the contract's 10 s).
 DEFAULT_TIMEOUT = 10.0
+#: Events read from the outbox at a time.
+BATCH = 256
 
 InStore = Callable[..., Awaitable[Any]]
 
@@ -115,19 +119,18 @@ class Delivery:
 
     async def _round(self, client: WebhookClient, url: str) -> float | None:
         """Send what is due; answer how long until the next event is due (None: no event)."""
-        heads: list[Pending] = await self.in_store(self.store.outbox_heads, url)
-        now = self.clock()
-        due = [pending for pending in heads if pending.next_at <= now]
+        due: list[Pending] = await self.in_store(self.store.outbox_due, url, self.clock(), BATCH)
         if not due:
-            return min((p.next_at - now for p in heads), default=None)
-        taken: list[int] = []
-        retry: list[tuple[int, float]] = []
+            later: float | None = await self.in_store(self.store.outbox_next_due, url)
+            return None if later is None else max(0.0, later - self.clock())
+        taken: list[Pending] = []
+        retry: list[tuple[Pending, float]] = []
         for pending in due:
             if await self._send(client, url, pending):
-                taken.append(pending.seq)
+                taken.append(pending)
             else:
-                retry.append((pending.seq, self.clock() + self.delay(pending.attempts)))
-        await self.in_store(self.store.outbox_settle, taken, retry)
+                retry.append((pending, self.clock() + self.delay(pending.attempts)))
+        await self.in_store(self.store.outbox_settle, url, taken, retry)
         self.taken += len(taken)
         self.failed += len(retry)
         return 0.0

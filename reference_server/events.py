@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from contract.rules import PLATFORM, RULES, Rule
 from contract.spec import Spec, load
 
+from . import outbox
+
 #: How many undelivered event rows the outbox holds at most, by default.
 DEFAULT_MAX_PENDING = 10_000
 
@@ -105,22 +107,20 @@ class Recorder:
         """Write the change's events into the outbox (inside the change's transaction);
         answer how many rows were written. `OutboxFull` when over `max_pending`."""
         bodies = self.bodies(team_id, thread_id, method, counted, values)
-        key = thread_key(team_id, thread_id)
         bots = self.bots_of_team.get(team_id, ())
-        rows = [(hook, bot, key, body) for body in bodies for hook in self.webhooks for bot in bots]
+        rows = len(bodies) * len(bots) * len(self.webhooks)
         if not rows:
             return 0
-        pending = db.execute("SELECT pending FROM outbox_size").fetchone()[0]
-        if pending + len(rows) > self.max_pending:
+        waiting = outbox.pending(db)
+        if waiting + rows > self.max_pending:
             raise OutboxFull(
-                f"{pending} events wait for a webhook that does not take them (at most "
+                f"{waiting} events wait for a webhook that does not take them (at most "
                 f"{self.max_pending}): try again later"
             )
-        db.executemany(
-            "INSERT INTO outbox (webhook, bot_id, thread_key, body) VALUES (?, ?, ?, ?)", rows
-        )
-        db.execute("UPDATE outbox_size SET pending = pending + ?", (len(rows),))
-        return len(rows)
+        key = thread_key(team_id, thread_id)
+        for webhook in self.webhooks:
+            outbox.write(db, webhook, bots, key, bodies)
+        return rows
 
 
 def recorder_for(

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import outbox
 from .events import Recorder
 from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
 from .tables import SCHEMA
@@ -80,24 +81,6 @@ class _ActiveCall:
     audio_id: int | None
     recording_id: str | None
     stream_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """An event in the outbox, not yet taken by its webhook."""
-
-    seq: int
-    bot_id: str
-    body: bytes
-    attempts: int
-    next_at: float
-
-
-_OUTBOX_HEADS = (
-    "SELECT o.seq, o.bot_id, o.body, o.attempts, o.next_at FROM outbox AS o JOIN"
-    " (SELECT MIN(seq) AS seq FROM outbox WHERE webhook = ? GROUP BY thread_key) AS head"
-    " ON o.seq = head.seq ORDER BY o.seq"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,27 +451,28 @@ class Store:
                 )
             }
 
-    # -- the outbox of call events (see `reference_server.events`) --------------------------
+    # -- the outbox of call events (see `reference_server.outbox`) --------------------------
 
-    def outbox_heads(self, webhook: str) -> list[Pending]:
-        """The first undelivered event of each thread for `webhook`, oldest first: only these
-        may be sent, so that the events of a thread arrive in order."""
+    def outbox_due(self, webhook: str, now: float, limit: int) -> list[outbox.Pending]:
+        """The events due to be sent to `webhook` by `now`, oldest first (one per thread)."""
         with self._lock:
-            rows = self._db.execute(_OUTBOX_HEADS, (webhook,)).fetchall()
-        return [Pending(*row) for row in rows]
+            return outbox.due(self._db, webhook, now, limit)
 
-    def outbox_settle(self, taken: Sequence[int], retry: Sequence[tuple[int, float]] = ()) -> None:
-        """Delete the events taken (or given up), and put off the others to `next_at`."""
+    def outbox_next_due(self, webhook: str) -> float | None:
+        with self._lock:
+            return outbox.next_due(self._db, webhook)
+
+    def outbox_settle(
+        self,
+        webhook: str,
+        taken: Sequence[outbox.Pending],
+        retry: Sequence[tuple[outbox.Pending, float]] = (),
+    ) -> None:
+        """Delete the events taken, and put off the others to their time."""
         with self._transaction() as db:
-            deleted = db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in taken])
-            if deleted.rowcount > 0:
-                db.execute("UPDATE outbox_size SET pending = pending - ?", (deleted.rowcount,))
-            db.executemany(
-                "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?",
-                [(next_at, seq) for seq, next_at in retry],
-            )
+            outbox.settle(db, webhook, taken, retry)
 
     def outbox_pending(self) -> int:
         """How many event deliveries wait (for every webhook)."""
         with self._lock:
-            return int(self._db.execute("SELECT pending FROM outbox_size").fetchone()[0])
+            return outbox.pending(self._db)

@@ -6,8 +6,8 @@ or streaming in it (`audio_id`, `recording_id`, `stream_id`); `participants` hol
 
 `outbox` holds the call events not yet delivered, one row per event and webhook, written in
 the transaction of the change they report and deleted once the webhook took them
-(`reference_server.events`, `reference_server.delivery`); `outbox_size` counts its rows, so
-that the bound on them is checked without counting.
+(`reference_server.outbox`); `outbox_size` counts its rows, so that the bound on them is
+checked without counting.
 """
 
 SCHEMA = """
@@ -60,9 +60,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     thread_key TEXT NOT NULL,
     body BLOB NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL DEFAULT 0
+    next_at REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_per_thread ON outbox (webhook, thread_key, seq);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (webhook, next_at) WHERE next_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS outbox_size (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     pending INTEGER NOT NULL

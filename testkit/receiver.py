@@ -30,6 +30,8 @@ class Attempt:
     headers: dict[str, str]
     body: bytes
     status: int
+    #: When it arrived (`time.perf_counter()`).
+    arrived: float
 
     @property
     def event(self) -> dict[str, Any]:
@@ -103,6 +105,7 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                arrived = time.perf_counter()
                 with receiver._changed:
                     receiver.waiting += 1
                     receiver._changed.notify_all()
@@ -111,7 +114,7 @@ class Receiver:
                 with receiver._changed:
                     receiver.waiting -= 1
                     headers = {name.lower(): value for name, value in self.headers.items()}
-                    receiver.attempts.append(Attempt(headers, body, status))
+                    receiver.attempts.append(Attempt(headers, body, status, arrived))
                     receiver._changed.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
