@@ -34,11 +34,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, _summary, run_load  # noqa: E402
-from contract.demo import TEAM, thread  # noqa: E402
-from reference_server.testing import ServerProcess  # noqa: E402
-from testkit.receiver import Receiver  # noqa: E402
-from testkit.signing import BotAuth  # noqa: E402
+from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, _summary, run_load
+from contract.demo import TEAM, thread
+from reference_server.testing import ServerProcess
+from testkit.receiver import Receiver
+from testkit.signing import BotAuth
 
 SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "300"))
 BOUND = 500

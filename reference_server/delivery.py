@@ -1,11 +1,11 @@
 """Delivering the outbox's call events to the webhooks, in the background of the server.
 
 One task per webhook URL, on the server's event loop: it reads the events that are due
-(`Store.outbox_due`: at most the oldest undelivered one of each thread), POSTs them, one
-after another over one
-kept-alive connection, each signed afresh as its bot (`X-Bot-Id`, `X-timestamp`,
-`X-Signature` over the body as sent), then in one transaction deletes those the webhook took
-(a `2xx`) and puts off the others, `retry_base * 2**attempts` seconds (at most `retry_cap`).
+(`Store.outbox_due`: at most the oldest undelivered one of each thread), POSTs them over one
+kept-alive connection, pipelined up to `PIPELINE` at a time, each signed afresh as its bot
+(`X-Bot-Id`, `X-timestamp`, `X-Signature` over the body as sent), then in one transaction
+deletes those the webhook took (a `2xx`) and puts off the others, `retry_base * 2**attempts`
+seconds (at most `retry_cap`).
 An event of a thread is sent only once the one before it was taken: per thread, in order.
 A restart finds the outbox as the last commit left it, so an event whose change was answered
 is delivered after a restart too; one that was taken but not yet deleted is delivered again
@@ -30,15 +30,16 @@ from contract.signing import Bot as Signer
 from .auth import Bot
 from .outbox import Pending
 from .store import Store
-from .webhook_client import WebhookClient, WebhookError, shown_url
+from .webhook_client import Message, WebhookClient, shown_url
 
 #: The first delay before an event not taken is sent again, and the longest (seconds).
 DEFAULT_RETRY_BASE = 0.5
 DEFAULT_RETRY_CAP = 60.0
 #: How long a webhook may take to answer (the contract's 10 s).
 DEFAULT_TIMEOUT = 10.0
-#: Events read from the outbox at a time.
+#: Events read from the outbox at a time, and sent in one write (pipelined).
 BATCH = 256
+PIPELINE = 32
 
 InStore = Callable[..., Awaitable[Any]]
 
@@ -123,40 +124,39 @@ class Delivery:
         if not due:
             later: float | None = await self.in_store(self.store.outbox_next_due, url)
             return None if later is None else max(0.0, later - self.clock())
-        taken: list[Pending] = []
-        retry: list[tuple[Pending, float]] = []
-        for pending in due:
-            if await self._send(client, url, pending):
-                taken.append(pending)
-            else:
-                retry.append((pending, self.clock() + self.delay(pending.attempts)))
-        await self.in_store(self.store.outbox_settle, url, taken, retry)
-        self.taken += len(taken)
-        self.failed += len(retry)
-        return 0.0
-
-    async def _send(self, client: WebhookClient, url: str, pending: Pending) -> bool:
-        """POST one event; whether the webhook took it (an event whose bot is no longer
-        configured cannot be signed: it is dropped, and counts as taken)."""
-        bot = self.bots.get(pending.bot_id)
-        if bot is None:
+        taken = [pending for pending in due if pending.bot_id not in self.bots]
+        for pending in taken:  # cannot be signed: dropped
             self.log.warning(
                 "webhook %s: event %d dropped: bot %s is not configured",
                 shown_url(url),
                 pending.seq,
                 pending.bot_id,
             )
-            return True
+        due = [pending for pending in due if pending.bot_id in self.bots]
+        retry: list[tuple[Pending, float]] = []
+        for start in range(0, len(due), PIPELINE):
+            batch = due[start : start + PIPELINE]
+            statuses = await client.post_all([self._message(pending) for pending in batch])
+            for pending, status in zip(batch, statuses, strict=True):
+                if status is not None and 200 <= status < 300:
+                    taken.append(pending)
+                else:
+                    retry.append((pending, self.clock() + self.delay(pending.attempts)))
+                    self._log_failure(url, pending, status, client.error)
+        await self.in_store(self.store.outbox_settle, url, taken, retry)
+        self.taken += len(taken)
+        self.failed += len(retry)
+        return 0.0
+
+    def _message(self, pending: Pending) -> Message:
+        """The event's body and its signature headers, signed now as its bot."""
+        bot = self.bots[pending.bot_id]
         signer = Signer(bot.bot_id, bot.secret_key)
         headers = signer.headers(pending.body, timestamp=int(self.clock()))
-        try:
-            status = await client.post(pending.body, list(headers.items()))
-        except WebhookError as error:
-            reason = f"no answer ({error})"
-        else:
-            if 200 <= status < 300:
-                return True
-            reason = f"answered {status}"
+        return pending.body, list(headers.items())
+
+    def _log_failure(self, url: str, pending: Pending, status: int | None, error: str) -> None:
+        reason = f"no answer ({error})" if status is None else f"answered {status}"
         self.log.warning(
             "webhook %s: event %d not taken, %s; attempt %d, again in %.1f s",
             shown_url(url),
@@ -165,4 +165,3 @@ class Delivery:
             pending.attempts + 1,
             self.delay(pending.attempts),
         )
-        return False

@@ -1,23 +1,29 @@
-"""A small HTTP/1.1 client for one webhook URL: POSTs over one kept-alive connection.
+"""A small HTTP/1.1 client for one webhook URL: pipelined POSTs over one kept-alive connection.
 
-Built on h11 (uvicorn's own HTTP parser, already installed with it) and asyncio's streams,
-so that delivering events needs no HTTP client library beside the server. `http` and `https`
-URLs; the answer's body is read and ignored.
+Written on asyncio's streams, without an HTTP library: a request is a few formatted lines, and
+an answer needs only its status and where its body ends (`Content-Length`, chunked, or the
+connection's end). Measured under cProfile, h11 spent about 200 us per request validating the
+headers of its own request objects, more than everything else a delivery costs. `http` and
+`https` URLs; the answer's body is read and ignored. Requests are pipelined (RFC 9112, 9.3: a
+server answers them in order), so that a batch of events costs one write instead of one each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-import h11
-
-_READ_SIZE = 16384
+#: The longest answer head read (a longer one is no answer).
+MAX_HEAD_BYTES = 65_000
+#: A request's body and its extra headers.
+Message = tuple[bytes, list[tuple[str, str]]]
+_UNSAFE = frozenset("\r\n\0")
 
 
 class WebhookError(Exception):
-    """The webhook gave no answer (refused, closed, malformed, or too slow)."""
+    """The webhook's answer is not HTTP/1.x."""
 
 
 def shown_url(url: str) -> str:
@@ -33,6 +39,10 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"webhook {shown_url(url)!r}: an http:// or https:// URL is needed")
+    if _UNSAFE & set(url) or " " in url:
+        raise ValueError(
+            f"webhook {shown_url(url)!r}: spaces and control characters are not allowed"
+        )
     try:
         parts.port  # noqa: B018 - raises on a port out of range
     except ValueError as error:
@@ -48,61 +58,90 @@ class WebhookClient:
         self.https = parts.scheme == "https"
         self.host = parts.hostname or ""
         self.port = parts.port or (443 if self.https else 80)
-        self.authority = parts.netloc.rsplit("@", 1)[-1]
-        self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        authority = parts.netloc.rsplit("@", 1)[-1]
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._head = (
+            f"POST {target} HTTP/1.1\r\nHost: {authority}\r\n"
+            "Content-Type: application/json\r\nUser-Agent: workonflow-reference-server\r\n"
+        )
         self.timeout = timeout
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        self._http = h11.Connection(h11.CLIENT)
+        #: Why the last `post_all` got no answer to some message (for the log).
+        self.error = ""
 
     def close(self) -> None:
         if self._streams is not None:
             self._streams[1].close()
             self._streams = None
 
-    async def post(self, body: bytes, headers: list[tuple[str, str]]) -> int:
-        """POST `body` with `headers`; answer the status. WebhookError when there is none."""
+    def request(self, body: bytes, headers: list[tuple[str, str]]) -> bytes:
+        """The bytes of one POST of `body` with `headers`."""
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        return f"{self._head}{lines}Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+    async def post_all(self, messages: Sequence[Message]) -> list[int | None]:
+        """POST each `(body, headers)`, pipelined (all sent at once, the answers read in
+        order); answer each status, None for a message that got no answer (the connection
+        failed, closed or timed out before it) and for every one after it."""
+        statuses: list[int | None] = []
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._post(body, headers)
-        except (OSError, EOFError, h11.ProtocolError, TimeoutError, ssl.SSLError) as error:
+                await self._post_all(messages, statuses)
+        except (
+            OSError,
+            EOFError,
+            ValueError,
+            TimeoutError,
+            WebhookError,
+            asyncio.LimitOverrunError,
+        ) as error:
             self.close()
-            raise WebhookError(str(error) or type(error).__name__) from None
+            self.error = str(error) or type(error).__name__
+        return statuses + [None] * (len(messages) - len(statuses))
 
-    async def _post(self, body: bytes, headers: list[tuple[str, str]]) -> int:
+    async def _post_all(self, messages: Sequence[Message], statuses: list[int | None]) -> None:
         if self._streams is None:
             context = ssl.create_default_context() if self.https else None
-            self._streams = await asyncio.open_connection(self.host, self.port, ssl=context)
-            self._http = h11.Connection(h11.CLIENT)
+            self._streams = await asyncio.open_connection(
+                self.host, self.port, ssl=context, limit=MAX_HEAD_BYTES
+            )
         reader, writer = self._streams
-        http = self._http
-        request = h11.Request(
-            method="POST",
-            target=self.target,
-            headers=[
-                ("Host", self.authority),
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("User-Agent", "workonflow-reference-server"),
-                *headers,
-            ],
-        )
-        writer.write(
-            http.send(request) + http.send(h11.Data(data=body)) + http.send(h11.EndOfMessage())
-        )
+        writer.write(b"".join(self.request(body, headers) for body, headers in messages))
         await writer.drain()
-        status = 0
-        while True:
-            event = http.next_event()
-            if event is h11.NEED_DATA:
-                http.receive_data(await reader.read(_READ_SIZE))
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise EOFError("the webhook closed the connection without an answer")
-        if http.our_state is h11.DONE and http.their_state is h11.DONE:
-            http.start_next_cycle()
-        else:
-            self.close()
-        return status
+        for _ in messages:
+            status, keep_alive = await _answer(reader)
+            statuses.append(status)
+            if not keep_alive:
+                self.close()
+                return
+
+
+async def _answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status of the next final answer, and whether the connection stays open."""
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        version, _, rest = head.partition(b" ")
+        if not version.startswith(b"HTTP/1.") or not rest[:3].isdigit():
+            raise WebhookError(f"not an HTTP/1.x answer: {head[:40]!r}")
+        status = int(rest[:3])
+        if status >= 200:
+            break  # 1xx answers (100 Continue) come before the final one
+    fields: dict[bytes, bytes] = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        fields[name.strip().lower()] = value.strip().lower()
+    connection = fields.get(b"connection", b"")
+    keep_alive = b"close" not in connection and (
+        version == b"HTTP/1.1" or b"keep-alive" in connection
+    )
+    if fields.get(b"transfer-encoding", b"").endswith(b"chunked"):
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        while await reader.readuntil(b"\r\n") != b"\r\n":
+            pass  # trailers
+    elif b"content-length" in fields:
+        await reader.readexactly(int(fields[b"content-length"]))
+    elif status not in (204, 304):
+        await reader.read()  # the body ends with the connection
+        keep_alive = False
+    return status, keep_alive
