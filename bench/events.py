@@ -6,10 +6,13 @@ events arrive, and the bound of the outbox.
    side by side, one with a webhook at a receiver on loopback (`testkit.receiver`, a threaded
    `http.server`, in a process of its own so that the load generator does not hold its
    GIL), one without, in alternating rounds; the events the receiver took per second
-   meanwhile, and the outbox left at the end of each round.
-2. Latency from sending `call/start` to the receiver holding its `call.created`, one request
+   meanwhile, the outbox left at the end of each round, and the server's CPU time per request
+   (from /proc), its deliveries included: what a webhook costs where the server is the
+   bottleneck, apart from the receiver's and the load generator's share of two cores.
+2. A backlog built while the receiver held the first delivery, then taken: events per second.
+3. Latency from sending `call/start` to the receiver holding its `call.created`, one request
    at a time (p50, p99).
-3. The outbox's bound: with the receiver refusing, how many events are written before a change
+4. The outbox's bound: with the receiver refusing, how many events are written before a change
    is answered 503.
 
 Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
@@ -42,6 +45,12 @@ from testkit.signing import BotAuth
 
 SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "300"))
 BOUND = 500
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def outbox_size(database: str) -> int:
@@ -90,17 +99,27 @@ def _throughput(folder: str, url: str, taken: Any) -> None:
         run_load(plain.base_url, 1.0)
         run_load(hooked.base_url, 1.0)
         loads: dict[str, list[Load]] = {"without a webhook": [], "with a webhook": []}
-        rates, backlog, drain = [], [], []
+        rates: list[float] = []
+        backlog: list[int] = []
+        # The server's CPU per request, its deliveries included (the outbox drained).
+        cpu: dict[str, list[float]] = {name: [] for name in loads}
         for _ in range(ROUNDS):
-            loads["without a webhook"].append(run_load(plain.base_url, SECONDS))
-            before = taken.value
+            assert plain.process is not None and hooked.process is not None
+            used = cpu_seconds(plain.process.pid)
+            load = run_load(plain.base_url, SECONDS)
+            loads["without a webhook"].append(load)
+            cpu["without a webhook"].append(
+                (cpu_seconds(plain.process.pid) - used) / len(load.latencies)
+            )
+            before, used = taken.value, cpu_seconds(hooked.process.pid)
             load = run_load(hooked.base_url, SECONDS)
             loads["with a webhook"].append(load)
             rates.append((taken.value - before) / load.elapsed)
             backlog.append(outbox_size(hooked_db))
-            drained = time.perf_counter()
             _wait(lambda: outbox_size(hooked_db) == 0, "the outbox to drain")
-            drain.append(backlog[-1] / max(time.perf_counter() - drained, 1e-6))
+            cpu["with a webhook"].append(
+                (cpu_seconds(hooked.process.pid) - used) / len(load.latencies)
+            )
         rps = {}
         for name, runs in loads.items():
             rps[name], line = _summary(name, runs)
@@ -109,8 +128,35 @@ def _throughput(folder: str, url: str, taken: Any) -> None:
             f"throughput with / without a webhook: "
             f"{rps['with a webhook'] / rps['without a webhook']:.2f}x; events taken during the "
             f"rounds: {statistics.median(rates):.0f}/s (median); outbox at the end of each "
-            f"round: {', '.join(map(str, backlog))} events, then drained at "
-            f"{statistics.median(drain):.0f} events/s with no load (median)"
+            f"round: {', '.join(map(str, backlog))} events"
+        )
+        plain_cpu, hooked_cpu = (statistics.median(cpu[name]) for name in loads)
+        print(
+            f"server CPU per request (median of rounds): {plain_cpu * 1e6:.0f} us without a "
+            f"webhook, {hooked_cpu * 1e6:.0f} us with one, its deliveries included "
+            f"({plain_cpu / hooked_cpu:.2f}x the throughput a server-bound machine would give)"
+        )
+
+
+def drain(folder: str, receiver: Receiver) -> None:
+    """A backlog built while the receiver held the first delivery unanswered, then taken:
+    events per second."""
+    database = str(Path(folder) / "drain.sqlite3")
+    receiver.hold()
+    with ServerProcess(["--database", database, "--quiet", "--webhook", receiver.url]) as server:
+        run_load(server.base_url, 2.0)
+        backlog = outbox_size(database)
+        assert server.process is not None
+        used, started = cpu_seconds(server.process.pid), time.perf_counter()
+        receiver.release()
+        _wait(lambda: outbox_size(database) == 0, "the outbox to drain")
+        busy = (cpu_seconds(server.process.pid) - used) / (time.perf_counter() - started)
+        taken = receiver.taken
+        span = taken[-1].arrived - taken[0].arrived
+        print(
+            f"a backlog of {backlog} events (one thread per 7), taken at "
+            f"{len(taken) / span:.0f} events/s (first to last, no other load); the server "
+            f"was busy {busy:.0%} of the time meanwhile (the rest: waiting for the receiver)"
         )
 
 
@@ -161,6 +207,8 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as folder:
         throughput(folder)
+        with Receiver() as receiver:
+            drain(folder, receiver)
     with Receiver() as receiver:
         latency(receiver)
     with Receiver() as receiver:

@@ -507,7 +507,8 @@ def create_app(
     spec = load() if spec is None else spec
     known = Bots([DEMO_BOT] if bots is None else bots, clock=clock)
     webhooks = list(webhooks)
-    recorder = recorder_for(webhooks, {bot.bot_id: bot.teams for bot in known}, max_pending)
+    teams = {bot.bot_id: bot.teams for bot in known}
+    recorder = recorder_for(webhooks, teams, max_pending, spec)
     store = Store(
         database, synchronous=synchronous, clock=clock, busy_timeout=busy_timeout, recorder=recorder
     )

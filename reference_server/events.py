@@ -16,6 +16,7 @@ outbox already holding `max_pending` rows refuses the change (`OutboxFull`, answ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -36,6 +37,7 @@ class OutboxFull(Exception):
     """The change would cause more undelivered events than the outbox holds (HTTP 503)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def stream_id(team_id: str) -> str:
     """The sandbox's stream of every thread of a team."""
     return hashlib.sha256(f"stream:{team_id}".encode()).hexdigest()[:24]
@@ -127,8 +129,10 @@ def recorder_for(
     webhooks: Iterable[str],
     teams_of_bot: Mapping[str, Iterable[str]],
     max_pending: int = DEFAULT_MAX_PENDING,
+    spec: Spec | None = None,
 ) -> Recorder | None:
-    """A recorder for these webhooks and bots (None without webhooks: nothing is recorded)."""
+    """A recorder for these webhooks and bots (None without webhooks: nothing is recorded);
+    the events' fields come from `spec` (default: this repository's)."""
     hooks = list(dict.fromkeys(webhooks))
     if not hooks:
         return None
@@ -136,4 +140,4 @@ def recorder_for(
     for bot_id, teams in teams_of_bot.items():
         for team in teams:
             bots_of_team.setdefault(team, []).append(bot_id)
-    return Recorder(hooks, bots_of_team, max_pending)
+    return Recorder(hooks, bots_of_team, max_pending, spec)

@@ -11,6 +11,7 @@ server answers them in order), so that a batch of events costs one write instead
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -105,6 +106,9 @@ class WebhookClient:
             self._streams = await asyncio.open_connection(
                 self.host, self.port, ssl=context, limit=MAX_HEAD_BYTES
             )
+            sock = self._streams[1].get_extra_info("socket")
+            if sock is not None:  # each batch goes out at once, not behind an acknowledgement
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         reader, writer = self._streams
         writer.write(b"".join(self.request(body, headers) for body, headers in messages))
         await writer.drain()

@@ -102,6 +102,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Answers go out at once, as web servers send them, not held back by Nagle's
+            # algorithm behind the previous answer's acknowledgement.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
