@@ -75,9 +75,12 @@ class Delivery:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start a task per webhook on the running loop (once)."""
-        if self._tasks:
+        """Start a task per webhook on the running loop (once per loop: an application served
+        again, on a new loop, starts them again there)."""
+        if self._tasks and self._tasks[0].get_loop() is asyncio.get_running_loop():
             return
+        self._tasks.clear()
+        self._wakes.clear()
         for url in self.webhooks:
             wake = asyncio.Event()
             self._wakes.append(wake)

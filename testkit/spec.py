@@ -65,6 +65,18 @@ class SpecSchemas:
             pointer("paths", path, method, "requestBody", "content", "application/json", "schema")
         )
 
+    def event_errors(self, event: Any) -> list[str]:
+        """What is wrong with a call event: its `eventType` names no webhook of the spec, or
+        it does not validate against that webhook's schema (empty: a valid event)."""
+        kind = event.get("eventType") if isinstance(event, dict) else None
+        webhook = self.spec.get("webhooks", {}).get(kind) if isinstance(kind, str) else None
+        if webhook is None:
+            return [f"eventType {kind!r} names no webhook of the spec"]
+        media = self.resolve(webhook["post"]["requestBody"])["content"]["application/json"]
+        name = media["schema"]["$ref"].rsplit("/", 1)[-1]
+        validator = self.validator(pointer("components", "schemas", name))
+        return [error.message for error in validator.iter_errors(event)]
+
     def resolve(self, node: Any) -> Any:
         """Follow a local `$ref` (one hop at a time) to the node it names."""
         while isinstance(node, dict) and "$ref" in node:

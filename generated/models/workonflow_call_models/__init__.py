@@ -804,29 +804,3 @@ class ErrorResponse(BaseModel):
     What went wrong, for a person to read.
     """
     errors: list[FieldError] | None = None
-
-
-class CallEvent(
-    RootModel[
-        CallCreatedEvent
-        | CallEndedEvent
-        | CallUserInvitedEvent
-        | CallUserKickedEvent
-        | CallUserHeldEvent
-        | CallUserUnheldEvent
-        | CallDtmfEvent
-    ]
-):
-    root: Annotated[
-        CallCreatedEvent
-        | CallEndedEvent
-        | CallUserInvitedEvent
-        | CallUserKickedEvent
-        | CallUserHeldEvent
-        | CallUserUnheldEvent
-        | CallDtmfEvent,
-        Field(discriminator="eventType"),
-    ]
-    """
-    Any of the seven call events, told apart by `eventType`. Not in the source document: a receiver should take (answer `2xx`) and ignore an `eventType` it does not know, and fields it does not know, since later versions may add them.
-    """
