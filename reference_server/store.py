@@ -302,22 +302,22 @@ class Store:
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
     ) -> UsersChanged:
         """Invite the users not yet in the call; the first invitation answers the call."""
-        return self._users(team_id, thread_id, "call.user/invite", _INVITE, user_ids, answers=True)
+        return self._users(team_id, thread_id, "call.user/invite", user_ids, _INVITE, answers=True)
 
     def call_user_exclude(
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
     ) -> UsersChanged:
-        return self._users(team_id, thread_id, "call.user/exclude", _EXCLUDE, user_ids)
+        return self._users(team_id, thread_id, "call.user/exclude", user_ids, _EXCLUDE)
 
     def call_pause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
-        return self._users(team_id, thread_id, "call/pause", _SET_PAUSED, user_ids, paused=1)
+        return self._users(team_id, thread_id, "call/pause", user_ids, _SET_PAUSED, paused=1)
 
     def call_unpause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
-        return self._users(team_id, thread_id, "call/unpause", _SET_PAUSED, user_ids, paused=0)
+        return self._users(team_id, thread_id, "call/unpause", user_ids, _SET_PAUSED, paused=0)
 
     def hangup(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
         """What only the platform causes: users of the call hang up, and leave it."""
-        return self._users(team_id, thread_id, "hangup", _EXCLUDE, user_ids)
+        return self._users(team_id, thread_id, "hangup", user_ids, _EXCLUDE)
 
     def dtmf(self, team_id: str, thread_id: str, key: str) -> None:
         """What only the platform causes: a user of the call presses a key."""
@@ -330,19 +330,17 @@ class Store:
         team_id: str,
         thread_id: str,
         method: str,
-        statement: str,
         user_ids: Sequence[str],
+        statement: str,
         *,
         answers: bool = False,
-        paused: int | None = None,
+        **values: object,
     ) -> UsersChanged:
-        """Run `statement` once per named user of the active call; count the users it
-        changed, in the order named (the events of `method` are written in that order).
+        """Run `statement` once per named user of the active call; count the users it changed,
+        in the order named (the events of `method` are written in that order).
 
-        `answers`: a change marks the call answered (the first invitation); `paused`: the
-        value `_SET_PAUSED` sets.
+        `answers`: a change marks the call answered (the first invitation).
         """
-        values = {} if paused is None else {"paused": paused}
         with self._thread(team_id, thread_id) as (db, active):
             call = _need_call(active, thread_id)
             counted = [
