@@ -120,9 +120,10 @@ def lint(session: nox.Session) -> None:
 
     The spec: openapi-spec-validator, Redocly and Spectral (`python -m toolchain.lint`), each
     problem once as `openapi.yaml:LINE:COL: tool rule: message`. The code: `ruff check`,
-    `ruff format --check` and strict mypy (pyproject.toml), in an environment with the project
-    and generated/ installed so that mypy sees their real types. Every step runs; the session
-    fails at the end when any of them found a problem.
+    `ruff format --check`, strict mypy, and import-linter's contracts (the README's layers, no
+    import cycle in `contract` or `fuzzing`; all in pyproject.toml), in an environment with the
+    project and generated/ installed so that mypy sees their real types. Every step runs; the
+    session fails at the end when any of them found a problem.
     """
     spec = session.posargs[0] if session.posargs else str(SPEC)
     # nox too: mypy checks this file against its types.
@@ -133,6 +134,7 @@ def lint(session: nox.Session) -> None:
         "ruff check": ["ruff", "check", "."],
         "ruff format": ["ruff", "format", "--check", "."],
         "mypy": ["mypy"],
+        "import layers": ["lint-imports", "--no-cache"],
     }
     failed = []
     for name, command in steps.items():
@@ -177,10 +179,16 @@ def install_project(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pytest); arguments after `--` go to pytest."""
+    """Run the test suite (pytest) on every core; arguments after `--` go to pytest (`-n 0`
+    runs it in one process).
+
+    pytest-xdist spreads the tests over one worker per core; the modules whose tests read one
+    expensive fixture (a publish, a generation, shared fuzz runs) stay whole on one worker and
+    start first (tests/conftest.py sets the scopes of `--dist loadscope`).
+    """
     install_project(session, *CODE_GROUPS)
     npm_tools(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-n", "auto", "--dist", "loadscope", *session.posargs)
 
 
 @nox.session(default=False)

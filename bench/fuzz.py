@@ -99,10 +99,12 @@ def _first_catch_of_events(name: str, seed: int) -> tuple[float, float, str]:
     """As `first_catch`, for a fault of the events: a whole run of `python -m fuzzing` with
     the variant delivering to it (the events are judged at the end of the run; a violation is
     seen when the delivery that shows it came, or when the wait for a missing one ended)."""
-    run = fuzz_variant(name, budget=EVENTS_BUDGET, seed=seed, extra=("--events-grace", "2"))
+    run = fuzz_variant(name, "--events-grace", "2", budget=EVENTS_BUDGET, seed=seed)
     violations = (run.result or {}).get("violations", [])
     earliest = min(violations, key=lambda v: float(v["first_seen"]), default=None)
-    own = run.first_caught(EVENTS_CHECK)
+    own = min(
+        (float(v["first_seen"]) for v in violations if v["check"] == EVENTS_CHECK), default=None
+    )
     return (
         math.inf if own is None else own,
         math.inf if earliest is None else float(earliest["first_seen"]),

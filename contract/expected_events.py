@@ -126,7 +126,8 @@ def expected(
         return Caused(loose=event_types(rule))
     sure = [user for user, counted in before.items() if counted == {True}]
     unsure = [user for user, counted in before.items() if counted == {True, False}]
-    count = data.get(rule.count_field) if isinstance(data, dict) and rule.count_field else None
+    # A user operation's answer counts in its one `data` field.
+    count = next(iter(data.values())) if isinstance(data, dict) and len(data) == 1 else None
     exactly: int | None = None
     if isinstance(count, int) and not isinstance(count, bool):
         if count == len(sure):

@@ -11,6 +11,7 @@ are in it; a 409 on `call/start` proves an active call whose members are unknown
     model = Model()
     verdict = model.observe(team, "call/start", {"threadId": t}, 200, {"direction": "outgoing"})
     verdict.violations   # [] or reasons in the contract's words, naming the steps behind them
+    verdict.breaches     # the same with what each is about (the status, `data`, a field)
     verdict.expected     # what the model expected (statuses, data, bounds)
 
 The rules themselves are data, in `contract.rules`. Pure Python, in memory, no I/O.
@@ -27,7 +28,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract import rules
 from contract.observations import (
+    DATA,
+    STATUS,
+    Breach,
     Exchange,
     Expectation,
     Fact,
@@ -38,16 +43,24 @@ from contract.observations import (
 )
 from contract.rules import (
     ALL_FLAGS,
+    CALL_DURATION,
+    COUNT,
     DEFAULT_DIRECTION,
+    DIALOG_DURATION,
+    DIRECTION,
+    DIRECTION_FIELD,
     IDLE,
     NEW,
     RULES,
-    TRANSITIONS,
+    THREAD_FIELD,
+    URL,
     USER_STATES,
     USER_WORDS,
+    DataKind,
     Flags,
     Rule,
 )
+from contract.spec import Spec, load
 
 #: A thread's log keeps at most this many exchanges (older ones are dropped: a replay of the
 #: rest starts from an unknown state, which the model handles).
@@ -92,12 +105,22 @@ def _short(user_id: str) -> str:
 
 
 class Model:
-    """The contract as a state machine over what the answers proved, per team and thread."""
+    """The contract as a state machine over what the answers proved, per team and thread.
 
-    def __init__(self) -> None:
+    `spec` names the `data` fields of each operation (default: this repository's openapi.yaml).
+    """
+
+    def __init__(self, spec: Spec | None = None) -> None:
         self.threads: dict[tuple[str, str], Thread] = {}
         #: How often each transition ran.
         self.exercised: Counter[str] = Counter()
+        spec = spec or load()
+        #: Per `{method}` with a rule: the kind of each `data` field of a 200, in the spec's order.
+        self.data_kinds: dict[str, dict[str, DataKind]] = {
+            op.method: RULES[op.method].data_kinds(op.data_fields)
+            for op in spec
+            if op.method in RULES
+        }
 
     def thread(self, team: str, thread_id: str) -> Thread:
         return self.threads.setdefault((team, thread_id), Thread())
@@ -109,15 +132,15 @@ class Model:
 
     @staticmethod
     def transitions() -> tuple[str, ...]:
-        return TRANSITIONS
+        return rules.TRANSITIONS
 
     def never_exercised(self) -> list[str]:
-        return [name for name in TRANSITIONS if not self.exercised[name]]
+        return [name for name in rules.TRANSITIONS if not self.exercised[name]]
 
     def possible(self, team: str, method: str, body: Mapping[str, Any]) -> set[str]:
         """The transitions that `method` with `body` may run now (for choosing requests)."""
         rule = RULES[method]
-        thread = self.thread(team, str(body["threadId"]))
+        thread = self.thread(team, str(body[THREAD_FIELD]))
         flags = _decayed(thread.flags)
         names: set[str] = set()
         for state in flags:
@@ -129,7 +152,7 @@ class Model:
             names.update(
                 n for n, holds in rule.qualifiers if holds(frozenset({state}), thread.ended_before)
             )
-            if rule.count_field is not None:
+            if rule.users:
                 for user in named_users(body):
                     names.update(rule.users[s].transition for s in thread.user(user))
         return names
@@ -146,7 +169,7 @@ class Model:
     ) -> Expectation:
         """What `method` with `body` must get now (times: when sent and answered)."""
         rule = RULES[method]
-        thread = self.thread(team, str(body["threadId"]))
+        thread = self.thread(team, str(body[THREAD_FIELD]))
         flags = _decayed(thread.flags)
         ok = {f for f in flags if rule.failing_need(f) is None}
         statuses = set(rule.refusals)
@@ -162,41 +185,44 @@ class Model:
         expectation.statuses = frozenset(statuses)
         if not ok:
             return expectation
-        expectation.no_data = not rule.data
-        for name, kind in rule.data.items():
-            if kind == "direction":
-                self._expect_direction(expectation, rule, thread, body)
-            elif kind == "count":
-                self._expect_count(expectation, rule, thread, body)
-            elif kind == "url":
+        kinds = self.data_kinds.get(method, {})
+        expectation.no_data = not kinds
+        end = (sent, received)
+        for name, kind in kinds.items():
+            if kind == DIRECTION:
+                self._expect_direction(expectation, name, rule, thread, body)
+            elif kind == COUNT:
+                self._expect_count(expectation, name, rule, thread, body)
+            elif kind == URL:
                 expectation.present += (name,)
-            elif kind == "durations" and name == "callDuration":
-                self._expect_durations(expectation, thread, (sent, received))
+            elif kind == CALL_DURATION:
+                self._expect_call_duration(expectation, name, thread, end)
+            elif kind == DIALOG_DURATION and thread.started is not None and end != (0.0, 0.0):
+                self._expect_dialog_duration(expectation, name, thread, end)
         return expectation
 
     @staticmethod
     def _expect_direction(
-        expectation: Expectation, rule: Rule, thread: Thread, body: Mapping[str, Any]
+        expectation: Expectation, name: str, rule: Rule, thread: Thread, body: Mapping[str, Any]
     ) -> None:
-        if rule.method == "call/start":
-            asked = body.get("direction")
-            expectation.data["direction"] = asked if isinstance(asked, str) else DEFAULT_DIRECTION
-            expectation.why["direction"] = (
+        if rule.starts_call:
+            asked = body.get(DIRECTION_FIELD)
+            expectation.data[name] = asked if isinstance(asked, str) else DEFAULT_DIRECTION
+            expectation.why[name] = (
                 f"the request asked for {asked}"
                 if isinstance(asked, str)
                 else f"the request named no direction, which defaults to {DEFAULT_DIRECTION}"
             )
         elif thread.direction is not None:
-            expectation.data["direction"] = thread.direction
-            expectation.why["direction"] = (
+            expectation.data[name] = thread.direction
+            expectation.why[name] = (
                 f"the call started with direction {thread.direction} ({thread.start_fact})"
             )
 
     @staticmethod
     def _expect_count(
-        expectation: Expectation, rule: Rule, thread: Thread, body: Mapping[str, Any]
+        expectation: Expectation, name: str, rule: Rule, thread: Thread, body: Mapping[str, Any]
     ) -> None:
-        assert rule.count_field is not None
         low = high = 0
         reasons = []
         for user in named_users(body):
@@ -205,27 +231,34 @@ class Model:
             high += True in counted
             reasons.append(_user_reason(thread, user))
         if low == high:
-            expectation.data[rule.count_field] = low
+            expectation.data[name] = low
         else:
-            expectation.bounds[rule.count_field] = (low, high)
-        expectation.why[rule.count_field] = "; ".join(reasons)
+            expectation.bounds[name] = (low, high)
+        expectation.why[name] = "; ".join(reasons)
 
     @staticmethod
-    def _expect_durations(expectation: Expectation, thread: Thread, end: Window) -> None:
+    def _expect_call_duration(
+        expectation: Expectation, name: str, thread: Thread, end: Window
+    ) -> None:
         if thread.started is None or end == (0.0, 0.0):
-            expectation.bounds["callDuration"] = (0, None)
+            expectation.bounds[name] = (0, None)
             return
-        expectation.bounds["callDuration"] = duration_bounds(thread.started, end)
-        expectation.why["callDuration"] = (
+        expectation.bounds[name] = duration_bounds(thread.started, end)
+        expectation.why[name] = (
             f"the call started at step {thread.start_fact.step if thread.start_fact else '?'}, "
             f"{end[0] - thread.started[1]:.1f} to {end[1] - thread.started[0]:.1f} s before"
         )
+
+    @staticmethod
+    def _expect_dialog_duration(
+        expectation: Expectation, name: str, thread: Thread, end: Window
+    ) -> None:
         if thread.joined is False:
-            expectation.data["dialogDuration"] = 0
-            expectation.why["dialogDuration"] = "nobody joined this call"
+            expectation.data[name] = 0
+            expectation.why[name] = "nobody joined this call"
         elif isinstance(thread.joined, tuple):
-            expectation.bounds["dialogDuration"] = duration_bounds(thread.joined, end)
-            expectation.why["dialogDuration"] = "the time since the first user joined"
+            expectation.bounds[name] = duration_bounds(thread.joined, end)
+            expectation.why[name] = "the time since the first user joined"
 
     # -- judging an answer and learning from it -----------------------------------------------
 
@@ -245,7 +278,7 @@ class Model:
         as a success here (status_code_conformance judges the exact code).
         """
         rule = RULES[method]
-        thread = self.thread(team, str(body["threadId"]))
+        thread = self.thread(team, str(body[THREAD_FIELD]))
         thread.steps += 1
         exchange = Exchange(thread.steps, method, dict(body), status, data, sent, received)
         thread.log.append(exchange)
@@ -256,7 +289,7 @@ class Model:
             if status >= 500:
                 thread.forget()  # the operation may or may not have happened
             return Verdict(exchange.step, expectation, [], [])
-        violations = self._judge(rule, expectation, status, data, success)
+        violations = self._judge(rule, self.data_kinds.get(method, {}), expectation, status, data)
         thread.flags = _decayed(thread.flags)
         if violations:
             # The server and the model disagree: from here on, the model learns the thread
@@ -273,24 +306,25 @@ class Model:
 
     @staticmethod
     def _judge(
-        rule: Rule, expected: Expectation, status: int, data: Any, success: bool
-    ) -> list[str]:
+        rule: Rule, kinds: Mapping[str, DataKind], expected: Expectation, status: int, data: Any
+    ) -> list[Breach]:
+        success = 200 <= status < 300
         judged = 200 if success else status
         if judged not in expected.statuses:
             wanted = " or ".join(str(s) for s in sorted(expected.statuses))
             why = expected.why.get(str(min(expected.statuses - rule.refusals, default=0)), "")
-            return [f"expected {wanted}, got {status}" + (f": {why}" if why else "")]
+            text = f"expected {wanted}, got {status}" + (f": {why}" if why else "")
+            return [Breach(STATUS, text)]
         if not success:
             return []
-        out: list[str] = []
+        out: list[Breach] = []
         fields = data if isinstance(data, dict) else {}
         if expected.no_data and data is not None:
-            out.append(f"expected no data on {rule.method}, got {data!r}")
+            out.append(Breach(DATA, f"expected no data on {rule.method}, got {data!r}"))
         for name, value in expected.data.items():
             if name in fields and fields[name] != value:
-                out.append(
-                    f"expected {name} {value}, got {fields[name]!r}: {expected.why.get(name, '')}"
-                )
+                why = expected.why.get(name, "")
+                out.append(Breach(name, f"expected {name} {value}, got {fields[name]!r}: {why}"))
         for name, (low, high) in expected.bounds.items():
             value = fields.get(name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -298,16 +332,12 @@ class Model:
             if value < low or (high is not None and value > high):
                 top = "" if high is None else f" and {high}"
                 reason = expected.why.get(name, "")
-                out.append(
-                    f"expected {name} between {low}{top}, got {value}"
-                    + (f": {reason}" if reason else "")
-                )
-        call, dialog = fields.get("callDuration"), fields.get("dialogDuration")
-        if isinstance(call, int) and isinstance(dialog, int) and dialog > call:
-            out.append(f"expected dialogDuration <= callDuration, got {dialog} > {call}")
+                text = f"expected {name} between {low}{top}, got {value}"
+                out.append(Breach(name, text + (f": {reason}" if reason else "")))
+        out += _dialog_within_call(kinds, fields)
         for name in expected.present:
             if name in fields and not (isinstance(fields[name], str) and fields[name]):
-                out.append(f"expected {name} to be a URL, got {fields[name]!r}")
+                out.append(Breach(name, f"expected {name} to be a URL, got {fields[name]!r}"))
         return out
 
     def _learn(
@@ -338,14 +368,14 @@ class Model:
                 names.add(name)
         thread.flags = frozenset(rule.apply(f) for f in consistent)
         self._note_flags(thread, before, fact)
-        if rule.method == "call/start":
+        if rule.starts_call:
             self._call_started(thread, body, fact)
-        elif rule.method == "call/end":
+        elif rule.ends_call:
             thread.ended_before = True
             self._no_call(thread)
-        elif rule.count_field is not None:
-            names |= self._count(rule, thread, body, data, fact)
-        return sorted(names, key=TRANSITIONS.index)
+        elif rule.users:
+            names |= self._count(rule, self.data_kinds[rule.method], thread, body, data, fact)
+        return sorted(names, key=rules.TRANSITIONS.index)
 
     @staticmethod
     def _note_flags(thread: Thread, before: frozenset[Flags], fact: Fact) -> None:
@@ -364,7 +394,7 @@ class Model:
     @staticmethod
     def _call_started(thread: Thread, body: Mapping[str, Any], fact: Fact) -> None:
         thread.users, thread.others, thread.user_facts = {}, frozenset({NEW}), {}
-        asked = body.get("direction")
+        asked = body.get(DIRECTION_FIELD)
         thread.direction = asked if isinstance(asked, str) else DEFAULT_DIRECTION
         exchange = thread.log[-1]
         thread.started = (exchange.sent, exchange.received)
@@ -373,11 +403,16 @@ class Model:
 
     @staticmethod
     def _count(
-        rule: Rule, thread: Thread, body: Mapping[str, Any], data: Any, fact: Fact
+        rule: Rule,
+        kinds: Mapping[str, DataKind],
+        thread: Thread,
+        body: Mapping[str, Any],
+        data: Any,
+        fact: Fact,
     ) -> set[str]:
-        assert rule.count_field is not None
         users = named_users(body)
-        count = data.get(rule.count_field) if isinstance(data, dict) else None
+        field = next((name for name, kind in kinds.items() if kind == COUNT), None)
+        count = data.get(field) if isinstance(data, dict) and field is not None else None
         low = sum(all(rule.users[s].counted for s in thread.user(u)) for u in users)
         high = sum(any(rule.users[s].counted for s in thread.user(u)) for u in users)
         names: set[str] = set()
@@ -395,6 +430,23 @@ class Model:
             exchange = thread.log[-1]
             thread.joined = (exchange.sent, exchange.received)
         return names
+
+
+def _dialog_within_call(kinds: Mapping[str, DataKind], fields: Mapping[str, Any]) -> list[Breach]:
+    """A dialog (from the first user's joining) lasts no longer than its call."""
+    by_kind = {kind: name for name, kind in kinds.items()}
+    call, dialog = by_kind.get(CALL_DURATION), by_kind.get(DIALOG_DURATION)
+    if call is None or dialog is None:
+        return []
+    call_seconds, dialog_seconds = fields.get(call), fields.get(dialog)
+    if (
+        isinstance(call_seconds, int)
+        and isinstance(dialog_seconds, int)
+        and dialog_seconds > call_seconds
+    ):
+        text = f"expected {dialog} <= {call}, got {dialog_seconds} > {call_seconds}"
+        return [Breach(dialog, text)]
+    return []
 
 
 def _decayed(flags: frozenset[Flags]) -> frozenset[Flags]:
@@ -415,10 +467,9 @@ def _status_reason(rule: Rule, thread: Thread, flags: Iterable[Flags]) -> str:
         reads = set(need.reads)
         prefix = f"{rule.method} needs {need.text}: {need.missing}"
     facts = sorted(
-        {str(thread.flag_facts[r]) for r in reads if r in thread.flag_facts},
-        key=lambda text: int(text.rsplit(" ", 1)[-1]),
+        {thread.flag_facts[r] for r in reads if r in thread.flag_facts}, key=lambda f: f.step
     )
-    return prefix + (f" ({'; '.join(facts)})" if facts else "")
+    return prefix + (f" ({'; '.join(map(str, facts))})" if facts else "")
 
 
 def _user_reason(thread: Thread, user: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from contract.rules import DURATION_SLACK_SECONDS
 
@@ -52,9 +52,6 @@ class Expectation:
     #: Why, per status or field: the facts behind the expectation.
     why: dict[str, str] = field(default_factory=dict)
 
-    def determined(self) -> int | None:
-        return next(iter(self.statuses)) if len(self.statuses) == 1 else None
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "statuses": sorted(self.statuses),
@@ -66,19 +63,37 @@ class Expectation:
         }
 
 
+#: What a breach is about when it is not a field of `data`: the status, or `data` as a whole.
+STATUS = "status"
+DATA = "data"
+
+
+class Breach(NamedTuple):
+    """One way an answer broke the contract: what it is about, and why, in the contract's words."""
+
+    #: `STATUS`, `DATA`, or the name of the `data` field.
+    subject: str
+    text: str
+
+
 @dataclass
 class Verdict:
     """The model's judgement of one answer."""
 
     step: int
     expected: Expectation
-    violations: list[str]
+    breaches: list[Breach]
     transitions: list[str]
     #: The exchanges of the thread that led here (only when there are violations).
     sequence: list[Exchange] = field(default_factory=list)
 
+    @property
+    def violations(self) -> list[str]:
+        """Each breach in the contract's words."""
+        return [breach.text for breach in self.breaches]
 
-@dataclass
+
+@dataclass(frozen=True)
 class Fact:
     """Where a piece of knowledge came from."""
 

@@ -14,9 +14,11 @@ key is pressed), as rules of the same kind that no request of the API invokes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from contract.spec import Spec, load
 
 #: The direction of a call when `call/start` names none.
 DEFAULT_DIRECTION = "outgoing"
@@ -108,10 +110,38 @@ class Event(NamedTuple):
     fields: Mapping[str, str]
 
 
-#: What a 200 answer carries in `data`, field by field:
-#: `direction` (as asked, or the call's), `count`, `durations`, `url` (a non-empty string),
-#: `free` (any value the schema allows).
+#: What the model holds a field of a 200 answer's `data` to (its name and type are the spec's).
 DataKind = str
+#: The direction as asked, or the call's.
+DIRECTION: DataKind = "direction"
+#: How many of the named users the operation changed.
+COUNT: DataKind = "count"
+#: Whole seconds from the call's start to its end.
+CALL_DURATION: DataKind = "call duration"
+#: Whole seconds from the first user's joining to the end; at most the call's duration.
+DIALOG_DURATION: DataKind = "dialog duration"
+#: A non-empty string.
+URL: DataKind = "url"
+#: Any value the schema allows.
+FREE: DataKind = "free"
+
+#: The request field of the thread, of one user, of several users.
+THREAD_FIELD = "threadId"
+USER_FIELD = "userId"
+USERS_FIELD = "userIds"
+#: The field in which a call's direction is asked for (request) and answered (`data`).
+DIRECTION_FIELD = "direction"
+
+#: The kind of each `data` field the model holds to more than its schema, by the field's name
+#: in the spec. Which operation answers which fields is the spec's (`contract.spec`); a user
+#: operation's one field is its count. A field not named here is `FREE`.
+DATA_KINDS: Mapping[str, DataKind] = {
+    DIRECTION_FIELD: DIRECTION,
+    "callDuration": CALL_DURATION,
+    "dialogDuration": DIALOG_DURATION,
+    "fileUrl": URL,
+    "streamUrl": URL,
+}
 
 
 @dataclass(frozen=True)
@@ -122,13 +152,13 @@ class Rule:
     needs: tuple[Need, ...]
     #: Flags a 200 answer sets (`active=False` also clears the rest, see `apply`).
     sets: Mapping[str, bool] = field(default_factory=dict)
-    #: A 200 answer starts a new call or ends one: every user is then out of the call.
-    new_call: bool = False
-    #: For the user operations: the count field and what happens to each named user.
-    count_field: str | None = None
+    #: A 200 answer starts a new call (nobody in it, the direction as asked)...
+    starts_call: bool = False
+    #: ... or ends the call (nobody in it any more).
+    ends_call: bool = False
+    #: For the user operations (they count in their one `data` field): what happens to each
+    #: named user.
     users: Mapping[str, UserStep] = field(default_factory=dict)
-    #: The fields of a 200 answer's `data` and what the model holds each to.
-    data: Mapping[str, DataKind] = field(default_factory=dict)
     #: Other answers the contract allows that change nothing (422: a file the server refused).
     refusals: frozenset[int] = frozenset()
     #: Transitions that add detail to a 200: (name, holds of the states the thread may be in
@@ -163,6 +193,10 @@ class Rule:
 
     def failing_need(self, flags: Flags) -> Need | None:
         return next((need for need in self.needs if not need.holds(flags)), None)
+
+    def data_kinds(self, fields: Iterable[str]) -> dict[str, DataKind]:
+        """What the model holds each of the spec's `data` fields of this operation to."""
+        return {name: COUNT if self.users else DATA_KINDS.get(name, FREE) for name in fields}
 
     def transitions(self) -> list[str]:
         """Every transition the model knows for this operation."""
@@ -201,8 +235,7 @@ RULES: dict[str, Rule] = {
             "call/start",
             (NO_CALL,),
             sets={"active": True, "recording": False, "streaming": False, "audio": False},
-            new_call=True,
-            data={"direction": "direction"},
+            starts_call=True,
             qualifiers=(("call/start: again after end", lambda _, ended: ended),),
             effect="starts a call with nobody in it",
             events=(CREATED,),
@@ -211,13 +244,7 @@ RULES: dict[str, Rule] = {
             "call/end",
             (CALL,),
             sets={"active": False},
-            new_call=True,
-            data={
-                "callDuration": "durations",
-                "dialogDuration": "durations",
-                "result": "free",
-                "direction": "direction",
-            },
+            ends_call=True,
             qualifiers=_END_QUALIFIERS,
             effect="ends the call; stops its audio, recording and stream",
             events=(ENDED,),
@@ -225,7 +252,6 @@ RULES: dict[str, Rule] = {
         Rule(
             "call.user/invite",
             (CALL,),
-            count_field="invitedUsersCount",
             users=_users(
                 "call.user/invite",
                 new=(True, ACTIVE, "user not yet in call, counted"),
@@ -233,14 +259,12 @@ RULES: dict[str, Rule] = {
                 active=(False, ACTIVE, "user already in call, not counted"),
                 paused=(False, PAUSED, "paused user already in call, not counted"),
             ),
-            data={"invitedUsersCount": "count"},
             effect="counts named users not in the call; they are in it",
             events=(INVITED,),
         ),
         Rule(
             "call.user/exclude",
             (CALL,),
-            count_field="excludedUsersCount",
             users=_users(
                 "call.user/exclude",
                 new=(False, NEW, "user never in call, not counted"),
@@ -248,14 +272,12 @@ RULES: dict[str, Rule] = {
                 active=(True, LEFT, "user in call, counted"),
                 paused=(True, LEFT, "paused user in call, counted"),
             ),
-            data={"excludedUsersCount": "count"},
             effect="counts named users in the call; they leave it",
             events=(KICKED,),
         ),
         Rule(
             "call/pause",
             (CALL,),
-            count_field="pausedUsersCount",
             users=_users(
                 "call/pause",
                 new=(False, NEW, "user not in call, not counted"),
@@ -263,14 +285,12 @@ RULES: dict[str, Rule] = {
                 active=(True, PAUSED, "user in call, counted"),
                 paused=(False, PAUSED, "user already paused, not counted"),
             ),
-            data={"pausedUsersCount": "count"},
             effect="counts named users in the call not paused; they are paused",
             events=(HELD,),
         ),
         Rule(
             "call/unpause",
             (CALL,),
-            count_field="unpausedUsersCount",
             users=_users(
                 "call/unpause",
                 new=(False, NEW, "user not in call, not counted"),
@@ -278,7 +298,6 @@ RULES: dict[str, Rule] = {
                 active=(False, ACTIVE, "user never paused, not counted"),
                 paused=(True, ACTIVE, "paused user, counted"),
             ),
-            data={"unpausedUsersCount": "count"},
             effect="counts named users paused; they are not paused",
             events=(UNHELD,),
         ),
@@ -306,14 +325,12 @@ RULES: dict[str, Rule] = {
             "call.recording/stop",
             (RECORDING,),
             sets={"recording": False},
-            data={"fileUrl": "url"},
             effect="stops recording",
         ),
         Rule(
             "call.stream/start",
             (CALL, NOT_STREAMING),
             sets={"streaming": True},
-            data={"streamUrl": "url"},
             effect="streams",
         ),
         Rule(
@@ -357,13 +374,14 @@ PLATFORM: dict[str, Rule] = {
 TRANSITIONS: tuple[str, ...] = tuple(name for rule in RULES.values() for name in rule.transitions())
 
 
-def operation_table() -> str:
-    """The operation table of docs/contract.md, rendered from `RULES`."""
+def operation_table(spec: Spec | None = None) -> str:
+    """The operation table of docs/contract.md, rendered from `RULES` and the spec's fields."""
+    spec = spec or load()
     lines = ["| method | needs | success `data` | a success |", "|---|---|---|---|"]
     for rule in RULES.values():
         needs = ", ".join(need.text for need in rule.needs)
-        data = "{" + ", ".join(rule.data) + "}" if rule.data else "none"
-        data = f"`{data}`" if rule.data else data
+        fields = spec.operation(rule.method).data_fields
+        data = f"`{{{', '.join(fields)}}}`" if fields else "none"
         lines.append(f"| `{rule.method}` | {needs} | {data} | {rule.effect} |")
     return "\n".join(lines)
 
@@ -389,13 +407,14 @@ class Repeat(NamedTuple):
         return "200, done again" + "".join(f"; {name}" for name in self.again)
 
 
-def repeated(rule: Rule) -> Repeat:
+def repeated(rule: Rule, spec: Spec | None = None) -> Repeat:
     """What `rule`'s request meets when it is sent again after a success."""
     before = min(flags for flags in ALL_FLAGS if rule.failing_need(flags) is None)
     after = rule.apply(before)
+    kinds = rule.data_kinds((spec or load()).operation(rule.method).data_fields)
     return Repeat(
         rule.failing_need(after),
-        rule.count_field,
+        next((name for name, kind in kinds.items() if kind == COUNT), None),
         tuple(name for name, holds in rule.qualifiers if holds(frozenset({after}), False)),
     )
 

@@ -63,10 +63,6 @@ class Operation:
     #: The operationIds that the success answer links to (the stateful phase follows them).
     links: tuple[str, ...]
 
-    @property
-    def has_data(self) -> bool:
-        return bool(self.data_fields)
-
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -112,9 +108,6 @@ class Spec:
                 f"no operation {key!r} in {self.path.name}: {', '.join(self.operations)}"
             )
         return found
-
-    def by_operation_id(self) -> dict[str, Operation]:
-        return {op.operation_id: op for op in self.operations.values()}
 
     def schema(self, name: str) -> dict[str, Any]:
         """The component schema `name` with every local `$ref` in it replaced by its target."""

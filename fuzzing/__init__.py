@@ -5,9 +5,12 @@ its phases and runs all its checks, plus the contract's own checks of `fuzzing.c
 
 - `fuzzing.cli`: the command line, the exit status.
 - `fuzzing.target`: starting the reference server, the first contact with a target.
-- `fuzzing.runner`: one run of schemathesis's engine, folded into a `RunResult`.
+- `fuzzing.runner`: one run of schemathesis's engine, folded into a `RunResult`
+  (`fuzzing.results`: the records a run is given and gives back).
+- `fuzzing.oracle`: the contract model of a run (`Judge`), fed by the walk (`fuzzing.walk`),
+  the `contract_model` check and `python -m fuzzing replay`.
 - `fuzzing.report`: progress line, summary tables, curl reproductions, JUnit XML, JSON.
-- `fuzzing.checks` / `fuzzing.rules`: the custom checks and the rules behind them.
+- `fuzzing.checks` / `fuzzing.check_rules`: the custom checks and the rules behind them.
 - `fuzzing.signing`: the bot's signature on every request, the forgeries, `python -m fuzzing
   sign` and the reproductions that sign again when they run.
 - `fuzzing.forgeries` / `fuzzing.spellings`: the forged signatures of the boundary phase,

@@ -69,7 +69,7 @@ from fuzzing.schema_values import instance, neighbours, valid, value_kind
 from fuzzing.signing import PROPER, SIGNATURE_HEADER, Bot, Signing, shell
 
 if TYPE_CHECKING:
-    from fuzzing.runner import Options, RunResult, Violation
+    from fuzzing.results import Options, RunResult, Violation
 
 #: The name of the check whose violations this phase reports.
 CHECK: Final = "spec_boundaries"
@@ -637,7 +637,7 @@ def judge(
 ) -> Found:
     """Send every case and compare its status with the contract's. One violation per field
     and constraint: the first case that failed it, and how many more did, on which operations."""
-    from fuzzing.runner import Violation
+    from fuzzing.results import Violation
 
     started = time.monotonic() if started is None else started
     found = Found()

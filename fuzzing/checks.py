@@ -16,7 +16,7 @@ is named after the rule it enforces:
   team's threads (fuzz a shared server with a team of its own); threads whose state it does
   not know yet are learnt from the answers, not guessed.
 
-The rules themselves live in `fuzzing.rules` and `contract.model`, free of schemathesis.
+The rules themselves live in `fuzzing.check_rules` and `contract.model`, free of schemathesis.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 import schemathesis
 
-from fuzzing import judge as judge_module
-from fuzzing import rules, signing
+from fuzzing import check_rules, oracle, signing
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -62,7 +61,7 @@ def envelope_code_matches_status(
     """Every answer is a JSON envelope `{code, message, ...}` whose `code` is the HTTP status."""
     if response.request.method == "HEAD" or response.status_code in (204, 304):
         return None  # no body by definition of HTTP
-    _fail(rules.envelope_code(response.status_code, response.content))
+    _fail(check_rules.envelope_code(response.status_code, response.content))
     return None
 
 
@@ -113,16 +112,16 @@ class OtherTeamRefused:
         ):
             return None
         try:
-            rules.other_team(team_id)
+            check_rules.other_team(team_id)
         except ValueError:
             return None  # a generated, invalid team id: nothing to swap
         self.probed.add(case.operation.label)
         probe = sent.copy()
-        probe.url = str(sent.url).replace(f"/{team_id}/", f"/{rules.other_team(team_id)}/", 1)
+        probe.url = str(sent.url).replace(f"/{team_id}/", f"/{check_rules.other_team(team_id)}/", 1)
         probe.headers.update(_bot().headers(signing.body_bytes(probe.body)))
         answer = self.session.send(probe, timeout=PROBE_TIMEOUT_SECONDS, allow_redirects=False)
-        reason = rules.other_team_refused(answer.status_code)
-        active = judge_module.current()
+        reason = check_rules.other_team_refused(answer.status_code)
+        active = oracle.current()
         if active is not None:
             active.count(method_of(case), answer.status_code)
         if reason is not None:
@@ -137,20 +136,21 @@ class ContractModel:
     """Every answer to a valid, signed request agrees with the contract model.
 
     The model is shared by all phases of a run (and with the walk phase before them, see
-    `fuzzing.judge`), so sequences of the stateful phase and thread ids repeated across the
+    `fuzzing.oracle`), so sequences of the stateful phase and thread ids repeated across the
     other phases are judged alike. A violation names what the model expected and the step
     that established it; `fuzzing.runner` keeps the whole sequence for a replay file.
     """
 
     def __init__(self) -> None:
-        self.judge = judge_module.current() or judge_module.Judge.from_env()
+        self.judge = oracle.current() or oracle.Judge.standalone()
         # Responses already judged: schemathesis may run a check again on the same answer.
-        self.seen: list[tuple[Response, str | None]] = []
+        self.seen: list[tuple[Response, oracle.ModelViolation | None]] = []
 
     def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-        for earlier, reason in self.seen:
+        for earlier, found in self.seen:
             if earlier is response:
-                _fail(reason)
+                self.judge.caught(case.id, found)
+                _fail(found.message if found is not None else None)
                 return None
         received = time.time()
         sent = response.request
@@ -159,22 +159,22 @@ class ContractModel:
         if sent.method == "POST" and isinstance(team, str):
             body = signing.body_bytes(sent.body)
             content_type = sent.headers.get("Content-Type")
-            violation = self.judge.judge(
+            violation = self.judge.observe(
                 method_of(case),
                 team,
                 signed=signing.is_signed(
                     self.judge.bot, sent.headers, body, now=received - response.elapsed
                 ),
                 content_type=content_type if isinstance(content_type, str) else None,
-                body=judge_module.decode(body),
+                body=oracle.decode(body),
                 status=response.status_code,
-                answer=judge_module.decode(response.content),
+                answer=oracle.decode(response.content),
                 sent=received - response.elapsed - CLOCK_MARGIN_SECONDS,
                 received=received,
             )
-        reason = violation.message if violation is not None else None
-        self.seen = [*self.seen[-31:], (response, reason)]
-        _fail(reason)
+        self.seen = [*self.seen[-31:], (response, violation)]
+        self.judge.caught(case.id, violation)
+        _fail(violation.message if violation is not None else None)
         return None
 
 

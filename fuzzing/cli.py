@@ -148,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
         "quarter of the budget (0: no walk) (default: %(default)s)",
     )
     add_event_options(parser)
+    parser.add_argument(
+        "--stop-on",
+        metavar="CHECK",
+        default=None,
+        help="end the run at the first violation of CHECK (a check of the run's table, e.g. "
+        "contract_model) instead of spending the whole budget",
+    )
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress line")
@@ -164,12 +171,18 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
         flush=True,
     )
     found = boundaries.run(options)  # the spec's near misses, before schemathesis
-    progress = None if args.quiet else report.Progress()
-    try:
-        result = runner.run(options, progress=progress, hard_timeout=options.budget + STALL_MARGIN)
-    finally:
-        if progress is not None:
-            progress.close()
+    if options.stop_on in {violation.check for violation in found.violations}:
+        result = runner.RunResult(options.seed, options.url, options.budget)  # caught already
+        result.team, result.bot_id = options.team, options.bot.bot_id
+    else:
+        progress = None if args.quiet else report.Progress()
+        try:
+            result = runner.run(
+                options, progress=progress, hard_timeout=options.budget + STALL_MARGIN
+            )
+        finally:
+            if progress is not None:
+                progress.close()
     boundaries.merge(found, result)
     events.conclude(result, args.events_grace)
     junit, data = report.write_reports(result, args.report_dir)
@@ -185,11 +198,9 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
 
 
 def _coverage_met(result: runner.RunResult, minimum: float | None) -> bool:
-    from fuzzing import coverage
-
     if minimum is None:
         return True
-    percent = coverage.of(result).percent
+    percent = result.coverage.percent
     if percent < minimum:
         print(
             f"fuzz: coverage {percent:.1f}% is below --min-coverage {minimum:g}%",
@@ -197,6 +208,21 @@ def _coverage_met(result: runner.RunResult, minimum: float | None) -> bool:
         )
         return False
     return True
+
+
+def _check_names() -> set[str]:
+    """Every check a run can report: schemathesis's, the custom ones, the boundary phase's."""
+    import schemathesis.specs.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
+    from schemathesis.checks import CHECKS
+
+    from fuzzing import boundaries, checks, events
+
+    return {*CHECKS.get_all_names(), *checks.CUSTOM_CHECKS, boundaries.CHECK, events.CHECK}
+
+
+def _tuned(options: Options, args: argparse.Namespace) -> Options:
+    """The run's options with the walk's length and the check to stop on, as given."""
+    return replace(options, walk_steps=args.walk_steps, stop_on=args.stop_on)
 
 
 def _bot(bot_id: str | None, secret_key: str | None) -> signing.Bot | None:
@@ -221,7 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return replay.main(argv[1:])
     if argv[:1] == ["sign"]:
         return signing.main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.stop_on is not None and args.stop_on not in _check_names():
+        parser.error(f"--stop-on {args.stop_on!r} is not a check of this fuzzer")
     bot = _bot(args.bot_id, args.secret_key)
     if bot is None:
         return EXIT_UNUSABLE
@@ -236,13 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise TargetError(f"--url {args.url!r} is not an http(s) URL")
             options = Options(args.url, args.team, bot, args.budget, seed, args.spec, args.config)
             with events_for(args, bot, args.events_listen):
-                return _fuzz(replace(options, walk_steps=args.walk_steps), args)
+                return _fuzz(_tuned(options, args), args)
         with (
             events_for(args, bot, args.events_listen or EMBEDDED_WEBHOOK) as ledger,
             ReferenceServer(webhooks=[ledger.url] if ledger else []) as server,
         ):
             options = Options(server.url, args.team, bot, args.budget, seed, args.spec, args.config)
-            return _fuzz(replace(options, walk_steps=args.walk_steps), args)
+            return _fuzz(_tuned(options, args), args)
     except (TargetError, ConfigurationError) as error:
         print(f"fuzz: {error}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -20,13 +20,19 @@ lists it under `server_errors`, so that documenting it never hides it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from contract.rules import TRANSITIONS
 from contract.spec import load
 
-if TYPE_CHECKING:
-    from fuzzing.runner import RunResult
+
+class Reached(Protocol):
+    """What a run observed (`fuzzing.results.RunResult` is one)."""
+
+    #: `{method}` -> HTTP status -> how many answers had it.
+    statuses: dict[str, dict[int, int]]
+    #: Model transition -> how often it ran.
+    transitions: dict[str, int]
 
 
 @dataclass
@@ -101,8 +107,8 @@ def is_server_error(status: int) -> bool:
     return 500 <= status < 600
 
 
-def of(result: RunResult) -> Coverage:
-    """The coverage of a run's result."""
+def of(result: Reached) -> Coverage:
+    """The coverage of a run's result (a run computes it once: `RunResult.coverage`)."""
     coverage = Coverage()
     for operation in load():
         seen = result.statuses.get(operation.method, {})
@@ -115,7 +121,8 @@ def of(result: RunResult) -> Coverage:
         if failed:
             coverage.server_errors[operation.method] = failed
     coverage.transitions = {name: result.transitions.get(name, 0) for name in TRANSITIONS}
-    if result.events.get("judged"):
-        came = result.events.get("types", {})
+    facts = getattr(result, "events", {})  # the call events, where a run judged them
+    if facts.get("judged"):
+        came = facts.get("types", {})
         coverage.events = {name: came.get(name, 0) for name in load().events}
     return coverage

@@ -31,6 +31,7 @@ from fuzzing.event_match import (
     ESTIMATED_SLACK_SECONDS,
     EXACT_SLACK_SECONDS,
     KINDS,
+    MISSING,
     Cause,
     Finding,
     Outcome,
@@ -39,8 +40,8 @@ from fuzzing.event_match import (
 from fuzzing.event_receiver import Receiver
 
 if TYPE_CHECKING:
-    from fuzzing.judge import Judge
-    from fuzzing.runner import RunResult, Violation
+    from fuzzing.oracle import Judge
+    from fuzzing.results import RunResult, Violation
 
 CHECK = "events"
 #: Seconds the end of a run waits, at most, for events still due (`--events-grace`).
@@ -65,6 +66,24 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: When the run began (wall clock): a violation's `first_seen` counts from it.
     started: float = field(default_factory=time.time)
+    #: How long an event may be late (`--events-grace`).
+    grace: float = DEFAULT_GRACE
+    #: When `shown` last looked (monotonic), and what it found.
+    looked: float = 0.0
+    found: bool = False
+
+    def shown(self) -> bool:
+        """Whether a fault of the events shows already (a missing event: once its answer is
+        older than the grace), looking at most once a second (`--stop-on events`)."""
+        if self.found or time.monotonic() - self.looked < 1.0:
+            return self.found
+        self.looked = time.monotonic()
+        late = time.time() - self.grace
+        self.found = any(
+            finding.kind != MISSING or (finding.cause is not None and finding.cause.answered < late)
+            for finding in self.outcome().findings
+        )
+        return self.found
 
     @property
     def url(self) -> str:
@@ -145,15 +164,21 @@ def current() -> Ledger | None:
 
 
 @contextmanager
-def listening(receiver: Receiver, team: str) -> Iterator[Ledger]:
+def listening(receiver: Receiver, team: str, grace: float = DEFAULT_GRACE) -> Iterator[Ledger]:
     """The receiver running and the run's ledger active, for the block."""
     with receiver:
-        ledger = Ledger(team, receiver)
+        ledger = Ledger(team, receiver, grace=grace)
         _ACTIVE[:] = [ledger]
         try:
             yield ledger
         finally:
             _ACTIVE.clear()
+
+
+def shown(check: str | None) -> bool:
+    """Whether `check` is the events' and the active ledger shows a fault already."""
+    ledger = current()
+    return check == CHECK and ledger is not None and ledger.shown()
 
 
 def follow(judge: Judge) -> None:
@@ -232,7 +257,8 @@ def _operation(method: str) -> str:
 def violations(findings: list[Finding], ledger: Ledger, result: RunResult) -> list[Violation]:
     """One violation per kind of fault and event type, in the order of `KINDS`; how many more
     findings of the same kind it stands for is added to its reason."""
-    from fuzzing.runner import Violation, curl_command
+    from fuzzing.results import Violation
+    from fuzzing.runner import curl_command
 
     groups: dict[tuple[str, str], list[Finding]] = {}
     for finding in sorted(findings, key=lambda f: KINDS.index(f.kind)):

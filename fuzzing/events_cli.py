@@ -75,7 +75,7 @@ def events_for(
     except OSError as error:
         host, port = address
         raise TargetError(f"cannot listen for events on {host}:{port}: {error.strerror}") from None
-    with events.listening(receiver, args.team) as ledger:
+    with events.listening(receiver, args.team, args.events_grace) as ledger:
         if address is not EMBEDDED_WEBHOOK:
             print(f"fuzz: events judged as they come to {ledger.url}", file=sys.stderr, flush=True)
         yield ledger

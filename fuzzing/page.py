@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from fuzzing import coverage
 
 if TYPE_CHECKING:
-    from fuzzing.runner import RunResult, Violation
+    from fuzzing.results import RunResult, Violation
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
@@ -88,7 +88,7 @@ def _events(result: RunResult, cover: coverage.Coverage) -> str:
 
 def render(result: RunResult) -> str:
     """The whole page."""
-    cover = coverage.of(result)
+    cover = result.coverage
     transitions = "".join(
         f'<li class="{"run" if n else "never"}">{escape(name)}: {n or "never"}</li>'
         for name, n in cover.transitions.items()
@@ -106,7 +106,7 @@ def render(result: RunResult) -> str:
 <tr><th>target</th><td>{escape(result.url)}</td></tr>
 <tr><th>seed</th><td>{result.seed}</td></tr>
 <tr><th>cases</th><td>{result.cases} in {result.elapsed:.1f} s (budget {result.budget} s)</td></tr>
-<tr><th>walk</th><td>{result.walk.get("steps", 0)} requests</td></tr>
+<tr><th>walk</th><td>{result.walk.steps if result.walk else 0} requests</td></tr>
 <tr><th>phases</th><td>{phases}</td></tr>
 <tr><th>coverage</th><td id="coverage">{cover.percent:.1f}%</td></tr>
 </table>

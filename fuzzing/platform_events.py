@@ -21,8 +21,8 @@ from contract.rules import PLATFORM
 from fuzzing import events
 
 if TYPE_CHECKING:
-    from fuzzing.judge import Judge
-    from fuzzing.runner import Options
+    from fuzzing.oracle import Judge
+    from fuzzing.results import Options
 
 #: The path of a control request, after the server's base URL.
 CONTROL_PATH = "/_sandbox/{team}/{name}"
@@ -81,7 +81,7 @@ def _start(options: Options, judge: Judge, session: requests.Session, thread: st
     sent = time.time()
     status, answer = _send(options, session, f"/{options.team}/call/start", body)
     if status is not None:
-        judge.judge(
+        judge.observe(
             "call/start",
             options.team,
             signed=True,

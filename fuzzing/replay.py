@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from fuzzing import signing
-from fuzzing.judge import Judge
+from fuzzing.oracle import Judge
 from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError
 
 EXIT_KEPT, EXIT_VIOLATED, EXIT_UNUSABLE = 0, 1, 2
@@ -67,7 +67,7 @@ def replay(
                 content = answer.json()
             except ValueError:
                 content = None
-            violation = judge.judge(
+            violation = judge.observe(
                 step["method"],
                 team,
                 signed=True,

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree
 
-from fuzzing import coverage
-from fuzzing.runner import RunResult, Violation, curl_command
+from fuzzing.coverage import Coverage
+from fuzzing.results import RunResult, Violation
+from fuzzing.runner import curl_command
 
 JUNIT_NAME = "fuzz-junit.xml"
 JSON_NAME = "fuzz-result.json"
@@ -91,10 +92,9 @@ def summary(result: RunResult) -> str:
         for name in ("examples", "coverage", "fuzzing", "stateful")
     )
     out = [""]
-    if result.walk:
+    if result.walk is not None:
         out.append(
-            f"Walk: {result.walk.get('steps', 0)} model-guided requests "
-            f"in {result.walk.get('seconds', 0.0):.1f} s"
+            f"Walk: {result.walk.steps} model-guided requests in {result.walk.seconds:.1f} s"
         )
     out += [f"Cases per phase: {phases}", "", "Checks"]
     out.append(
@@ -168,7 +168,7 @@ def coverage_lines(result: RunResult) -> list[str]:
     """Documented statuses never observed, transitions never run, and the overall share."""
     if not result.statuses and not result.transitions:
         return []
-    cover = coverage.of(result)
+    cover = result.coverage
     out = ["", "Coverage"]
     rows = []
     for method, per in cover.statuses.items():
@@ -190,7 +190,7 @@ def coverage_lines(result: RunResult) -> list[str]:
     return out
 
 
-def event_lines(result: RunResult, cover: coverage.Coverage) -> list[str]:
+def event_lines(result: RunResult, cover: Coverage) -> list[str]:
     """Whether the call events were judged, how many came, and the event types seen."""
     facts = result.events
     if not facts.get("judged"):

@@ -20,18 +20,34 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from contract import demo
-from fuzzing import coverage, signing
+from contract.rules import RULES, THREAD_FIELD
 from fuzzing import events as call_events
-from fuzzing.judge import TEAM_VARIABLE, Judge, ModelViolation, activate
+from fuzzing import signing, walk
+from fuzzing.oracle import Judge, ModelViolation, activate
+from fuzzing.results import (
+    DEFAULT_CONFIG,
+    DEFAULT_SPEC,
+    ROOT,
+    Options,
+    RunResult,
+    Violation,
+    WalkFigures,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT / "openapi.yaml"
-DEFAULT_CONFIG = ROOT / "schemathesis.toml"
+__all__ = [
+    "DEFAULT_CONFIG",
+    "DEFAULT_SPEC",
+    "ROOT",
+    "ConfigurationError",
+    "Options",
+    "RunResult",
+    "Violation",
+    "WalkFigures",
+    "run",
+]
 
 
 def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:
@@ -47,115 +63,6 @@ def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:
     for scheme in raw.get("auth", {}).get("openapi", {}).values():
         if scheme.get("api_key") == demo.BOT_ID:
             scheme["api_key"] = bot_id
-
-
-@dataclass(frozen=True)
-class Options:
-    """What one fuzzing run targets and how long it may take."""
-
-    url: str
-    team: str
-    bot: signing.Bot  # its `repr` never shows the secret key
-    budget: int
-    seed: int
-    spec: Path = DEFAULT_SPEC
-    config: Path = DEFAULT_CONFIG
-    max_failures: int | None = None  # stop after this many failing checks (default: never)
-    walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
-
-
-@dataclass
-class Violation:
-    """One distinct failure: which check, on which operation, why, and how to reproduce it."""
-
-    check: str
-    operation: str
-    reason: str
-    curl: str
-    steps: list[str] = field(default_factory=list)
-    phase: str = ""
-    first_seen: float = 0.0  # seconds after the run started
-    status: int | None = None  # of the answer that failed the check
-    body: Any = None  # the JSON request body that failed the check
-    thread_before: list[str] = field(default_factory=list)  # earlier answers on its thread
-    expected: dict[str, Any] | None = None  # what the contract model expected, and why
-    sequence: list[dict[str, Any]] = field(default_factory=list)  # the thread's steps to it
-    team: str = ""
-    thread: str = ""
-    replay: str = ""  # the replay file written for it
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "operation": self.operation,
-            "reason": self.reason,
-            "curl": self.curl,
-            "steps": self.steps,
-            "phase": self.phase,
-            "first_seen": round(self.first_seen, 3),
-            "status": self.status,
-            "body": self.body,
-            "thread_before": self.thread_before,
-            "expected": self.expected,
-            "sequence": self.sequence,
-            "thread": self.thread,
-            "replay": self.replay,
-        }
-
-
-@dataclass
-class RunResult:
-    """Everything a run found, ready to be rendered."""
-
-    seed: int
-    url: str
-    budget: int
-    cases: int = 0
-    elapsed: float = 0.0
-    phases: dict[str, str] = field(default_factory=dict)  # phase -> status of its last turn
-    phase_cases: dict[str, int] = field(default_factory=dict)  # phase -> cases it sent
-    # (operation, check) -> [passed, failed]
-    tally: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    violations: list[Violation] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    stop_reason: str = ""
-    stalled: bool = False  # stopped by the outer time limit, not by its budget
-    team: str = ""
-    bot_id: str = ""  # the bot that signed the requests (never its secret key)
-    # Coverage: observed statuses per `{method}`, how often each model transition ran.
-    statuses: dict[str, dict[int, int]] = field(default_factory=dict)
-    transitions: dict[str, int] = field(default_factory=dict)
-    walk: dict[str, Any] = field(default_factory=dict)  # steps and seconds of the walk phase
-    events: dict[str, Any] = field(default_factory=dict)  # the call events (`fuzzing.events`)
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations and not self.errors
-
-    def checks_failed(self) -> set[str]:
-        return {v.check for v in self.violations}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "seed": self.seed,
-            "url": self.url,
-            "budget": self.budget,
-            "cases": self.cases,
-            "elapsed": round(self.elapsed, 3),
-            "stop_reason": self.stop_reason,
-            "phases": self.phases,
-            "phase_cases": self.phase_cases,
-            "tally": [
-                {"operation": op, "check": check, "passed": passed, "failed": failed}
-                for (op, check), (passed, failed) in sorted(self.tally.items())
-            ],
-            "violations": [v.as_dict() for v in self.violations],
-            "errors": self.errors,
-            "walk": self.walk,
-            "events": self.events,
-            "coverage": coverage.of(self).as_dict(),
-        }
 
 
 class ConfigurationError(Exception):
@@ -180,7 +87,6 @@ def load_schema(options: Options) -> Any:
     if options.max_failures is not None:
         raw["max-failures"] = options.max_failures
     for_the_run(raw, options.team, options.bot.bot_id)
-    os.environ[TEAM_VARIABLE] = options.team  # for the judge in `fuzzing.checks`
     try:
         config = schemathesis.Config.from_dict(raw, base_dir=str(options.config.parent))
         return schemathesis.openapi.from_path(options.spec, config=config)
@@ -251,10 +157,25 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _since_call_start(history: list[str], limit: int = 8) -> list[str]:
-    """The answers of a thread since its latest successful `call/start` (or the last few)."""
-    starts = [i for i, entry in enumerate(history) if entry.startswith("call/start 2")]
-    tail = history[starts[-1] :] if starts else history[-(limit - 2) :]
+class Answered(NamedTuple):
+    """An answer that changed or proved a thread's state (a success or a 409)."""
+
+    method: str
+    status: int
+
+    def starts_call(self) -> bool:
+        rule = RULES.get(self.method)
+        return rule is not None and rule.starts_call and 200 <= self.status < 300
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.status}"
+
+
+def _since_call_start(history: list[Answered], limit: int = 8) -> list[str]:
+    """The answers of a thread since the latest start of a call (or the last few)."""
+    starts = [i for i, answered in enumerate(history) if answered.starts_call()]
+    kept = history[starts[-1] :] if starts else history[-(limit - 2) :]
+    tail = [str(answered) for answered in kept]
     if len(tail) > limit:
         tail = [tail[0], "...", *tail[-(limit - 2) :]]
     return tail
@@ -271,7 +192,7 @@ class _Collector:
         self.case_ids: set[str] = set()
         # (team, thread) -> the answers so far, and for each case what its thread had seen
         # before it: a failure that depends on earlier calls names them.
-        self.threads: dict[tuple[str, str], list[str]] = {}
+        self.threads: dict[tuple[str, str], list[Answered]] = {}
         self.thread_before: dict[str, list[str]] = {}
 
     def _follow_threads(self, recorder: Any) -> None:
@@ -282,13 +203,13 @@ class _Collector:
                 continue
             case = node.value
             team = case.path_parameters.get("teamId") if case.path_parameters else None
-            thread = case.body.get("threadId") if isinstance(case.body, dict) else None
+            thread = case.body.get(THREAD_FIELD) if isinstance(case.body, dict) else None
             if not isinstance(team, str) or not isinstance(thread, str):
                 continue
             history = self.threads.setdefault((team, thread), [])
             self.thread_before[case_id] = _since_call_start(history)
             if 200 <= response.status_code < 300 or response.status_code == 409:
-                history.append(f"{case.path.split('/', 2)[2]} {response.status_code}")
+                history.append(Answered(case.path.split("/", 2)[2], response.status_code))
 
     def scenario(self, event: Any) -> None:
         from schemathesis.engine import Status
@@ -331,7 +252,7 @@ class _Collector:
             reason = _first_line(failure.title) + (f" (HTTP {status})" if status else "")
             if detail:
                 reason += f": {detail}"
-        record = self.judge.by_message.get(reason) if self.judge is not None else None
+        record = self.judge.by_case.get(failing_id) if self.judge is not None else None
         reason = reason if len(reason) <= 300 else reason[:297] + "..."
         key = (check.name, operation, record.kind if record else failure.title or reason)
         if key in self.seen:
@@ -384,8 +305,6 @@ def run(
     """
     from schemathesis.engine import events, from_schema
 
-    from fuzzing import walk
-
     schema = load_schema(options)
     result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
     result.team = options.team
@@ -396,14 +315,15 @@ def run(
     activate(judge)
     signing.activate(options.bot)
     if options.walk_steps:
-        result.walk = walk.run(options, judge, started=started)
-        _walk_violations(result, judge, started)
+        _walk(options, result, judge, started)
     collector = _Collector(result, started, judge)
     stream = from_schema(schema).execute()
     watchdog = _Watchdog(hard_timeout, stream) if hard_timeout else None
     phase = "loading"
     try:
         for event in stream:
+            if options.stop_on in result.checks_failed() or call_events.shown(options.stop_on):
+                stream.stop()  # caught already (by the walk, or the scenario before)
             if isinstance(event, events.PhaseStarted):
                 phase = str(event.phase.name.value)
             elif isinstance(event, events.PhaseFinished):
@@ -436,6 +356,12 @@ def run(
     return result
 
 
+def _walk(options: Options, result: RunResult, judge: Judge, started: float) -> None:
+    """The model-guided walk before schemathesis: its figures and violations go into `result`."""
+    result.walk = walk.run(options, judge, started=started)
+    _walk_violations(result, judge, started)
+
+
 def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
     """The walk's violations, one per kind of fault, as the run's first violations."""
     kinds: set[str] = set()
@@ -455,7 +381,7 @@ def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
                 for step in record.sequence[:-1]
             ],
             phase="walk",
-            first_seen=result.walk.get("first_seen", {}).get(record.message, 0.0),
+            first_seen=result.walk.first_seen(record) if result.walk is not None else 0.0,
             status=record.status,
             body=last.get("body"),
         )

@@ -13,22 +13,22 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 import requests
 
 from contract import demo
-from contract.rules import RULES
+from contract.rules import DIRECTION_FIELD, RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
+from contract.spec import Spec, follow
 from fuzzing import platform_events
-
-if TYPE_CHECKING:
-    from fuzzing.judge import Judge
-    from fuzzing.runner import Options
+from fuzzing.oracle import Judge
+from fuzzing.results import Options, WalkFigures
 
 #: The walk's own threads (no other phase uses them) and users.
 THREADS = (demo.thread(9001), demo.thread(9002))
 USERS = demo.USERS
-AUDIO_URL = "https://files.example.com/walk/tone.wav"
+#: The value of every other field a request needs (a file to play).
+FILE_URL = "https://files.example.com/walk/tone.wav"
 #: Share of steps chosen at random among all candidates, not by the transitions they may run.
 EXPLORE = 0.2
 #: The walk takes at most this share of the run's budget.
@@ -36,28 +36,74 @@ BUDGET_SHARE = 0.25
 TIMEOUT_SECONDS = 10.0
 
 
-def candidates(thread: str, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+class Shape(NamedTuple):
+    """What the spec says of an operation's valid requests, for the walk."""
+
+    #: Required fields besides the thread, with the walk's values.
+    required: dict[str, str]
+    #: The directions a call may be asked for besides the one it gets when none is asked.
+    directions: list[str]
+
+
+def request_shapes(spec: Spec) -> dict[str, Shape]:
+    """The shape of each operation's requests (read once per walk)."""
+    return {
+        method: Shape(_required_others(spec, method), _other_directions(spec, method))
+        for method in RULES
+    }
+
+
+def candidates(
+    shaped: dict[str, Shape], thread: str, rng: random.Random
+) -> list[tuple[str, dict[str, Any]]]:
     """Valid requests on `thread`: every operation, with a few user combinations."""
     out: list[tuple[str, dict[str, Any]]] = []
     for method, rule in RULES.items():
-        base: dict[str, Any] = {"threadId": thread}
-        if method == "call/start":
-            out += [(method, base), (method, {**base, "direction": "incoming"})]
-        elif method == "call.audio/play":
-            out.append((method, {**base, "fileUrl": AUDIO_URL}))
-        elif rule.count_field is not None:
+        shape = shaped[method]
+        base: dict[str, Any] = {THREAD_FIELD: thread, **shape.required}
+        if rule.starts_call:
+            out.append((method, base))
+            out += [(method, {**base, DIRECTION_FIELD: d}) for d in shape.directions]
+        elif rule.users:
             for user in USERS:
-                out.append((method, {**base, "userId": user}))
+                out.append((method, {**base, USER_FIELD: user}))
             pair = rng.sample(USERS, 2)
-            out.append((method, {**base, "userIds": pair}))
-            out.append((method, {**base, "userIds": list(USERS)}))
+            out.append((method, {**base, USERS_FIELD: pair}))
+            out.append((method, {**base, USERS_FIELD: list(USERS)}))
         else:
             out.append((method, base))
     return out
 
 
-def choose(judge: Judge, team: str, rng: random.Random, thread: str) -> tuple[str, dict[str, Any]]:
-    options = candidates(thread, rng)
+def _properties(spec: Spec, method: str) -> tuple[dict[str, Any], list[str]]:
+    """The request schema's properties and required fields (none for a union of schemas)."""
+    name = spec.operation(method).request_schema
+    schema = spec.schema(name) if name is not None else {}
+    return schema.get("properties", {}), list(schema.get("required", []))
+
+
+def _required_others(spec: Spec, method: str) -> dict[str, str]:
+    """Every required field besides the thread (the file to play) gets the walk's file."""
+    _, required = _properties(spec, method)
+    return {name: FILE_URL for name in required if name != THREAD_FIELD}
+
+
+def _other_directions(spec: Spec, method: str) -> list[str]:
+    """The directions a call may be started with, besides the one it has when none is asked."""
+    name = spec.operation(method).request_schema
+    if name is None:
+        return []
+    schema = follow(spec.document, {"$ref": f"#/components/schemas/{name}"})
+    # The default stands beside the `$ref` to the values: read it before following the ref.
+    field = schema.get("properties", {}).get(DIRECTION_FIELD, {})
+    values = follow(spec.document, field).get("enum", [])
+    return [value for value in values if value != field.get("default")]
+
+
+def choose(
+    judge: Judge, team: str, rng: random.Random, thread: str, shaped: dict[str, Shape]
+) -> tuple[str, dict[str, Any]]:
+    options = candidates(shaped, thread, rng)
     if rng.random() < EXPLORE:
         return rng.choice(options)
     exercised = judge.model.exercised
@@ -69,20 +115,22 @@ def choose(judge: Judge, team: str, rng: random.Random, thread: str) -> tuple[st
     return rng.choice([(m, b) for score, m, b in scored if score == best])
 
 
-def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
+def run(options: Options, judge: Judge, *, started: float) -> WalkFigures:
     """Walk for `options.walk_steps` requests (or its share of the budget); return its figures."""
     rng = random.Random(options.seed)
     session = requests.Session()
     session.headers["Content-Type"] = "application/json"
     deadline = time.monotonic() + max(1.0, options.budget * BUDGET_SHARE)
     base = options.url.rstrip("/")
-    first_seen: dict[str, float] = {}
-    steps = 0
-    plan = [("call/end", {"threadId": thread}) for thread in THREADS]  # learn each thread
+    figures = WalkFigures()
+    # First end a call in each thread: its answer tells the model the thread's state.
+    ends = next(method for method, rule in RULES.items() if rule.ends_call)
+    plan = [(ends, {THREAD_FIELD: thread}) for thread in THREADS]
+    shaped = request_shapes(judge.spec)
     walk_started = time.monotonic()
-    while steps < options.walk_steps and time.monotonic() < deadline:
+    while figures.steps < options.walk_steps and time.monotonic() < deadline:
         method, body = (
-            plan.pop(0) if plan else choose(judge, options.team, rng, rng.choice(THREADS))
+            plan.pop(0) if plan else choose(judge, options.team, rng, rng.choice(THREADS), shaped)
         )
         sent = time.time()
         try:
@@ -96,12 +144,12 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
         except requests.RequestException:
             break  # an unreachable server is reported by the phases that follow
         received = time.time()
-        steps += 1
+        figures.steps += 1
         try:
             content = answer.json()
         except ValueError:
             content = None
-        violation = judge.judge(
+        violation = judge.observe(
             method,
             options.team,
             signed=True,
@@ -114,11 +162,8 @@ def run(options: Options, judge: Judge, *, started: float) -> dict[str, Any]:
             phase="walk",
         )
         if violation is not None:
-            first_seen[violation.message] = time.monotonic() - started
+            figures.found.append((violation, time.monotonic() - started))
     platform_events.run(options, judge, session, THREADS, USERS)
     session.close()
-    return {
-        "steps": steps,
-        "seconds": round(time.monotonic() - walk_started, 3),
-        "first_seen": first_seen,
-    }
+    figures.seconds = time.monotonic() - walk_started
+    return figures

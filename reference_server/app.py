@@ -324,15 +324,15 @@ class App:
         raw_path = raw_path.split(b"?", 1)[0]
         slash = raw_path.find(b"/", 1)
         route = self.router.route(raw_path[slash + 1 :]) if slash > 0 else None
-        method = scope["method"]
+        verb = scope["method"]  # the HTTP method; an operation's `method` is its path
         if route is None:
             if raw_path.startswith(PREFIX):
                 return await self._control(scope, receive, raw_path)
-            return await self._other_path(raw_path, method)
+            return await self._other_path(raw_path, verb)
         operation = route.operation
-        if method != operation.http_method:
+        if verb != operation.http_method:
             allowed = operation.http_method
-            raise _Refusal(405, f"Method {method} is not allowed: use {allowed}", allow=allowed)
+            raise _Refusal(405, f"Method {verb} is not allowed: use {allowed}", allow=allowed)
 
         headers = _read_headers(scope)
         bot, body = await self._authenticate(headers, receive)
@@ -457,14 +457,14 @@ class App:
         return f"{scope.get('scheme', 'http')}://{host}:{port}"
 
     async def _other_path(
-        self, raw_path: bytes, method: str
+        self, raw_path: bytes, verb: str
     ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
         media = _MEDIA_PATH.fullmatch(raw_path)
         if media is None:
             path = unquote(raw_path.decode("latin-1"), errors="replace")
             raise _Refusal(404, f"No such operation: {path}")
-        if method not in ("GET", "HEAD"):
-            raise _Refusal(405, f"Method {method} is not allowed: use GET", allow="GET, HEAD")
+        if verb not in ("GET", "HEAD"):
+            raise _Refusal(405, f"Method {verb} is not allowed: use GET", allow="GET, HEAD")
         folder, media_id = media.group(1).decode(), media.group(2).decode()
         wav = await self._in_store(media_file, self.store, folder, media_id)
         if wav is None:

@@ -1,20 +1,25 @@
-"""The operations of the contract, one named handler each: a validated body in, a result out.
+"""The operations of the contract, one handler each: a validated body in, a result out.
 
 `HANDLERS` maps the operationId of each operation of openapi.yaml to its handler; the
-application routes requests to them by the spec's paths (see `reference_server.routes`). A
-handler reads the body its request schema's validator answered, calls the store, and answers
-what the store answered (None: an answer without `data`); the application names the values
-as the spec names the fields of `data`. Only the recording and stream handlers add to that:
-they turn an id into the URL at which this server serves the file.
+application routes requests to them by the spec's paths (see `reference_server.routes`). No
+list of operations is kept here: the handler of `callUserInvite` calls the store's
+`call_user_invite` with the fields of the body its request schema's validator answered, and
+answers what the store answered (None: an answer without `data`); the application names the
+values as the spec names the fields of `data`. Only a recording or stream the store answers
+is turned into the URL at which this server serves the file.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from .results import CallEnded, CallStarted, Media, UsersChanged
+from contract.spec import load
+
+from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
 from .store import Store
 from .wav import tone
 
@@ -58,82 +63,47 @@ def media_file(store: Store, folder: str, media_id: str) -> bytes | None:
     return tone(int(end - found.started_at))
 
 
-# -- the handlers, in the order of the contract's table ------------------------------------------
+# -- the handlers, derived from the store -------------------------------------------------------
 
 
-def call_start(request: Request) -> Result:
-    body = request.body
-    return request.store.call_start(request.team_id, body["threadId"], body["direction"])
+@functools.cache
+def snake_case(name: str) -> str:
+    """`callUserInvite` -> `call_user_invite`; `threadId` -> `thread_id`."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-def call_end(request: Request) -> Result:
-    return request.store.call_end(request.team_id, request.body["threadId"])
+#: Where each kind of media result is served, and the attribute holding its id.
+_MEDIA: dict[type, tuple[str, str]] = {
+    RecordingStopped: (RECORDINGS, "recording_id"),
+    StreamStarted: (STREAMS, "stream_id"),
+}
 
 
-def call_user_invite(request: Request) -> Result:
-    body = request.body
-    return request.store.call_user_invite(request.team_id, body["threadId"], body["userIds"])
+def handler(operation_id: str) -> Handler | None:
+    """The handler of an operation: the store's method of the same name (`callUserInvite`:
+    `Store.call_user_invite`), given the team and each field of the validated body in
+    snake_case (`threadId`: `thread_id`); None when the store has no such method."""
+    perform = getattr(Store, snake_case(operation_id), None)
+    if perform is None:
+        return None
+
+    def handle(request: Request) -> Result:
+        arguments = {snake_case(name): value for name, value in request.body.items()}
+        result = perform(request.store, request.team_id, **arguments)
+        media = _MEDIA.get(type(result))
+        if media is not None:
+            folder, attribute = media
+            return MediaLink(media_url(request.base_url, folder, getattr(result, attribute)))
+        return cast(Result, result)
+
+    handle.__name__ = handle.__qualname__ = snake_case(operation_id)
+    return handle
 
 
-def call_user_exclude(request: Request) -> Result:
-    body = request.body
-    return request.store.call_user_exclude(request.team_id, body["threadId"], body["userIds"])
-
-
-def call_pause(request: Request) -> Result:
-    body = request.body
-    return request.store.call_pause(request.team_id, body["threadId"], body["userIds"])
-
-
-def call_unpause(request: Request) -> Result:
-    body = request.body
-    return request.store.call_unpause(request.team_id, body["threadId"], body["userIds"])
-
-
-def call_audio_play(request: Request) -> Result:
-    body = request.body
-    request.store.call_audio_play(request.team_id, body["threadId"], body["fileUrl"])
-    return None
-
-
-def call_audio_stop(request: Request) -> Result:
-    request.store.call_audio_stop(request.team_id, request.body["threadId"])
-    return None
-
-
-def call_recording_start(request: Request) -> Result:
-    request.store.call_recording_start(request.team_id, request.body["threadId"])
-    return None
-
-
-def call_recording_stop(request: Request) -> Result:
-    stopped = request.store.call_recording_stop(request.team_id, request.body["threadId"])
-    return MediaLink(media_url(request.base_url, RECORDINGS, stopped.recording_id))
-
-
-def call_stream_start(request: Request) -> Result:
-    started = request.store.call_stream_start(request.team_id, request.body["threadId"])
-    return MediaLink(media_url(request.base_url, STREAMS, started.stream_id))
-
-
-def call_stream_stop(request: Request) -> Result:
-    request.store.call_stream_stop(request.team_id, request.body["threadId"])
-    return None
-
-
-#: The handler of each operation, by operationId. An operation of the spec that is not here
-#: answers 501 (see `reference_server.routes`).
+#: The handler of each operation of the spec that the store performs, by operationId. An
+#: operation of the spec that is not here answers 501 (see `reference_server.routes`).
 HANDLERS: dict[str, Handler] = {
-    "callStart": call_start,
-    "callEnd": call_end,
-    "callUserInvite": call_user_invite,
-    "callUserExclude": call_user_exclude,
-    "callPause": call_pause,
-    "callUnpause": call_unpause,
-    "callAudioPlay": call_audio_play,
-    "callAudioStop": call_audio_stop,
-    "callRecordingStart": call_recording_start,
-    "callRecordingStop": call_recording_stop,
-    "callStreamStart": call_stream_start,
-    "callStreamStop": call_stream_stop,
+    operation.operation_id: found
+    for operation in load()
+    if (found := handler(operation.operation_id)) is not None
 }

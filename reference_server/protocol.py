@@ -39,7 +39,7 @@ from .app import envelope
 from .limits import Limits
 
 
-class _Refused(Exception):
+class _ProtocolRefusal(Exception):
     """A request the protocol answers itself (raised from the parser's callbacks)."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -241,10 +241,10 @@ class LimitedProtocol(HttpToolsProtocol):
             return
         try:
             self._feed(data)
-        except _Refused as refused:
+        except _ProtocolRefusal as refused:
             self._refuse(refused.status, refused.message)
         except httptools.HttpParserCallbackError as error:
-            if isinstance(error.__context__, _Refused):
+            if isinstance(error.__context__, _ProtocolRefusal):
                 self._refuse(error.__context__.status, error.__context__.message)
             else:
                 self._refuse(400, "The request is not valid HTTP/1.1")
@@ -257,7 +257,7 @@ class LimitedProtocol(HttpToolsProtocol):
             if self._in_head:
                 room = limit - self._head_bytes
                 if room <= 0:
-                    raise _Refused(431, f"The request head is larger than {limit} bytes")
+                    raise _ProtocolRefusal(431, f"The request head is larger than {limit} bytes")
                 piece, data = (data, b"") if len(data) <= room else (data[:room], data[room:])
                 self._head_bytes += len(piece)
             else:
@@ -297,7 +297,7 @@ class LimitedProtocol(HttpToolsProtocol):
         if self._muted:
             return
         if len(self.url) + len(url) > self.limits.max_target_bytes:
-            raise _Refused(
+            raise _ProtocolRefusal(
                 414, f"The request target is longer than {self.limits.max_target_bytes} bytes"
             )
         super().on_url(url)
@@ -307,7 +307,7 @@ class LimitedProtocol(HttpToolsProtocol):
             return
         self._header_count += 1
         if self._header_count > self.limits.max_headers:
-            raise _Refused(431, f"More than {self.limits.max_headers} header fields")
+            raise _ProtocolRefusal(431, f"More than {self.limits.max_headers} header fields")
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -316,7 +316,7 @@ class LimitedProtocol(HttpToolsProtocol):
         self._in_head = False
         if self._over_limit:
             self._disarm()
-            raise _Refused(503, _TOO_MANY)
+            raise _ProtocolRefusal(503, _TOO_MANY)
         self._arm(self.limits.body_timeout, self._no_body)
         cycle = self.cycle
         super().on_headers_complete()

@@ -10,7 +10,6 @@ for it. A result's values become the fields of `data` that the spec names for th
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from contract.spec import Operation, Spec
 
 from . import validation
-from .handlers import HANDLERS, Handler, Result
+from .handlers import HANDLERS, Handler, Result, snake_case
 
 Validator = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -46,10 +45,6 @@ class Route:
         return {wire: getattr(result, name) for wire, name in _names(type(result), fields)}
 
 
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
 _NAMES: dict[tuple[type, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
 
 
@@ -69,9 +64,9 @@ def _match(kind: type, fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     attributes = [field.name for field in dataclasses.fields(kind)]
     if len(attributes) == 1 and len(fields) == 1:
         return ((fields[0], attributes[0]),)
-    if sorted(map(_snake_case, fields)) != sorted(attributes):
+    if sorted(map(snake_case, fields)) != sorted(attributes):
         raise TypeError(f"{kind.__name__} {attributes} does not match the spec's data {fields}")
-    return tuple((field, _snake_case(field)) for field in fields)
+    return tuple((field, snake_case(field)) for field in fields)
 
 
 class Router:
@@ -85,11 +80,6 @@ class Router:
             validator = validation.VALIDATORS.get(schema) if schema is not None else None
             handler = handlers.get(operation.operation_id)
             self.routes[operation.method.encode()] = Route(operation, handler, validator)
-
-    @property
-    def operations(self) -> dict[str, Operation]:
-        """The operations routed, by `{method}` (the spec's, all of them)."""
-        return {route.operation.method: route.operation for route in self.routes.values()}
 
     def route(self, method_path: bytes) -> Route | None:
         return self.routes.get(method_path)

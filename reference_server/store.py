@@ -103,15 +103,6 @@ _SET_PAUSED = (
     " WHERE call_id = :call AND user_id = :user AND paused != :paused"
 )
 
-#: The statement each user operation runs per named user, and its values.
-_USER_STATEMENTS: dict[str, tuple[str, dict[str, object]]] = {
-    "call.user/invite": (_INVITE, {}),
-    "call.user/exclude": (_EXCLUDE, {}),
-    "call/pause": (_SET_PAUSED, {"paused": 1}),
-    "call/unpause": (_SET_PAUSED, {"paused": 0}),
-    "hangup": (_EXCLUDE, {}),
-}
-
 
 def _whole_seconds(seconds: float) -> int:
     return max(0, math.floor(seconds))
@@ -311,22 +302,22 @@ class Store:
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
     ) -> UsersChanged:
         """Invite the users not yet in the call; the first invitation answers the call."""
-        return self._users(team_id, thread_id, "call.user/invite", user_ids, answers=True)
+        return self._users(team_id, thread_id, "call.user/invite", user_ids, _INVITE, answers=True)
 
     def call_user_exclude(
         self, team_id: str, thread_id: str, user_ids: Sequence[str]
     ) -> UsersChanged:
-        return self._users(team_id, thread_id, "call.user/exclude", user_ids)
+        return self._users(team_id, thread_id, "call.user/exclude", user_ids, _EXCLUDE)
 
     def call_pause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
-        return self._users(team_id, thread_id, "call/pause", user_ids)
+        return self._users(team_id, thread_id, "call/pause", user_ids, _SET_PAUSED, paused=1)
 
     def call_unpause(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
-        return self._users(team_id, thread_id, "call/unpause", user_ids)
+        return self._users(team_id, thread_id, "call/unpause", user_ids, _SET_PAUSED, paused=0)
 
     def hangup(self, team_id: str, thread_id: str, user_ids: Sequence[str]) -> UsersChanged:
         """What only the platform causes: users of the call hang up, and leave it."""
-        return self._users(team_id, thread_id, "hangup", user_ids)
+        return self._users(team_id, thread_id, "hangup", user_ids, _EXCLUDE)
 
     def dtmf(self, team_id: str, thread_id: str, key: str) -> None:
         """What only the platform causes: a user of the call presses a key."""
@@ -340,15 +331,16 @@ class Store:
         thread_id: str,
         method: str,
         user_ids: Sequence[str],
+        statement: str,
         *,
         answers: bool = False,
+        **values: object,
     ) -> UsersChanged:
-        """Run the method's statement once per named user of the active call; count the
-        users it changed, in the order named (their events are written in that order).
+        """Run `statement` once per named user of the active call; count the users it changed,
+        in the order named (the events of `method` are written in that order).
 
         `answers`: a change marks the call answered (the first invitation).
         """
-        statement, values = _USER_STATEMENTS[method]
         with self._thread(team_id, thread_id) as (db, active):
             call = _need_call(active, thread_id)
             counted = [

@@ -11,6 +11,31 @@ from testkit.spec import SpecSchemas, load_spec
 
 #: Skips that stay skips in CI: what no package registry of the CI machine can provide.
 CI_MAY_SKIP: tuple[str, ...] = ()
+#: Modules whose tests read one expensive module-scoped fixture (a publish, a generation, the
+#: shared fuzz runs): a parallel run keeps each on one worker, so that the fixture runs once.
+WHOLE_MODULES = frozenset(
+    f"tests/{name}.py" for name in ("test_publish", "test_fuzz", "test_generate", "test_golden")
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` (what `nox -s tests` asks for) with scopes of our own: a module of
+    WHOLE_MODULES is one unit of work, every other test is a unit by itself.
+
+    Units are handed out biggest first, then in the order of collection, to whichever worker
+    is free. (pytest-xdist's `loadgroup` would say the same with marks, but its grouping does
+    not work with pytest 9.2, whose node ids it can no longer rewrite.)
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeModules(LoadScopeScheduling):  # type: ignore[misc]  # xdist has no types
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return WholeModules(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,4 +1,4 @@
-"""The custom checks and the signing (fuzzing.checks, rules, signing) on hand-made
+"""The custom checks and the signing (fuzzing.checks, check_rules, signing) on hand-made
 exchanges.
 
 Longer than 300 lines on purpose: the checks share one in-process schemathesis schema and a
@@ -20,7 +20,7 @@ from schemathesis.checks import CHECKS
 
 from contract import demo
 from contract.signing import signature
-from fuzzing import checks, judge, rules, signing
+from fuzzing import check_rules, checks, oracle, signing
 from testkit.spec import SPEC_PATH
 
 #: The checks under test read nothing from schemathesis's check context.
@@ -112,7 +112,7 @@ def test_every_custom_check_is_registered_with_schemathesis() -> None:
     ],
 )
 def test_envelope_code_rule(status: int, content: bytes, expected: str | None) -> None:
-    reason = rules.envelope_code(status, content)
+    reason = check_rules.envelope_code(status, content)
     if expected is None:
         assert reason is None
     else:
@@ -135,10 +135,10 @@ def test_envelope_check_fails_on_a_lying_envelope(schema: Any) -> None:
 
 
 def test_other_team_is_another_valid_id() -> None:
-    assert rules.other_team(TEAM) == "333ccc134c0319001573485f"
-    assert rules.other_team("f" * 24) == "0" * 24
-    assert rules.other_team_refused(403) is None
-    assert rules.other_team_refused(200) == (
+    assert check_rules.other_team(TEAM) == "333ccc134c0319001573485f"
+    assert check_rules.other_team("f" * 24) == "0" * 24
+    assert check_rules.other_team_refused(403) is None
+    assert check_rules.other_team_refused(200) == (
         "a bot's signed request on another team's path was answered 200, not 403"
     )
 
@@ -189,7 +189,7 @@ def test_other_team_check_probes_once_per_operation(schema: Any, answering_serve
     assert check.after_response(NO_CONTEXT, response, case) is None
     assert check.after_response(NO_CONTEXT, response, case) is None  # already probed: no request
     # signed again by the same bot: the signature is valid, only the team differs
-    assert answering_server.paths == [(f"/{rules.other_team(TEAM)}/call/start", True)]
+    assert answering_server.paths == [(f"/{check_rules.other_team(TEAM)}/call/start", True)]
 
 
 def test_other_team_check_fails_when_another_team_is_served(
@@ -221,11 +221,11 @@ def test_other_team_check_skips_unsigned_requests(schema: Any) -> None:
 
 @pytest.fixture
 def model_check() -> Iterator[Any]:
-    judge.activate(judge.Judge(TEAM, BOT))
+    oracle.activate(oracle.Judge(TEAM, BOT))
     try:
         yield checks.ContractModel()
     finally:
-        judge.activate(None)
+        oracle.activate(None)
 
 
 def play(schema: Any, check: Any, *steps: tuple[str, dict[str, Any], int, Any]) -> list[str]:

@@ -4,9 +4,13 @@ The project's code and tests take the operations, the body limit and the ids' pa
 spec (`contract.spec.load()`), so that a change of the spec reaches them with no edit. This
 test reads every Python module of the project (not `generated/`) and fails on:
 
-- a literal list, tuple, set or dict naming `LIST_LIMIT` or more of the spec's operations
-  (by `{method}` or operationId): a hand-kept list of operations, which goes stale;
-- the body limit (`info.x-max-request-body-bytes`) as a number, or the ids' pattern as text.
+- a literal list, tuple, set or dict naming two or more of the spec's operations (by `{method}`
+  or operationId): a hand-kept list of operations, which goes stale; a test may name a
+  scenario of up to `LIST_LIMIT - 1` operations;
+- the body limit (`info.x-max-request-body-bytes`) as a number, or the ids' pattern as text;
+- in the modules that ask `contract.rules` what an operation does (`ASKS_THE_RULES`), any
+  operation or field of the spec named at all: a thirteenth operation or a renamed field needs
+  no edit of them.
 
 A module naming one operation to act on it (a scenario, a faulty server, the model's rule for
 it) is fine. The few places allowed to list operations say why below.
@@ -23,13 +27,12 @@ import pytest
 from contract.spec import ROOT, load
 
 SPEC = load()
-#: A literal collection naming this many operations is a hand-kept list of them.
+#: A literal collection naming this many operations is a hand-kept list of them (in tests; in
+#: the project's code, two are).
 LIST_LIMIT = 5
+CODE_LIST_LIMIT = 2
 #: Where listing operations by hand is the point, and why.
 MAY_LIST = {
-    # The implementation of each operation, by operationId; the routes come from the spec,
-    # and an operation of the spec without an entry here answers 501.
-    "reference_server/handlers.py",
     # An independent check of the spec against Workonflow's source document: it must not
     # take its expectations from the spec it checks.
     "tests/test_spec_source.py",
@@ -37,6 +40,15 @@ MAY_LIST = {
 PACKAGES = ("contract", "reference_server", "fuzzing", "toolchain", "testkit", "bench", "tests")
 #: Where the facts are read from the spec.
 READS_THE_SPEC = {"contract/spec.py"}
+#: Where what each operation does is written (`contract.rules`) ...
+SAYS_WHAT_OPERATIONS_DO = "contract/rules.py"
+#: ... and the modules that ask it (and `contract.spec`) instead of naming operations or fields.
+ASKS_THE_RULES = {
+    "contract/model.py",
+    "fuzzing/runner.py",
+    "fuzzing/walk.py",
+    "reference_server/handlers.py",
+}
 
 
 def modules() -> Iterator[Path]:
@@ -67,7 +79,41 @@ def _buffer_sizes(tree: ast.AST) -> set[int]:
     }
 
 
-def repeated_facts(source: str) -> list[str]:
+def spec_fields() -> set[str]:
+    """Every field of the spec's request bodies and success `data`."""
+    fields = {name for operation in SPEC for name in operation.data_fields}
+    for operation in SPEC:
+        if operation.request_schema is not None:
+            fields |= _properties(SPEC.schema(operation.request_schema))
+    return fields
+
+
+def _properties(schema: object) -> set[str]:
+    if isinstance(schema, dict):
+        found = set(schema.get("properties") or {})
+        return found.union(*(_properties(branch) for branch in schema.get("oneOf", [])))
+    return set()
+
+
+def named_facts(source: str) -> list[str]:
+    """Every operation and field of the spec that `source` names outside its docstrings."""
+    operations = set(SPEC.operations) | {operation.operation_id for operation in SPEC}
+    fields = spec_fields()
+    tree = ast.parse(source)
+    ignored = _docstrings(tree)
+    named = sorted(
+        (node.lineno, node.col_offset, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and id(node) not in ignored
+        if isinstance(node.value, str) and node.value in operations | fields
+    )
+    return [
+        f"line {line}: the {'operation' if value in operations else 'field'} {value!r}"
+        for line, _, value in named
+    ]
+
+
+def repeated_facts(source: str, list_limit: int = LIST_LIMIT) -> list[str]:
     """What `source` hard-codes of the spec, one line each (`line N: ...`)."""
     names = set(SPEC.operations) | {operation.operation_id for operation in SPEC}
     pattern = SPEC.id_pattern.strip("^$")
@@ -83,7 +129,7 @@ def repeated_facts(source: str) -> list[str]:
                 if isinstance(item, ast.Constant) and isinstance(item.value, str)
                 if item.value in names
             }
-            if len(listed) >= LIST_LIMIT:
+            if len(listed) >= list_limit:
                 problems.append(f"line {node.lineno}: a hand-kept list of {len(listed)} operations")
         elif isinstance(node, ast.Constant) and id(node) not in ignored:
             value = node.value
@@ -111,10 +157,18 @@ def repeated_facts(source: str) -> list[str]:
     ids=lambda p: p.relative_to(ROOT).as_posix(),
 )
 def test_no_module_repeats_what_the_spec_says(path: Path) -> None:
-    problems = repeated_facts(path.read_text(encoding="utf-8"))
-    if path.relative_to(ROOT).as_posix() in MAY_LIST:
+    name = path.relative_to(ROOT).as_posix()
+    limit = LIST_LIMIT if name.startswith("tests/") else CODE_LIST_LIMIT
+    problems = repeated_facts(path.read_text(encoding="utf-8"), limit)
+    if name in MAY_LIST:
         problems = [p for p in problems if "hand-kept list" not in p]
-    assert not problems, f"{path.relative_to(ROOT)} repeats the spec: {problems}"
+    assert not problems, f"{name} repeats the spec: {problems}"
+
+
+@pytest.mark.parametrize("name", sorted(ASKS_THE_RULES))
+def test_the_modules_that_ask_the_rules_name_no_operation_or_field(name: str) -> None:
+    problems = named_facts((ROOT / name).read_text(encoding="utf-8"))
+    assert not problems, f"{name} names what {SAYS_WHAT_OPERATIONS_DO} or the spec says: {problems}"
 
 
 def test_the_guard_finds_each_kind_of_repetition() -> None:
@@ -132,4 +186,23 @@ ID = "{SPEC.id_pattern}"
         f"line 4: the body limit {SPEC.max_body_bytes}",
         "line 6: the body limit as a product",
         f"line 7: the ids' pattern in {SPEC.id_pattern!r}",
+    ]
+
+
+def test_the_guard_finds_short_lists_in_code_and_names_in_the_modules_that_ask() -> None:
+    first, second = list(SPEC.operations)[:2]
+    field = SPEC.operations[first].data_fields[0]
+    source = f'''
+"""The docstring of a module asking the rules may name {first} and {field}."""
+PAIR = ({first!r}, {second!r})
+if method == {first!r}:
+    expected[{field!r}] = 1
+'''
+    assert repeated_facts(source, CODE_LIST_LIMIT) == ["line 3: a hand-kept list of 2 operations"]
+    assert repeated_facts(source) == []  # a test may name a scenario of two
+    assert named_facts(source) == [
+        f"line 3: the operation {first!r}",
+        f"line 3: the operation {second!r}",
+        f"line 4: the operation {first!r}",
+        f"line 5: the field {field!r}",
     ]

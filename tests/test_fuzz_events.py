@@ -60,7 +60,7 @@ def _job(name: str) -> FuzzRun:
         return _listening_reference()
     if name == "untold":
         return _untold_reference()
-    return fuzz_variant(name, budget=int(BUDGET), seed=SEED, extra=GRACE)
+    return fuzz_variant(name, *GRACE, budget=int(BUDGET), seed=SEED)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -137,17 +138,25 @@ def test_the_sign_command_prints_a_valid_signature(
 
 
 def test_thread_history_starts_at_the_latest_call_start() -> None:
-    history = [
+    def answers(*texts: str) -> list[runner.Answered]:
+        return [runner.Answered(text.split()[0], int(text.split()[1])) for text in texts]
+
+    history = answers(
         "call/end 409",
         "call/start 200",
         "call/pause 200",
         "call/end 200",
         "call/start 200",
         "call.user/invite 200",
-    ]
+    )
     assert runner._since_call_start(history) == ["call/start 200", "call.user/invite 200"]
-    assert runner._since_call_start(["call/end 409"] * 10, limit=4) == ["call/end 409"] * 2
-    long = ["call/start 200", *[f"call/pause {n}" for n in range(10)]]
+    # A refused start starts nothing.
+    assert runner._since_call_start(answers("call/start 200", "call/start 409")) == [
+        "call/start 200",
+        "call/start 409",
+    ]
+    assert runner._since_call_start(answers("call/end 409") * 10, limit=4) == ["call/end 409"] * 2
+    long = answers("call/start 200", *[f"call/pause {n}" for n in range(10)])
     assert runner._since_call_start(long, limit=5) == [
         "call/start 200",
         "...",
@@ -192,7 +201,7 @@ def result_with_model_violation() -> runner.RunResult:
     result.team = "333ccc134c0319001573485e"
     result.statuses = {"call/start": {200: 3, 409: 1}, "call.user/invite": {200: 2, 599: 1}}
     result.transitions = {"call/start: no active call in the thread -> 200": 3}
-    result.walk = {"steps": 40, "seconds": 0.5}
+    result.walk = runner.WalkFigures(steps=40, seconds=0.5)
     result.violations = [
         runner.Violation(
             check="contract_model",
@@ -268,8 +277,11 @@ def test_a_documented_500_is_no_coverage_target_and_shows_when_answered() -> Non
     cover = coverage.of(result)
     assert cover.percent == 100.0 and cli._coverage_met(result, 100.0)
     assert not cover.never_seen() and not cover.server_errors
-    result.statuses["call/start"][500] = 2
-    cover = coverage.of(result)
+    # A run's coverage is computed once, when it is over: another run answered a 500 too.
+    statuses = {**result.statuses, "call/start": {**result.statuses["call/start"], 500: 2}}
+    result = dataclasses.replace(result, statuses=statuses)
+    assert result.coverage == coverage.of(result)
+    cover = result.coverage
     assert cover.percent == 100.0 and not cover.undocumented
     assert cover.as_dict()["server_errors"] == {"call/start": {"500": 2}}
     lines = report.coverage_lines(result)

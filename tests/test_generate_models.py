@@ -8,6 +8,7 @@ import pydantic
 import pytest
 
 from contract import demo
+from contract.spec import follow, load
 
 m = pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
@@ -101,3 +102,23 @@ def test_defaults_and_constraints() -> None:
         m.CallUserInviteResponse.model_validate(
             {"code": 200, "message": "OK", "data": {"invitedUsersCount": -1}}
         )
+
+
+def test_call_event_is_a_union_discriminated_by_event_type() -> None:
+    from workonflow_call_models.events import CallEvent
+
+    spec = load().document
+    for name, item in spec["webhooks"].items():
+        content = follow(spec, item["post"]["requestBody"])["content"]["application/json"]
+        example = content["examples"]["delivered"]["value"]
+        event = CallEvent.model_validate(example).root
+        assert type(event).__name__ == content["schema"]["$ref"].rsplit("/", 1)[-1], name
+        assert event.model_dump(exclude_none=True) == example
+    # The discriminator picks the one member: its error names that member's field alone.
+    with pytest.raises(pydantic.ValidationError) as raised:
+        CallEvent.model_validate(
+            {"eventType": "call.dtmf", "threadId": THREAD, "streamId": THREAD, "dtmfNumber": "12"}
+        )
+    assert [error["loc"] for error in raised.value.errors()] == [("call.dtmf", "dtmfNumber")]
+    with pytest.raises(pydantic.ValidationError, match="union_tag_invalid"):
+        CallEvent.model_validate({"eventType": "call.user.hold", "threadId": THREAD})

@@ -48,10 +48,17 @@ OVERRIDDEN = {
     "models/workonflow_call_models/__init__.py": "models/templates/pydantic_v2/*.jinja2",
 }
 #: Files only the overrides bring: the client's runtime modules, copied as they are.
-ADDED = {
+RUNTIME = {
     f"client/workonflow_call/{module.name}": f"client/runtime/{module.name}"
     for module in sorted((OVERRIDES / "client" / "runtime").glob("*.py"))
 }
+#: Files only the overrides bring: the packages' own modules, rendered by toolchain.own_modules.
+RENDERED = {
+    f"{project}/{package}/{module.name.removesuffix('.jinja')}": f"{project}/modules/{module.name}"
+    for project, package in (("client", "workonflow_call"), ("models", "workonflow_call_models"))
+    for module in sorted((OVERRIDES / project / "modules").glob("*.py.jinja"))
+}
+ADDED = {**RUNTIME, **RENDERED}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +82,12 @@ def test_exactly_the_overridden_files_differ(trees: tuple[Path, Path]) -> None:
     assert {differences[name] for name in ADDED} <= {"extra"}, differences
 
 
-@pytest.mark.parametrize(("generated", "source"), ADDED.items())
+@pytest.mark.parametrize("module", RENDERED.values())
+def test_own_modules_say_why_they_exist(module: str) -> None:
+    assert (OVERRIDES / module).read_text().startswith("{#- A module of our own"), module
+
+
+@pytest.mark.parametrize(("generated", "source"), RUNTIME.items())
 def test_runtime_modules_are_copied_as_they_are(
     trees: tuple[Path, Path], generated: str, source: str
 ) -> None:

@@ -47,7 +47,7 @@ def random_request(rng: random.Random) -> tuple[str, dict[str, Any]]:
         body["direction"] = rng.choice(["incoming", "outgoing"])
     elif method == "call.audio/play":
         body["fileUrl"] = "https://files.example.com/a.mp3"
-    elif RULES[method].count_field is not None:
+    elif RULES[method].users:
         if rng.random() < 0.5:
             body["userId"] = rng.choice(USERS)
         else:

@@ -4,20 +4,51 @@ The reference server's side (routed, answered 501 until a handler exists) is in
 `tests/test_server_routes.py`; the test lists derive from the spec (`test_facts_not_repeated`).
 Here: the boundary phase derives its near misses for the new operation, and the contract
 model, which has no rule for it, does not judge it and forgets the thread it may have changed.
+A rule for it in `contract.rules` is all the model and the walk need to judge and send it; a
+`data` field renamed in the spec needs its new name in `contract.rules` and nothing else.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
+from typing import Any
 
-from contract import demo
-from fuzzing import boundaries, signing
-from fuzzing.judge import Judge
+import pytest
+
+from contract import demo, rules
+from contract.model import Model
+from contract.rules import CALL, CALL_DURATION, DATA_KINDS, RULES, Rule
+from fuzzing import boundaries, signing, walk
+from fuzzing.oracle import Judge, ModelViolation
 from testkit.spec import NEW_OPERATION, add_operation, spec_with
 
 THREAD = demo.THREADS[0]
 JSON = "application/json"
+BOT = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
+Send = Any  # (method, status, data=None) -> the violation or None
+
+
+def sender(judge: Judge) -> Send:
+    """Judge `method` on `THREAD` answered `status` (and `data`), as the walk sends it."""
+
+    def send(method: str, status: int, data: object = None) -> ModelViolation | None:
+        now = time.time()
+        answer = {"code": status, "message": "OK", **({"data": data} if data else {})}
+        return judge.observe(
+            method,
+            demo.TEAM,
+            signed=True,
+            content_type=JSON,
+            body={"threadId": THREAD},
+            status=status,
+            answer=answer,
+            sent=now,
+            received=now,
+        )
+
+    return send
 
 
 def test_the_boundary_phase_derives_cases_for_a_new_operation(tmp_path: Path) -> None:
@@ -31,28 +62,71 @@ def test_the_boundary_phase_derives_cases_for_a_new_operation(tmp_path: Path) ->
 
 
 def test_the_model_does_not_judge_a_new_operation_and_forgets_its_thread(tmp_path: Path) -> None:
-    bot = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
-    judge = Judge(demo.TEAM, bot, spec=spec_with(tmp_path, add_operation()))
-
-    def send(method: str, status: int, data: object = None) -> object:
-        now = time.time()
-        answer = {"code": status, "message": "OK", **({"data": data} if data else {})}
-        body = {"threadId": THREAD}
-        return judge.judge(
-            method,
-            demo.TEAM,
-            signed=True,
-            content_type=JSON,
-            body=body,
-            status=status,
-            answer=answer,
-            sent=now,
-            received=now,
-        )
-
+    judge = Judge(demo.TEAM, BOT, spec=spec_with(tmp_path, add_operation()))
+    send = sender(judge)
     assert send("call/start", 200, {"direction": "outgoing"}) is None
     assert send(NEW_OPERATION, 200) is None
     # Without the new operation the model knows the call is active: a second start is a
     # violation. After it, the thread's state is unknown, so the model does not guess.
     assert send("call/start", 200, {"direction": "outgoing"}) is None
     assert send("call/start", 200, {"direction": "outgoing"}) is not None
+
+
+def test_a_rule_is_all_that_a_new_operation_needs_to_be_judged_and_walked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = spec_with(tmp_path, add_operation())
+    hold = Rule(NEW_OPERATION, (CALL,), effect="holds the call")
+    # What adding it to `contract.rules.RULES` does when the module is read.
+    monkeypatch.setitem(RULES, NEW_OPERATION, hold)
+    monkeypatch.setattr(rules, "TRANSITIONS", (*rules.TRANSITIONS, *hold.transitions()))
+    judge = Judge(demo.TEAM, BOT, spec=spec)
+    send = sender(judge)
+
+    assert send("call/end", 409) is None  # no call in the thread
+    violation = send(NEW_OPERATION, 200)
+    assert violation is not None
+    assert violation.reason.startswith(f"expected 409, got 200: {NEW_OPERATION} needs an active")
+    assert send("call/start", 200, {"direction": "outgoing"}) is None
+    assert send(NEW_OPERATION, 200) is None
+    assert judge.model.exercised[hold.ok_transition()] == 1
+    assert hold.ok_transition() not in judge.model.never_exercised()
+    # The walk sends it as it sends the operation it copies.
+    shapes = walk.request_shapes(spec)
+    offered = walk.candidates(shapes, THREAD, random.Random(1))
+    assert (NEW_OPERATION, {"threadId": THREAD}) in offered
+
+
+def test_a_renamed_data_field_needs_only_its_new_name_in_the_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = next(name for name, kind in DATA_KINDS.items() if kind == CALL_DURATION)
+    new = "callSeconds"
+
+    def rename(document: dict[str, Any]) -> None:
+        for schema in document["components"]["schemas"].values():
+            properties = schema.get("properties", {})
+            if old in properties:
+                schema["properties"] = {
+                    (new if name == old else name): value for name, value in properties.items()
+                }
+                schema["required"] = [new if name == old else name for name in schema["required"]]
+
+    spec = spec_with(tmp_path, rename)
+    monkeypatch.delitem(DATA_KINDS, old)
+    monkeypatch.setitem(DATA_KINDS, new, CALL_DURATION)
+    ends = next(method for method, rule in RULES.items() if rule.ends_call)
+    assert new in spec.operations[ends].data_fields
+    model = Model(spec)
+    body = {"threadId": THREAD}
+    model.observe(demo.TEAM, ends, body, 409, None, 100.0, 100.0)
+    model.observe(demo.TEAM, "call/start", body, 200, {"direction": "outgoing"}, 100.0, 100.0)
+    expected = model.expect(demo.TEAM, ends, body, 130.0, 130.0)
+    assert expected.bounds[new] == (29, 31)
+    assert old not in expected.bounds
+    answer = {new: 90, "dialogDuration": 0, "result": "unanswered", "direction": "outgoing"}
+    verdict = model.observe(demo.TEAM, ends, body, 200, answer, 130.0, 130.0)
+    assert verdict.violations == [
+        f"expected {new} between 29 and 31, got 90: the call started at step 2, "
+        "30.0 to 30.0 s before"
+    ]

@@ -3,8 +3,9 @@
 Publishing runs once for this module, into a temporary folder. The generated TypeScript
 compiles with `tsc --strict` and, run in Node with its `botSignature` middleware, goes through
 a whole call on the reference server; the Go client builds where Go is installed, and the docs
-page, opened from disk in headless Chromium, renders all twelve operations (a screenshot is
-kept in reports/).
+page, opened from disk in headless Chromium, renders all twelve operations and the webhooks
+(a screenshot is kept in reports/); the types and the client type the events, and the client's
+`verifyWebhook` refuses forged deliveries in Node.
 
 Longer than 300 lines on purpose: publishing runs once per module (about 20 s), and every
 test of dist/ reads that one run.
@@ -24,7 +25,8 @@ import pytest
 import yaml
 
 from contract import demo
-from contract.spec import ROOT, load
+from contract.signing import MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, Bot
+from contract.spec import ROOT, follow, load
 from reference_server.testing import ServerProcess
 from testkit import chromium
 from toolchain.compat_clients import TS_OPTIONS, go_build
@@ -120,6 +122,116 @@ def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
     assert f"Workonflow Call API ({load().version})" in text
     missing = [op for op in OPERATIONS if f"post /{{teamid}}/{op}".lower() not in text.lower()]
     assert not missing, f"operations not rendered: {missing}\n{text[:3000]}"
+    # The events' tag lists every webhook of the spec under "Webhooks".
+    shown = text[text.find("Webhooks") :].lower()
+    unshown = [hook for hook in load().document["webhooks"] if f"post {hook}" not in shown]
+    assert "Webhooks" in text and not unshown, f"webhooks not rendered: {unshown}\n{text[-2000:]}"
+
+
+#: The published TypeScript client's `verifyWebhook` on each delivery given as JSON in argv;
+#: prints, per delivery, the event it returned or the problem it named.
+WEBHOOK_SCENARIO = """
+import { WebhookError, verifyWebhook } from "./client";
+
+declare const process: {
+  argv: string[];
+  exitCode: number;
+  stdout: { write(text: string): boolean };
+};
+
+async function main(): Promise<void> {
+  const [botId, secretKey, now, deliveries] = process.argv.slice(2);
+  const results: unknown[] = [];
+  for (const { headers, body } of JSON.parse(deliveries)) {
+    try {
+      const event = await verifyWebhook(headers, body, botId, secretKey, () => Number(now));
+      results.push({ event });
+    } catch (error) {
+      if (!(error instanceof WebhookError)) throw error;
+      results.push({ problem: error.problem, message: error.message });
+    }
+  }
+  process.stdout.write(JSON.stringify(results));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+"""
+
+
+#: When the deliveries are signed and received, in Unix seconds.
+DELIVERED_AT = 1_800_000_000
+
+
+def webhook_deliveries() -> list[tuple[dict[str, str], str, dict[str, Any]]]:
+    """Deliveries signed by `contract.signing`, each with what verifyWebhook must answer."""
+    bot, now = Bot(demo.BOT_ID, demo.SECRET_KEY), DELIVERED_AT
+    spec = load().document
+    cases: list[tuple[dict[str, str], str, dict[str, Any]]] = []
+    for item in spec["webhooks"].values():
+        content = follow(spec, item["post"]["requestBody"])["content"]["application/json"]
+        example = content["examples"]["delivered"]["value"]
+        body = json.dumps(example)
+        cases.append((bot.headers(body.encode(), now), body, {"event": example}))
+    body = json.dumps(example)
+    signed = bot.headers(body.encode(), now)
+    forged = {
+        "missing-header": ({k: v for k, v in signed.items() if k != SIGNATURE_HEADER}, body),
+        "unknown-bot": (Bot(demo.THREADS[0], demo.SECRET_KEY).headers(body.encode(), now), body),
+        "bad-signature": (Bot(demo.BOT_ID, "not-the-key").headers(body.encode(), now), body),
+        "stale-timestamp": (bot.headers(body.encode(), now - MAX_SKEW_SECONDS - 1), body),
+        "invalid-timestamp": ({**signed, TIMESTAMP_HEADER: "1e9"}, body),
+        "invalid-timestamp (leading zero)": ({**signed, TIMESTAMP_HEADER: f"0{now}"}, body),
+        "malformed-event": (
+            bot.headers(b'{"eventType":"call.dtmf"}', now),
+            '{"eventType":"call.dtmf"}',
+        ),
+        "unknown-event-type": (
+            bot.headers(b'{"eventType":"call.x"}', now),
+            '{"eventType":"call.x"}',
+        ),
+    }
+    forged_body = body.replace(example["threadId"], demo.THREADS[1])
+    forged["bad-signature (another body)"] = (signed, forged_body)
+    for problem, (headers, text) in forged.items():
+        cases.append((headers, text, {"problem": problem.split(" ")[0]}))
+    return cases
+
+
+def node_scenario(dist: Path, project: Path, source: str) -> tuple[str, Path]:
+    """Node, and `source` compiled beside a copy of the published TypeScript client's sources."""
+    node = shutil.which("node")
+    assert node is not None  # the dist fixture skips without Node
+    shutil.copytree(dist / "clients" / "typescript" / "src", project / "client")
+    (project / "scenario.ts").write_text(source)
+    (project / "tsconfig.json").write_text(
+        json.dumps({"compilerOptions": TS_OPTIONS, "files": ["scenario.ts"]})
+    )
+    built = _tsc(project)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return node, project / "out" / "scenario.js"
+
+
+def test_typescript_client_verifies_webhooks_in_node(dist: Path, tmp_path: Path) -> None:
+    node, scenario = node_scenario(dist, tmp_path / "webhooks", WEBHOOK_SCENARIO)
+    cases = webhook_deliveries()
+    deliveries = json.dumps([{"headers": headers, "body": body} for headers, body, _ in cases])
+    now = str(DELIVERED_AT * 1000)  # Date.now() is in milliseconds
+    ran = subprocess.run(
+        [node, str(scenario), demo.BOT_ID, demo.SECRET_KEY, now, deliveries],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    results = json.loads(ran.stdout)
+    assert [
+        result if "event" in result else {"problem": result["problem"]} for result in results
+    ] == [expected for _, _, expected in cases]
+    assert demo.SECRET_KEY not in ran.stdout
 
 
 def _tsc(project: Path) -> subprocess.CompletedProcess[str]:
@@ -151,6 +263,25 @@ export async function demo(): Promise<number> {
   });
   const typed: EndAnswer["data"]["callDuration"] = ended.data.callDuration;
   return typed;
+}
+"""
+#: The events in the types and the client: each webhook's body, and their unions narrowed by
+#: `eventType` (the union of the types is made from `webhooks`, the client exports `CallEvent`).
+EVENTS_USAGE = """
+import type { components, webhooks } from "{types}/schema";
+import type { CallEvent } from "{client}/src";
+
+type Dtmf = webhooks["call.dtmf"]["post"]["requestBody"]["content"]["application/json"];
+type AnyEvent = webhooks[keyof webhooks]["post"]["requestBody"]["content"]["application/json"];
+type Created = components["schemas"]["CallCreatedEvent"];
+
+export const pressed: Dtmf = {
+  eventType: "call.dtmf", threadId: "{thread}", streamId: "{thread}", dtmfNumber: "1",
+};
+export function key(event: AnyEvent, same: CallEvent, created: Created): string {
+  if (event.eventType === "call.dtmf") return event.dtmfNumber;
+  if (same.eventType === "call.user.held") return same.userId;
+  return created.eventType === "call.created" ? event.threadId : "";
 }
 """
 # Must not compile: a wrong direction, and a missing threadId.
@@ -199,6 +330,12 @@ def test_typescript_types_and_client_compile_strict(dist: Path, tmp_path: Path) 
 
     good = _tsc(project("good", USAGE))
     assert good.returncode == 0, good.stdout + good.stderr
+    events = _tsc(project("events", EVENTS_USAGE))
+    assert events.returncode == 0, events.stdout + events.stderr
+    # `dtmfNumber` exists only once the union is narrowed to call.dtmf.
+    unnarrowed = EVENTS_USAGE.replace('if (event.eventType === "call.dtmf") ', "")
+    refused = _tsc(project("unnarrowed", unnarrowed))
+    assert refused.returncode != 0 and "dtmfNumber" in refused.stdout, refused.stdout
     bad = _tsc(project("bad", WRONG))
     assert bad.returncode != 0
     assert '"sideways"' in bad.stdout and "threadId" in bad.stdout, bad.stdout
@@ -298,22 +435,13 @@ main().catch((error: unknown) => {
 
 
 def test_typescript_client_signs_a_whole_call_in_node(dist: Path, tmp_path: Path) -> None:
-    node = shutil.which("node")
-    assert node is not None  # the dist fixture skips without Node
-    project = tmp_path / "node"
-    shutil.copytree(dist / "clients" / "typescript" / "src", project / "client")
-    (project / "scenario.ts").write_text(NODE_SCENARIO)
-    (project / "tsconfig.json").write_text(
-        json.dumps({"compilerOptions": TS_OPTIONS, "files": ["scenario.ts"]})
-    )
-    built = _tsc(project)
-    assert built.returncode == 0, built.stdout + built.stderr
+    node, scenario = node_scenario(dist, tmp_path / "node", NODE_SCENARIO)
     version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("v20."), version.stdout
     ids = [demo.TEAM, demo.THREADS[0], demo.BOT_ID, demo.SECRET_KEY, *demo.USERS[:2]]
     with ServerProcess(["--memory"]) as server:
         ran = subprocess.run(
-            [node, str(project / "out" / "scenario.js"), server.base_url, *ids],
+            [node, str(scenario), server.base_url, *ids],
             capture_output=True,
             text=True,
             timeout=120,

@@ -16,7 +16,7 @@ from typing import Any
 
 from contract import demo
 from contract.model import Model, Thread
-from contract.rules import IDLE, NEW, RULES
+from contract.rules import IDLE, NEW
 from toolchain.compatibility import LIFECYCLE_REQUESTS, STEPS
 
 DRIVERS = Path(__file__).resolve().parent / "compatibility"
@@ -54,7 +54,7 @@ def expected_answers() -> dict[str, dict[str, Any]]:
         expectation = model.expect(team, method, body)
         if expectation.statuses != {200}:
             raise ValueError(f"the contract model does not expect 200 for {name!r}: {expectation}")
-        want = {key: expectation.data.get(key, ...) for key in RULES[method].data}
+        want = {key: expectation.data.get(key, ...) for key in model.data_kinds[method]}
         expected[name] = want
         answer: dict[str, Any] = {key: expectation.bounds.get(key, (0,))[0] for key in want}
         answer.update((key, "http://127.0.0.1/x") for key in expectation.present)

@@ -46,6 +46,7 @@ from toolchain.generated_files import (
     models_project_files,
     stamp_headers,
 )
+from toolchain.own_modules import render_modules
 from toolchain.trees import IGNORED_NAMES, compare_trees, report_stale, tree_files
 
 __all__ = [
@@ -254,6 +255,9 @@ def build(spec: Path, dest: Path, config: Config | None = None) -> None:
     generate_client(info, dest / CLIENT_DIR, config)
     generate_models(info, dest / MODELS_DIR, config)
     if config.templates:
+        for project, package in ((CLIENT_DIR, CLIENT_PACKAGE), (MODELS_DIR, MODELS_PACKAGE)):
+            modules = config.overrides / project / "modules"
+            render_modules(info.path, modules, dest / project / package)
         for project in (CLIENT_DIR, MODELS_DIR):
             add_ruff_tables(dest / project / "pyproject.toml", config.overrides / "ruff.toml")
     stamp_headers(dest, info.version)

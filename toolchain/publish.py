@@ -57,6 +57,9 @@ from typing import Any
 
 import yaml
 
+from contract.spec import SpecError
+from toolchain.event_schemas import receiving
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 DIST = ROOT / "dist"
@@ -267,11 +270,34 @@ def generate_client(
 
 
 def add_signing(ts_client: Path, values: dict[str, str]) -> None:
-    """Add the bot signature middleware to the TypeScript client and export it."""
+    """Add the bot signature middleware and the webhook receiver to the TypeScript client."""
     source = ts_client / "src"
-    (source / "signing.ts").write_text(render("signing.ts", **values), encoding="utf-8")
-    with (source / "index.ts").open("a", encoding="utf-8") as index:
-        index.write("export * from './signing';\n")
+    for module in ("signing", "webhooks"):
+        (source / f"{module}.ts").write_text(render(f"{module}.ts", **values), encoding="utf-8")
+        with (source / "index.ts").open("a", encoding="utf-8") as index:
+            index.write(f"export * from './{module}';\n")
+
+
+def event_values(spec: Path) -> dict[str, str]:
+    """What the webhook receiver needs from the contract: the window, the events' models (their
+    union is the client's: the spec has no schema of it) and the checks of their fields."""
+    try:
+        facts = receiving(spec)
+    except SpecError as exc:
+        raise PublishError(f"{spec.name}: {exc}") from exc
+    models = [member.class_name for member in facts.events]
+    checks = {
+        event.event_type: [check.as_json() for check in event.fields] for event in facts.events
+    }
+    parsers = {member.event_type: f"{member.class_name}FromJSON" for member in facts.events}
+    return {
+        "max_skew_seconds": str(facts.max_skew_seconds),
+        "discriminator": facts.discriminator,
+        "event_imports": "".join(f"  {name}FromJSON,\n  type {name},\n" for name in models),
+        "event_union": "".join(f"\n  | {name}" for name in models),
+        "event_parsers": "".join(f"  {json.dumps(t)}: {p},\n" for t, p in parsers.items()),
+        "event_checks": json.dumps(checks, indent=2),
+    }
 
 
 def sha256(path: Path) -> str:
@@ -412,6 +438,7 @@ def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, 
             "typescript": tools["typescript"],
             "go_package": GO_PACKAGE,
             "go_module": f"github.com/{GIT_USER}/{GO_REPO}",
+            **event_values(spec),
         }
         (types / "README.md").write_text(render("types.md", **values), encoding="utf-8")
         (ts_client / "README.md").write_text(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,18 @@ from reference_server.testing import ServerProcess
 from testkit.faulty.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+#: The tests' fixed seed.
+SEED = 20261127
+#: Faults that schemathesis's own checks catch need its phases: the default budget of a test.
+BUDGET = 8
+#: The contract model's walk and the boundary phase run before schemathesis and catch their
+#: faults within seconds: these budgets leave a margin of several times the time to the catch.
+SHORT_BUDGETS = {"contract_model": 6, "spec_boundaries": 2}
+
+
+def budget_of(name: str) -> int:
+    """The budget of a test's run of the variant `name`, from the check that must catch it."""
+    return SHORT_BUDGETS.get(VARIANTS[name].caught_by, BUDGET)
 
 
 @contextmanager
@@ -60,13 +72,13 @@ class FuzzRun:
     def checks_failed(self) -> set[str]:
         return {v["check"] for v in (self.result or {}).get("violations", [])}
 
-    def first_caught(self, check: str) -> float | None:
-        times = [
-            v["first_seen"]
-            for v in (self.result or {}).get("violations", [])
-            if v["check"] == check
+    def describe(self) -> str:
+        """The exit status, each violation and the end of stderr: a failed test's message."""
+        violations = (self.result or {}).get("violations", [])
+        lines = [f"exit {self.returncode}"] + [
+            f"{v['check']} {v['operation']}: {v['reason']}" for v in violations
         ]
-        return min(times) if times else None
+        return "\n".join(lines) + ("\n" + self.stderr[-1500:] if self.stderr else "")
 
 
 def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) -> FuzzRun:
@@ -106,23 +118,17 @@ def free_port() -> int:
         return port
 
 
-def fuzz_variant(name: str, *, budget: int, seed: int, extra: Sequence[str] = ()) -> FuzzRun:
-    """Serve the variant `name` and fuzz it with the demo team and bot; a variant whose fault
-    is in its events delivers them to the run (`--events-listen`). `extra`: more options."""
+def fuzz_variant(name: str, *args: str, budget: int, seed: int) -> FuzzRun:
+    """Serve the variant `name` and fuzz it with the demo team and bot (`args`: more options
+    of `python -m fuzzing`); a variant whose fault is in its events delivers them to the run
+    (`--events-listen`)."""
     if VARIANTS[name].caught_by != EVENTS_CHECK:
         with serve(name, lifetime=budget + 240) as url:
-            return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed), *extra)
+            return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed), *args)
     address = f"127.0.0.1:{free_port()}"
     webhook = {WEBHOOKS_VARIABLE: f"http://{address}{PATH}"}
     with serve(name, lifetime=budget + 240, env=webhook) as url:
         return fuzz(
-            "--url",
-            url,
-            "--budget",
-            str(budget),
-            "--seed",
-            str(seed),
-            "--events-listen",
-            address,
-            *extra,
-        )
+            "--url", url, "--budget", str(budget), "--seed", str(seed),
+            "--events-listen", address, *args,
+        )  # fmt: skip

@@ -45,7 +45,7 @@ ASGIApp = Callable[
 
 
 @dataclass
-class Exchange:
+class Intercepted:
     """One request and its answer, as the wrapper sees them (both may be rewritten)."""
 
     method: str  # the operation's `{method}`, e.g. `call.user/invite` ("" for other paths)
@@ -89,10 +89,10 @@ class Wrapper:
             webhooks=WEBHOOKS,
         )
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         """Rewrite the request (headers, body) before the reference server sees it."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         """Rewrite the answer (status, headers, body) before it is sent."""
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -106,7 +106,7 @@ class Wrapper:
             if not message.get("more_body"):
                 break
         parts = scope["path"].split("/", 2)
-        exchange = Exchange(
+        exchange = Intercepted(
             method=parts[2] if len(parts) == 3 else "",
             headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
             body=b"".join(chunks),
@@ -152,7 +152,7 @@ class Wrapper:
         await self._send(exchange, send)
 
     @staticmethod
-    async def _send(exchange: Exchange, send: Any) -> None:
+    async def _send(exchange: Intercepted, send: Any) -> None:
         headers = [
             (k, v) for k, v in exchange.response_headers or [] if k.lower() != b"content-length"
         ]
@@ -161,14 +161,14 @@ class Wrapper:
         await send({"type": "http.response.body", "body": exchange.response})
 
 
-def _rewrite_data(exchange: Exchange, change: Callable[[dict[str, Any]], None]) -> None:
+def _rewrite_data(exchange: Intercepted, change: Callable[[dict[str, Any]], None]) -> None:
     answer = exchange.answer_json()
     if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
         change(answer["data"])
         exchange.answer(exchange.status, answer)
 
 
-def _incoming_call_start(exchange: Exchange) -> bool:
+def _incoming_call_start(exchange: Intercepted) -> bool:
     """A `call/start` with the documented `direction: incoming`, signed by the demo bot."""
     body = exchange.request_json()
     return (
@@ -188,18 +188,18 @@ SERVED = Bot(
 WEBHOOKS = parse_webhooks(os.environ.get(WEBHOOKS_VARIABLE), ())
 
 
-def _header(exchange: Exchange, name: str) -> str:
+def _header(exchange: Intercepted, name: str) -> str:
     return exchange.headers.get(name.lower(), "").strip()
 
 
-def _signature_of(exchange: Exchange, stamp: str, body: bytes) -> str:
+def _signature_of(exchange: Intercepted, stamp: str, body: bytes) -> str:
     """The served bot's signature of `body` at `stamp`, when the request names that bot."""
     if _header(exchange, BOT_ID_HEADER) != SERVED.bot_id:
         return ""
     return signature(SERVED.bot_id, SERVED.secret_key, stamp, body)
 
 
-def signed_by_demo_bot(exchange: Exchange) -> bool:
+def signed_by_demo_bot(exchange: Intercepted) -> bool:
     """The request carries the served bot's (`SERVED`) valid, current signature of its body."""
     stamp = _header(exchange, TIMESTAMP_HEADER)
     if not stamp.isdigit() or abs(int(stamp) - time.time()) > MAX_SKEW_SECONDS:
@@ -208,7 +208,7 @@ def signed_by_demo_bot(exchange: Exchange) -> bool:
     return bool(given) and _signature_of(exchange, stamp, exchange.body) == given
 
 
-def resign(exchange: Exchange) -> None:
+def resign(exchange: Intercepted) -> None:
     """Replace the request's signature headers with the demo bot's, valid now: the reference
     server behind the wrapper then accepts what the faulty server let through."""
     for name, value in SERVED.headers(exchange.body).items():
@@ -218,7 +218,7 @@ def resign(exchange: Exchange) -> None:
 class MissingField(Wrapper):
     """`call/end` answers without `result`."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.method == "call/end" and exchange.status == 200:
             _rewrite_data(exchange, lambda data: data.pop("result", None))
 
@@ -226,7 +226,7 @@ class MissingField(Wrapper):
 class WrongType(Wrapper):
     """`call/end` answers `callDuration` as a string, as the source document's table types it."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.method == "call/end" and exchange.status == 200:
             _rewrite_data(
                 exchange, lambda data: data.update(callDuration=str(data["callDuration"]))
@@ -236,7 +236,7 @@ class WrongType(Wrapper):
 class WrongStatus(Wrapper):
     """`call/start` answers 201 Created (envelope included) instead of 200."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         answer = exchange.answer_json()
         if exchange.method == "call/start" and exchange.status == 200:
             answer["code"] = 201
@@ -246,7 +246,7 @@ class WrongStatus(Wrapper):
 class NotJson(Wrapper):
     """A refused body (400) is answered in plain text."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.status == 400:
             exchange.answer(400, b"Bad Request", content_type=b"text/plain; charset=utf-8")
 
@@ -254,7 +254,7 @@ class NotJson(Wrapper):
 class ServerErrorOnValid(Wrapper):
     """An incoming call (`direction: incoming`, a valid value) crashes with a 500."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         if _incoming_call_start(exchange):
             exchange.answer(500, {"code": 500, "message": "Internal server error"})
 
@@ -262,14 +262,14 @@ class ServerErrorOnValid(Wrapper):
 class AuthIgnored(Wrapper):
     """Unsigned requests are accepted: any request, signed or not, is taken for the demo bot's."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         resign(exchange)
 
 
 class TimestampIgnored(Wrapper):
     """Stale (or future) timestamps are accepted: a signature is checked, its age is not."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp = _header(exchange, TIMESTAMP_HEADER)
         if stamp.isdigit() and _signature_of(exchange, stamp, exchange.body) == _header(
             exchange, SIGNATURE_HEADER
@@ -282,7 +282,7 @@ class SignatureOverOtherBody(Wrapper):
     body parsed and re-serialized as compact JSON (as `JSON.stringify(req.body)` does), or no
     body at all (the signature checked before the body was read)."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp = _header(exchange, TIMESTAMP_HEADER)
         given = _header(exchange, SIGNATURE_HEADER)
         if not stamp.isdigit() or abs(int(stamp) - time.time()) > MAX_SKEW_SECONDS:
@@ -299,7 +299,7 @@ class UnknownBotAccepted(Wrapper):
     """A bot the server does not know is taken for the demo bot when its signature is right
     for the demo bot's secret key (the secret looked up without the bot id)."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         bot_id = _header(exchange, BOT_ID_HEADER)
         stamp = _header(exchange, TIMESTAMP_HEADER)
         if bot_id and bot_id != SERVED.bot_id and stamp.isdigit():
@@ -311,7 +311,7 @@ class UnknownBotAccepted(Wrapper):
 class InvalidBodyAccepted(Wrapper):
     """Unknown body fields are dropped instead of refused (a typo like `userid` passes)."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         body = exchange.request_json()
         known = {"threadId", "direction", "userId", "userIds", "fileUrl"}
         if isinstance(body, dict) and exchange.method and set(body) - known:
@@ -321,7 +321,7 @@ class InvalidBodyAccepted(Wrapper):
 class ValidBodyRefused(Wrapper):
     """`call/start` with the documented `direction: incoming` is refused as invalid."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         if _incoming_call_start(exchange):
             exchange.answer(
                 400,
@@ -343,7 +343,7 @@ class InviteAfterEnd(Wrapper):
         super().__init__()
         self.ended: set[str] = set()
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         body = exchange.request_json()
         thread = body.get("threadId") if isinstance(body, dict) else None
         if not isinstance(thread, str):
@@ -363,7 +363,7 @@ class InviteAfterEnd(Wrapper):
 class LyingEnvelope(Wrapper):
     """A state conflict answers HTTP 409 with an envelope that says `code: 400`."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         answer = exchange.answer_json()
         if exchange.status == 409 and isinstance(answer, dict):
             answer["code"] = 400
@@ -373,7 +373,7 @@ class LyingEnvelope(Wrapper):
 class CountTooHigh(Wrapper):
     """`call.user/invite` counts the calling agent too: one more than the users it invited."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.method == "call.user/invite" and exchange.status == 200:
             _rewrite_data(
                 exchange, lambda data: data.update(invitedUsersCount=data["invitedUsersCount"] + 1)
@@ -383,7 +383,7 @@ class CountTooHigh(Wrapper):
 class DialogLongerThanCall(Wrapper):
     """`call/end` answers a dialog one second longer than the call."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.method == "call/end" and exchange.status == 200:
             _rewrite_data(
                 exchange, lambda data: data.update(dialogDuration=data["callDuration"] + 1)
@@ -406,7 +406,7 @@ class AnyTeam(Wrapper):
 # -- faults the contract model catches: counts, effects, echoes --------------------------------
 
 
-def _named_users(exchange: Exchange) -> list[str]:
+def _named_users(exchange: Intercepted) -> list[str]:
     """The distinct users a users request names (`userId` wins over `userIds`)."""
     body = exchange.request_json()
     if not isinstance(body, dict):
@@ -426,7 +426,7 @@ class _UsersBefore(Wrapper):
 
     method = ""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         body = exchange.request_json()
         if exchange.method == self.method and isinstance(body, dict):
             thread = body.get("threadId")
@@ -437,7 +437,7 @@ class _UsersBefore(Wrapper):
 class InviteCountsMembers(Wrapper):
     """`call.user/invite` counts every user it names, those already in the call too."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.method == "call.user/invite" and exchange.status == 200:
             named = len(_named_users(exchange))
             _rewrite_data(exchange, lambda data: data.update(invitedUsersCount=named))
@@ -448,7 +448,7 @@ class UnpauseCountsUnpaused(_UsersBefore):
 
     method = "call/unpause"
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         users = exchange.notes.get("users")
         if exchange.method == self.method and exchange.status == 200 and users is not None:
             count = sum(1 for user in _named_users(exchange) if user in users)
@@ -460,7 +460,7 @@ class PauseCountsAbsent(_UsersBefore):
 
     method = "call/pause"
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         users = exchange.notes.get("users")
         if exchange.method == self.method and exchange.status == 200 and users is not None:
             absent = sum(1 for user in _named_users(exchange) if user not in users)
@@ -475,7 +475,7 @@ class ExcludeWithoutEffect(_UsersBefore):
 
     method = "call.user/exclude"
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         users = exchange.notes.get("users")
         body = exchange.request_json()
         if exchange.method == self.method and exchange.status == 200 and users:
@@ -487,7 +487,7 @@ class ExcludeWithoutEffect(_UsersBefore):
 class DirectionIgnored(Wrapper):
     """`call/start` answers `direction: outgoing`, whatever direction was asked for."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         if exchange.method == "call/start" and exchange.status == 200:
             _rewrite_data(exchange, lambda data: data.update(direction="outgoing"))
 
@@ -507,7 +507,7 @@ class _BodyRewrite(Wrapper):
     def rewrite(self, body: dict[str, Any]) -> None:
         """Change `body` in place."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         body = exchange.request_json()
         if exchange.method and isinstance(body, dict):
             before = json.dumps(body)
@@ -526,7 +526,7 @@ class IdCaseInsensitive(_BodyRewrite):
         if isinstance(body.get("userIds"), list):
             body["userIds"] = [u.lower() if isinstance(u, str) else u for u in body["userIds"]]
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         super().before(exchange)
         exchange.team = exchange.team.lower()
 
@@ -543,7 +543,7 @@ class TrailingNewlineAccepted(_BodyRewrite):
 class MediaTypeIgnored(Wrapper):
     """A JSON body sent as `text/plain` is accepted."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         if exchange.headers.get("content-type", "").split(";")[0].strip() == "text/plain":
             exchange.headers["content-type"] = "application/json"
 
@@ -551,7 +551,7 @@ class MediaTypeIgnored(Wrapper):
 class BodyLimitOffByOne(Wrapper):
     """A body of one byte over the limit is accepted (the check is `>` limit + 1)."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         if len(exchange.body) == _MAX_BODY + 1:
             exchange.body = exchange.body.rstrip() or exchange.body[:-1]
 
@@ -560,7 +560,7 @@ class ChunkedBodyUnlimited(Wrapper):
     """The size limit is checked on the Content-Length header only: a chunked body of any
     size is accepted."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         if "content-length" not in exchange.headers and len(exchange.body) > _MAX_BODY:
             exchange.body = exchange.body.strip()
 
@@ -618,7 +618,7 @@ class FileExtensionIgnored(_BodyRewrite):
 class TeamCheckedFirst(Wrapper):
     """A malformed `teamId` is answered 403 (not the bot's team) instead of 400."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         if exchange.method and signed_by_demo_bot(exchange) and not SPEC.id_matches(exchange.team):
             exchange.answer(403, {"code": 403, "message": "Forbidden"})
 
@@ -733,11 +733,11 @@ def _current(stamp: str) -> bool:
     return stamp.isdigit() and abs(int(stamp) - time.time()) <= MAX_SKEW_SECONDS
 
 
-def _given(exchange: Exchange) -> str:
+def _given(exchange: Intercepted) -> str:
     return _header(exchange, SIGNATURE_HEADER)
 
 
-def _signs(exchange: Exchange, stamp: str) -> bool:
+def _signs(exchange: Intercepted, stamp: str) -> bool:
     """The signature given is the served bot's over `stamp` and the body received."""
     return _signature_of(exchange, stamp, exchange.body) == _given(exchange)
 
@@ -747,7 +747,7 @@ class MillisecondTimestamps(Wrapper):
     more than ten digits is divided by 1000 before the window is checked, and the signature
     checked over the text received."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp = _header(exchange, TIMESTAMP_HEADER)
         seconds = str(int(stamp) // 1000) if stamp.isdigit() else ""
         if len(stamp) > 10 and _current(seconds) and _signs(exchange, stamp):
@@ -757,7 +757,7 @@ class MillisecondTimestamps(Wrapper):
 class SignatureCaseInsensitive(Wrapper):
     """The signature is compared without regard to case: upper-case hex is taken."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp, given = _header(exchange, TIMESTAMP_HEADER), _given(exchange)
         expected = _signature_of(exchange, stamp, exchange.body)
         if _current(stamp) and given != given.lower() and expected == given.lower():
@@ -768,7 +768,7 @@ class SignaturePrefixAccepted(Wrapper):
     """A signature is compared over the length given (`expected.startswith(given)`): a
     truncated signature is taken."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp, given = _header(exchange, TIMESTAMP_HEADER), _given(exchange)
         expected = _signature_of(exchange, stamp, exchange.body)
         if _current(stamp) and given and expected != given and expected.startswith(given):
@@ -779,7 +779,7 @@ class InputsInAnotherOrder(Wrapper):
     """The signature over `secretkey + botId + timestamp + body` (the key first, as other bot
     APIs order it) is taken too."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp, bot_id = _header(exchange, TIMESTAMP_HEADER), _header(exchange, BOT_ID_HEADER)
         # the key first: the secret key in the place of the bot's id, and the id in its place
         swapped = signature(SERVED.secret_key, bot_id, stamp, exchange.body)
@@ -791,7 +791,7 @@ class FutureTimestampAccepted(Wrapper):
     """The window is checked on one side only (`now - timestamp > 300`, no `abs`): a time in
     the future, however far, is taken."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp = _header(exchange, TIMESTAMP_HEADER)
         if stamp.isdigit() and int(stamp) > time.time() and _signs(exchange, stamp):
             resign(exchange)
@@ -801,7 +801,7 @@ class BotIdCaseInsensitive(Wrapper):
     """The bot is looked up by its id in lower case, and the signature checked with the id as
     the server stores it: `X-Bot-Id` in another case is taken."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp, bot_id = _header(exchange, TIMESTAMP_HEADER), _header(exchange, BOT_ID_HEADER)
         expected = signature(SERVED.bot_id, SERVED.secret_key, stamp, exchange.body)
         other_case = bot_id != SERVED.bot_id and bot_id.lower() == SERVED.bot_id.lower()
@@ -813,7 +813,7 @@ class TimestampParsedLoosely(Wrapper):
     """The time is read as Python's `int()` reads it (a sign, leading zeros, `_` allowed) and
     the signature checked over the number written back (`str(int(stamp))`)."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp = _header(exchange, TIMESTAMP_HEADER)
         try:
             number = str(int(stamp))
@@ -827,7 +827,7 @@ class TimestampLeadingZeros(Wrapper):
     """A time with leading zeros is taken (digits only are checked, then the number): the
     signature checked over the text received."""
 
-    def before(self, exchange: Exchange) -> None:
+    def before(self, exchange: Intercepted) -> None:
         stamp = _header(exchange, TIMESTAMP_HEADER)
         if stamp.startswith("0") and _current(stamp) and _signs(exchange, stamp):
             resign(exchange)
@@ -986,7 +986,7 @@ class EventsBadlySigned(Wrapper):
 class EndedOnRefusal(Wrapper):
     """A `call/end` refused with 409 (no call) still tells of a call ended."""
 
-    def after(self, exchange: Exchange) -> None:
+    def after(self, exchange: Intercepted) -> None:
         body = exchange.request_json()
         store = self.app.store
         if (

@@ -1,4 +1,4 @@
-"""The contract rules that a schema cannot express, as plain functions over plain data.
+"""The rules behind the fuzzer's own checks that a schema cannot express, as plain functions.
 
 Each rule takes what was sent and what came back (decoded JSON, status codes, ids) and returns
 `None` when the rule holds or a one-line reason when it is broken. `fuzzing.checks` wires them

@@ -1,4 +1,4 @@
-"""Every answer of a run judged against the contract model (`contract.model`), in one place.
+"""The oracle of a run: every answer judged against the contract model (`contract.model`).
 
 A `Judge` belongs to one run: the walk phase (`fuzzing.walk`), the `contract_model` check of
 schemathesis's phases and `python -m fuzzing replay` feed it the requests they sent and the
@@ -14,7 +14,6 @@ sequence of requests on its thread that led to it, ready for a replay file.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -28,10 +27,6 @@ from contract.observations import Exchange, Verdict
 from contract.rules import RULES
 from contract.spec import Spec, load
 from fuzzing import signing
-
-#: Where the judge reads the team of a run of `python -m fuzzing` (the secret key is never put
-#: in the environment: `fuzzing.checks` signs with it).
-TEAM_VARIABLE = "FUZZ_TEAM"
 
 
 @dataclass
@@ -47,6 +42,7 @@ class ModelViolation:
     message: str
     expected: dict[str, Any]
     sequence: list[dict[str, Any]]
+    #: What the violation is about, for telling distinct faults apart (`call/end callDuration`).
     kind: str
     phase: str = ""
 
@@ -64,13 +60,6 @@ class ModelViolation:
         }
 
 
-def _kind(method: str, reason: str) -> str:
-    """What a violation is about, for telling distinct faults apart (`call/end callDuration`)."""
-    words = reason.split()
-    subject = words[1] if len(words) > 1 and not words[1][0].isdigit() else "status"
-    return f"{method} {subject.rstrip(',')}"
-
-
 @dataclass
 class Judge:
     """The contract model of one run, and what it found."""
@@ -78,7 +67,8 @@ class Judge:
     team: str
     bot: signing.Bot
     spec: Spec = field(default_factory=load)
-    model: Model = field(default_factory=Model)
+    #: The model of `spec` (it names the fields of each operation's answer).
+    model: Model = field(init=False)
     violations: list[ModelViolation] = field(default_factory=list)
     #: Observed HTTP statuses per `{method}`, of every request (valid or not).
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
@@ -91,24 +81,26 @@ class Judge:
     def __post_init__(self) -> None:
         import jsonschema_rs
 
+        self.model = Model(self.spec)
         self._validators = {
             op.method: jsonschema_rs.validator_for(self.spec.schema(op.request_schema))
             for op in self.spec
             if op.request_schema is not None
         }
-        self.by_message: dict[str, ModelViolation] = {}
+        #: The violation of each schemathesis case that had one (see `fuzzing.checks`).
+        self.by_case: dict[str, ModelViolation] = {}
 
     @classmethod
-    def from_env(cls) -> Judge:
-        # A plain `st run` fuzzes the demo team (`schemathesis.toml`); a run sets its own.
-        team = os.environ.get(TEAM_VARIABLE) or demo.TEAM
-        return cls(team, signing.active() or signing.credentials())
+    def standalone(cls) -> Judge:
+        """The judge of a plain `st run`: it fuzzes the demo team (`schemathesis.toml`); a run
+        of `python -m fuzzing` activates its own judge instead (`activate`)."""
+        return cls(demo.TEAM, signing.active() or signing.credentials())
 
     def valid(self, method: str, body: Any) -> bool:
         validator = self._validators.get(method)
         return validator is not None and isinstance(body, dict) and validator.is_valid(body)
 
-    def judge(
+    def observe(
         self,
         method: str,
         team: str,
@@ -211,12 +203,17 @@ class Judge:
             message=message,
             expected=verdict.expected.as_dict(),
             sequence=[_step(e) for e in verdict.sequence],
-            kind=_kind(method, verdict.violations[0]),
+            kind=f"{method} {verdict.breaches[0].subject}",
             phase=phase,
         )
         self.violations.append(violation)
-        self.by_message[message] = violation
         return violation
+
+    def caught(self, case_id: str, violation: ModelViolation | None) -> None:
+        """Note that the answer to schemathesis's case `case_id` broke the model as `violation`."""
+        if violation is not None:
+            with self.lock:
+                self.by_case[case_id] = violation
 
 
 def _step(exchange: Exchange) -> dict[str, Any]:
