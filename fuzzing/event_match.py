@@ -166,23 +166,33 @@ class _Thread:
             and previous.fits(arrival)
         )
         self.paired_last = False
-        if again and nearest is not None and nearest > self.last + 1:
-            # It may be a repeat of the last one, or the event of a later change with those
-            # before it skipped: a repeat it is if the next delivery is the first skipped.
-            skipped = next(
-                (i for i in self.items[self.last + 1 : nearest] if i.certain and i.open()), None
-            )
-            again = skipped is not None and following is not None and skipped.fits(following)
-        if nearest is not None and (nearest in (self.last, self.last + 1) or not again):
+        # Pairing it further on skips events that must come; if the next delivery is the
+        # first of those, this one is out of place (a repeat, or for a refused request), not
+        # the later one: the thread's events go on where they were.
+        skipped = (
+            next((i for i in self.items[self.last + 1 : nearest] if i.certain and i.open()), None)
+            if nearest is not None
+            else None
+        )
+        resumes = skipped is not None and following is not None and skipped.fits(following)
+        if nearest is not None and not resumes:
             self._pair(arrival, nearest)
             return
-        refused = self._refused_cause(arrival) if nearest is None else None
-        if refused is not None and (
-            previous is None or not again or previous.matched[0].received < refused.sent
+        refused = self._refused_cause(arrival)
+        if (
+            again
+            and previous is not None
+            and (
+                refused is None
+                or nearest is not None
+                or refused.sent <= previous.matched[0].received
+            )
         ):
-            self.findings.append(_refused(arrival, refused))
-        elif again and previous is not None:
             self.findings.append(_duplicate(arrival, previous))
+        elif refused is not None:
+            self.findings.append(_refused(arrival, refused))
+        elif nearest is not None:
+            self._pair(arrival, nearest)
         else:
             self.leftovers.append(arrival)
 
