@@ -19,6 +19,7 @@ the summary says so.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contract.expected_events import expected
+from fuzzing import signing
 from fuzzing.event_match import (
     ESTIMATED_SLACK_SECONDS,
     EXACT_SLACK_SECONDS,
@@ -40,6 +42,7 @@ from fuzzing.event_match import (
 from fuzzing.event_receiver import Receiver
 
 if TYPE_CHECKING:
+    from fuzzing.coverage import Coverage
     from fuzzing.oracle import Judge
     from fuzzing.results import RunResult, Violation
 
@@ -250,6 +253,12 @@ def _tally(result: RunResult, ledger: Ledger, findings: list[Finding]) -> None:
             result.tally.setdefault((f"webhook {finding.event_type}", CHECK), [0, 0])[1] += 1
 
 
+def _curl(result: RunResult, team: str, cause: Cause) -> str:
+    """A shell snippet that signs the request of `cause` again and sends it."""
+    url = f"{result.url.rstrip('/')}/{team}/{cause.method}"
+    return signing.shell(url, json.dumps(cause.body).encode(), bot_id=result.bot_id or None)
+
+
 def _operation(method: str) -> str:
     return f"POST /{{teamId}}/{method}"
 
@@ -258,7 +267,6 @@ def violations(findings: list[Finding], ledger: Ledger, result: RunResult) -> li
     """One violation per kind of fault and event type, in the order of `KINDS`; how many more
     findings of the same kind it stands for is added to its reason."""
     from fuzzing.results import Violation
-    from fuzzing.runner import curl_command
 
     groups: dict[tuple[str, str], list[Finding]] = {}
     for finding in sorted(findings, key=lambda f: KINDS.index(f.kind)):
@@ -273,9 +281,7 @@ def violations(findings: list[Finding], ledger: Ledger, result: RunResult) -> li
             check=CHECK,
             operation=_operation(cause.method) if cause else f"webhook {event_type}",
             reason=f"{kind}: {first.reason}{more}",
-            curl=curl_command(result.url, ledger.team, cause.method, cause.body, result.bot_id)
-            if cause
-            else "",
+            curl=_curl(result, ledger.team, cause) if cause else "",
             phase=CHECK,
             first_seen=min(f.seen or judged for f in group) - ledger.started,
             status=cause.status if cause else None,
@@ -293,3 +299,20 @@ def violations(findings: list[Finding], ledger: Ledger, result: RunResult) -> li
         )
         out.append(violation)
     return out
+
+
+def event_lines(result: RunResult, cover: Coverage) -> list[str]:
+    """Whether the call events were judged, how many came, and the event types seen (the
+    summary's lines and the HTML page's)."""
+    facts = result.events
+    if not facts.get("judged"):
+        return [f"Events: not judged ({facts.get('why', 'no receiver')})"] if facts else []
+    seen = [name for name, n in cover.events.items() if n]
+    never = [name for name, n in cover.events.items() if not n]
+    return [
+        f"Events: {facts['distinct']} distinct events came to {facts['webhook']} "
+        f"({facts['repeats']} repeated deliveries), for {facts['answers']} answers "
+        f"({facts['answers_judged']} judged); waited {facts['waited']:.1f} s at the end",
+        f"Event types: {len(seen)} of {len(cover.events)} seen"
+        + (f" (never: {', '.join(never)})" if never else ""),
+    ]

@@ -11,6 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from fuzzing import coverage
+from fuzzing.events import event_lines
 
 if TYPE_CHECKING:
     from fuzzing.results import RunResult, Violation
@@ -76,8 +77,6 @@ def _violation(number: int, violation: Violation) -> str:
 
 def _events(result: RunResult, cover: coverage.Coverage) -> str:
     """The call events: judged or not, and each event type with how many came."""
-    from fuzzing.report import event_lines
-
     lines = "".join(f"<p>{escape(line)}</p>" for line in event_lines(result, cover))
     types = "".join(
         f'<li class="{"run" if n else "never"}">{escape(name)}: {n or "never"}</li>'

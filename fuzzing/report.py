@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree
 
-from fuzzing.coverage import Coverage
+from fuzzing.events import event_lines
 from fuzzing.results import RunResult, Violation
 from fuzzing.runner import curl_command
 
@@ -188,22 +188,6 @@ def coverage_lines(result: RunResult) -> list[str]:
         "transitions exercised"
     )
     return out
-
-
-def event_lines(result: RunResult, cover: Coverage) -> list[str]:
-    """Whether the call events were judged, how many came, and the event types seen."""
-    facts = result.events
-    if not facts.get("judged"):
-        return [f"Events: not judged ({facts.get('why', 'no receiver')})"] if facts else []
-    seen = [name for name, n in cover.events.items() if n]
-    never = [name for name, n in cover.events.items() if not n]
-    return [
-        f"Events: {facts['distinct']} distinct events came to {facts['webhook']} "
-        f"({facts['repeats']} repeated deliveries), for {facts['answers']} answers "
-        f"({facts['answers_judged']} judged); waited {facts['waited']:.1f} s at the end",
-        f"Event types: {len(seen)} of {len(cover.events)} seen"
-        + (f" (never: {', '.join(never)})" if never else ""),
-    ]
 
 
 def write_replays(result: RunResult, directory: Path) -> list[Path]:

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fuzzing.event_receiver import PATH
-from fuzzing.events import CHECK as EVENTS_CHECK
 from reference_server.__main__ import WEBHOOKS_VARIABLE
 from reference_server.testing import ServerProcess
-from testkit.faulty.variants import VARIANTS
+from testkit.faulty.variants import EVENTS_CHECK, VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: The tests' fixed seed.
@@ -126,7 +124,7 @@ def fuzz_variant(name: str, *args: str, budget: int, seed: int) -> FuzzRun:
         with serve(name, lifetime=budget + 240) as url:
             return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed), *args)
     address = f"127.0.0.1:{free_port()}"
-    webhook = {WEBHOOKS_VARIABLE: f"http://{address}{PATH}"}
+    webhook = {WEBHOOKS_VARIABLE: f"http://{address}/events"}
     with serve(name, lifetime=budget + 240, env=webhook) as url:
         return fuzz(
             "--url", url, "--budget", str(budget), "--seed", str(seed),

@@ -871,6 +871,9 @@ VARIANTS.update(
 
 # -- faults of the call events: the fuzzer's receiver catches them -------------------------------
 
+#: The fuzzer's check of the events: a variant caught by it delivers its events to the run.
+EVENTS_CHECK = "events"
+
 
 @dataclass(frozen=True)
 class _EventsRewritten(Recorder):
@@ -1003,22 +1006,24 @@ class EndedOnRefusal(Wrapper):
 
 VARIANTS.update(
     {
-        "event_missing": Variant(EndedNeverSent, "events", "call.ended never comes"),
-        "event_extra": Variant(InvitedOnStart, "events", "call/start also tells of a user invited"),
+        "event_missing": Variant(EndedNeverSent, EVENTS_CHECK, "call.ended never comes"),
+        "event_extra": Variant(
+            InvitedOnStart, EVENTS_CHECK, "call/start also tells of a user invited"
+        ),
         "event_duplicated": Variant(
-            InvitedTwice, "events", "call.user.invited comes twice with two eventIds"
+            InvitedTwice, EVENTS_CHECK, "call.user.invited comes twice with two eventIds"
         ),
         "events_out_of_order": Variant(
-            InvitedReversed, "events", "the invited events of one invite come reversed"
+            InvitedReversed, EVENTS_CHECK, "the invited events of one invite come reversed"
         ),
         "event_wrong_field": Variant(
-            InvitedWrongContact, "events", "call.user.invited names another contactId"
+            InvitedWrongContact, EVENTS_CHECK, "call.user.invited names another contactId"
         ),
         "events_badly_signed": Variant(
-            EventsBadlySigned, "events", "the events are signed with another secret key"
+            EventsBadlySigned, EVENTS_CHECK, "the events are signed with another secret key"
         ),
         "event_for_refusal": Variant(
-            EndedOnRefusal, "events", "a call/end refused with 409 still causes call.ended"
+            EndedOnRefusal, EVENTS_CHECK, "a call/end refused with 409 still causes call.ended"
         ),
     }
 )
