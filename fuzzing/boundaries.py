@@ -65,7 +65,7 @@ from fuzzing.mutations import (
     field_name,
     mutations,
 )
-from fuzzing.schema_values import instance, neighbours, valid, value_kind
+from fuzzing.schema_values import branches, instance, neighbours, valid, value_kind
 from fuzzing.signing import PROPER, SIGNATURE_HEADER, Bot, Signing, shell
 
 if TYPE_CHECKING:
@@ -170,13 +170,6 @@ def _padded(body: Any, size: int) -> bytes:
     return text + b" " * (size - len(text))
 
 
-def _branches(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    for key in ("oneOf", "anyOf"):
-        if key in schema:
-            return [branch for branch in schema[key] if isinstance(branch, Mapping)]
-    return [schema]
-
-
 def accepted(operation: Operation) -> tuple[int, ...]:
     """What a valid request may get: a documented 2xx, or 409/422 where documented."""
     return tuple(
@@ -276,7 +269,7 @@ class _Builder:
         )
 
     def build(self) -> list[Boundary]:
-        for number, branch in enumerate(_branches(self.root)):
+        for number, branch in enumerate(branches(self.root)):
             where = f"{self.operation.request_schema}, branch {number}"
             minimal = instance(branch, where)
             full = instance(branch, where, full=True)
@@ -291,7 +284,7 @@ class _Builder:
                 self.add(
                     field_name(mutation.path), mutation.constraint, mutation.label, shown, body
                 )
-        minimal = instance(_branches(self.root)[0], str(self.operation.request_schema))
+        minimal = instance(branches(self.root)[0], str(self.operation.request_schema))
         self.body_cases(minimal)
         self.media_cases(minimal)
         self.size_cases(minimal)

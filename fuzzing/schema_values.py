@@ -183,6 +183,19 @@ def instance(schema: Mapping[str, Any], where: str, *, full: bool = False) -> An
     raise SpecError(f"{where}: no valid value found for {dict(schema)}; give it an example")
 
 
+def branches(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The alternatives of a schema (`oneOf`/`anyOf`), or the schema itself when it has none."""
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return [branch for branch in schema[key] if isinstance(branch, Mapping)]
+    return [schema]
+
+
+def minimal_values(schema: Mapping[str, Any], where: str) -> list[Any]:
+    """The smallest valid value of each alternative of `schema` (`instance` of each branch)."""
+    return [instance(branch, f"{where}, branch {n}") for n, branch in enumerate(branches(schema))]
+
+
 def value_kind(schema: Mapping[str, Any]) -> str | None:
     kind = schema.get("type")
     if isinstance(kind, list):

@@ -18,17 +18,16 @@ from typing import Any, NamedTuple
 import requests
 
 from contract import demo
-from contract.rules import DIRECTION_FIELD, RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
+from contract.rules import RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
 from contract.spec import Spec, follow
 from fuzzing import platform_events
 from fuzzing.oracle import Judge
 from fuzzing.results import Options, WalkFigures
+from fuzzing.schema_values import branches, minimal_values
 
 #: The walk's own threads (no other phase uses them) and users.
 THREADS = (demo.thread(9001), demo.thread(9002))
 USERS = demo.USERS
-#: The value of every other field a request needs (a file to play).
-FILE_URL = "https://files.example.com/walk/tone.wav"
 #: Share of steps chosen at random among all candidates, not by the transitions they may run.
 EXPLORE = 0.2
 #: The walk takes at most this share of the run's budget.
@@ -39,18 +38,16 @@ TIMEOUT_SECONDS = 10.0
 class Shape(NamedTuple):
     """What the spec says of an operation's valid requests, for the walk."""
 
-    #: Required fields besides the thread, with the walk's values.
-    required: dict[str, str]
-    #: The directions a call may be asked for besides the one it gets when none is asked.
-    directions: list[str]
+    #: The smallest valid body of each alternative of the request schema, as the boundary
+    #: phase derives it (`fuzzing.schema_values.minimal_values`).
+    bodies: list[dict[str, Any]]
+    #: Each optional field with a default, and the values it may be given besides it.
+    others: dict[str, list[Any]]
 
 
 def request_shapes(spec: Spec) -> dict[str, Shape]:
     """The shape of each operation's requests (read once per walk)."""
-    return {
-        method: Shape(_required_others(spec, method), _other_directions(spec, method))
-        for method in RULES
-    }
+    return {method: _shape(spec, method) for method in RULES}
 
 
 def candidates(
@@ -58,46 +55,45 @@ def candidates(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Valid requests on `thread`: every operation, with a few user combinations."""
     out: list[tuple[str, dict[str, Any]]] = []
-    for method, rule in RULES.items():
+    for method in RULES:
         shape = shaped[method]
-        base: dict[str, Any] = {THREAD_FIELD: thread, **shape.required}
-        if rule.starts_call:
-            out.append((method, base))
-            out += [(method, {**base, DIRECTION_FIELD: d}) for d in shape.directions]
-        elif rule.users:
-            for user in USERS:
-                out.append((method, {**base, USER_FIELD: user}))
-            pair = rng.sample(USERS, 2)
-            out.append((method, {**base, USERS_FIELD: pair}))
-            out.append((method, {**base, USERS_FIELD: list(USERS)}))
-        else:
-            out.append((method, base))
+        for body in shape.bodies:
+            base = {**body, THREAD_FIELD: thread}
+            if USER_FIELD in base:
+                out += [(method, {**base, USER_FIELD: user}) for user in USERS]
+            elif USERS_FIELD in base:
+                pair = rng.sample(USERS, 2)
+                out.append((method, {**base, USERS_FIELD: pair}))
+                out.append((method, {**base, USERS_FIELD: list(USERS)}))
+            else:
+                out.append((method, base))
+                out += [
+                    (method, {**base, name: value})
+                    for name, values in shape.others.items()
+                    for value in values
+                ]
     return out
 
 
-def _properties(spec: Spec, method: str) -> tuple[dict[str, Any], list[str]]:
-    """The request schema's properties and required fields (none for a union of schemas)."""
-    name = spec.operation(method).request_schema
-    schema = spec.schema(name) if name is not None else {}
-    return schema.get("properties", {}), list(schema.get("required", []))
-
-
-def _required_others(spec: Spec, method: str) -> dict[str, str]:
-    """Every required field besides the thread (the file to play) gets the walk's file."""
-    _, required = _properties(spec, method)
-    return {name: FILE_URL for name in required if name != THREAD_FIELD}
-
-
-def _other_directions(spec: Spec, method: str) -> list[str]:
-    """The directions a call may be started with, besides the one it has when none is asked."""
+def _shape(spec: Spec, method: str) -> Shape:
     name = spec.operation(method).request_schema
     if name is None:
-        return []
+        return Shape([{}], {})
+    bodies = [body for body in minimal_values(spec.schema(name), name) if isinstance(body, dict)]
+    return Shape(bodies, _other_values(spec, name))
+
+
+def _other_values(spec: Spec, name: str) -> dict[str, list[Any]]:
+    """The values of each optional field with a default besides its default."""
     schema = follow(spec.document, {"$ref": f"#/components/schemas/{name}"})
-    # The default stands beside the `$ref` to the values: read it before following the ref.
-    field = schema.get("properties", {}).get(DIRECTION_FIELD, {})
-    values = follow(spec.document, field).get("enum", [])
-    return [value for value in values if value != field.get("default")]
+    found: dict[str, list[Any]] = {}
+    for branch in branches(schema):
+        for field_name, node in branch.get("properties", {}).items():
+            # The default stands beside the `$ref` to the values: read it before following it.
+            if "default" in node:
+                values = follow(spec.document, node).get("enum", [])
+                found[field_name] = [value for value in values if value != node["default"]]
+    return found
 
 
 def choose(
