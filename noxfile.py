@@ -26,6 +26,8 @@ nox.options.error_on_external_run = True
 nox.options.sessions = ["lint", "tests"]
 
 ROOT = Path(__file__).resolve().parent
+#: The spec's path, declared here as well as in `contract.spec.SPEC_PATH`: nox runs this file
+#: in its own environment, without the project's dependencies (PyYAML), so it cannot import it.
 SPEC = ROOT / "openapi.yaml"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 NPM_DIR = ROOT / "npm"

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from contract.spec import ROOT
+from contract.spec import ROOT, SPEC_PATH
 from toolchain import generate
 
 
@@ -51,7 +51,7 @@ def main() -> int:
     nox = shutil.which("nox")
     if nox is None:
         raise SystemExit("nox is not on PATH: pip install -c constraints.txt 'nox[uv]'")
-    info = generate.read_spec(generate.SPEC)
+    info = generate.read_spec(SPEC_PATH)
     config = generate.Config()
 
     with tempfile.TemporaryDirectory(prefix="bench-regenerate-") as tmp:

@@ -24,10 +24,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from contract.spec import load
+from contract.spec import SPEC_PATH, load
 from fuzzing import signing
 from fuzzing.events_cli import EMBEDDED_WEBHOOK, add_event_options, events_for
-from fuzzing.runner import DEFAULT_CONFIG, DEFAULT_SPEC, ROOT, ConfigurationError, Options
+from fuzzing.runner import DEFAULT_CONFIG, ROOT, ConfigurationError, Options
 from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError, first_contact
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="end the run at the first violation of CHECK (a check of the run's table, e.g. "
         "contract_model) instead of spending the whole budget",
     )
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=argparse.SUPPRESS)
+    parser.add_argument("--spec", type=Path, default=SPEC_PATH, help=argparse.SUPPRESS)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     return parser

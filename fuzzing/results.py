@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.spec import SPEC_PATH
 from fuzzing import signing
 from fuzzing.coverage import Coverage
 from fuzzing.coverage import of as coverage_of
 from fuzzing.oracle import ModelViolation
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT / "openapi.yaml"
 DEFAULT_CONFIG = ROOT / "schemathesis.toml"
 
 
@@ -52,7 +52,7 @@ class Options:
     bot: signing.Bot  # its `repr` never shows the secret key
     budget: int
     seed: int
-    spec: Path = DEFAULT_SPEC
+    spec: Path = SPEC_PATH
     config: Path = DEFAULT_CONFIG
     max_failures: int | None = None  # stop after this many failing checks (default: never)
     walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)

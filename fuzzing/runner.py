@@ -29,7 +29,6 @@ from fuzzing import signing, walk
 from fuzzing.oracle import Judge, ModelViolation, activate
 from fuzzing.results import (
     DEFAULT_CONFIG,
-    DEFAULT_SPEC,
     ROOT,
     Options,
     RunResult,
@@ -39,7 +38,6 @@ from fuzzing.results import (
 
 __all__ = [
     "DEFAULT_CONFIG",
-    "DEFAULT_SPEC",
     "ROOT",
     "ConfigurationError",
     "Options",

@@ -13,10 +13,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from contract.spec import Spec, read
+from contract.spec import SPEC_PATH, Spec, read
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = ROOT / "openapi.yaml"
 SPEC_URI = "urn:workonflow-call-api"
 
 

@@ -20,8 +20,8 @@ from schemathesis.checks import CHECKS
 
 from contract import demo
 from contract.signing import signature
+from contract.spec import SPEC_PATH
 from fuzzing import check_rules, checks, oracle, signing
-from testkit.spec import SPEC_PATH
 
 #: The checks under test read nothing from schemathesis's check context.
 NO_CONTEXT: Any = None

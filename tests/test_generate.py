@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from contract.spec import load
-from testkit.spec import ROOT, SPEC_PATH, require_generators
+from contract.spec import SPEC_PATH, load
+from testkit.spec import ROOT, require_generators
 from toolchain import generate
 from toolchain.generate import Config, GenerationError
 

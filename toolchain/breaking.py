@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from contract.spec import SPEC_PATH
 from toolchain.changes import Change, Combined, Differ, DiffError
 from toolchain.optic import NPM_DIR, OpticDiffer
 from toolchain.security import SecurityDiffer
@@ -46,7 +47,6 @@ from toolchain.security import SecurityDiffer
 __all__ = ["Change", "GateError", "Report", "compare", "gate", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
 # Release tags are `v` followed by the spec version (`v1.0.0`).
 RELEASE_TAG_PATTERN = "v[0-9]*"
 SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:[-+].*)?$")
@@ -267,7 +267,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--spec",
         metavar="FILE",
         type=Path,
-        default=SPEC,
+        default=SPEC_PATH,
         help="the new spec (default: openapi.yaml of the work tree)",
     )
     parser.add_argument(

@@ -39,6 +39,7 @@ from typing import TextIO
 
 import yaml
 
+from contract.spec import SPEC_PATH
 from toolchain.generated_files import (
     GenerationError,
     add_ruff_tables,
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
 GENERATED = ROOT / "generated"
 OVERRIDES = ROOT / "overrides"
 
@@ -265,7 +265,9 @@ def build(spec: Path, dest: Path, config: Config | None = None) -> None:
     clean_tree(dest)
 
 
-def regenerate(spec: Path = SPEC, target: Path = GENERATED, config: Config | None = None) -> None:
+def regenerate(
+    spec: Path = SPEC_PATH, target: Path = GENERATED, config: Config | None = None
+) -> None:
     """Rebuild `target` from `spec`; `target` changes only when every step succeeded."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -280,7 +282,7 @@ def regenerate(spec: Path = SPEC, target: Path = GENERATED, config: Config | Non
 
 
 def check(
-    spec: Path = SPEC,
+    spec: Path = SPEC_PATH,
     target: Path = GENERATED,
     config: Config | None = None,
     *,
@@ -307,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--spec", type=Path, default=SPEC, help="the OpenAPI document")
+    parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="the OpenAPI document")
     parser.add_argument("--output", type=Path, default=GENERATED, help="the tree to regenerate")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="compare instead of writing")

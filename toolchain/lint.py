@@ -36,8 +36,9 @@ from typing import Any
 
 import yaml
 
+from contract.spec import SPEC_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
 NPM_BIN = ROOT / "npm" / "node_modules" / ".bin"
 TIMEOUT = 300
 
@@ -379,7 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("spec", nargs="?", type=Path, default=SPEC, help="the OpenAPI document")
+    parser.add_argument(
+        "spec", nargs="?", type=Path, default=SPEC_PATH, help="the OpenAPI document"
+    )
     parser.add_argument("--npm-bin", type=Path, default=NPM_BIN, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     result = lint(args.spec, args.npm_bin)

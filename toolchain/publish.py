@@ -57,11 +57,10 @@ from typing import Any
 
 import yaml
 
-from contract.spec import SpecError
+from contract.spec import SPEC_PATH, SpecError
 from toolchain.event_schemas import receiving
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
 DIST = ROOT / "dist"
 #: The spec for code generators (`for_generators`), beside the bundle in dist/.
 GENERATORS_JSON = "openapi.generators.json"
@@ -348,7 +347,7 @@ def manifest(dist: Path, version: str, tools: dict[str, str]) -> dict[str, Any]:
     return {"specVersion": version, "tools": tools, "artifacts": artifacts, "files": listing}
 
 
-def publish(out: Path, spec: Path = SPEC, npm_dir: Path = NPM_DIR) -> dict[str, Any]:
+def publish(out: Path, spec: Path = SPEC_PATH, npm_dir: Path = NPM_DIR) -> dict[str, Any]:
     """Write every artifact into `out` (replacing it only when all steps worked); the manifest."""
     if not spec.is_file():
         raise PublishError(f"{spec}: no such spec file")
@@ -464,7 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m toolchain.publish", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--out", type=Path, default=DIST, help="output folder (default: dist/)")
-    parser.add_argument("--spec", type=Path, default=SPEC, help="the spec (default: openapi.yaml)")
+    parser.add_argument(
+        "--spec", type=Path, default=SPEC_PATH, help="the spec (default: openapi.yaml)"
+    )
     parser.add_argument("--npm-dir", type=Path, default=NPM_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
