@@ -41,7 +41,7 @@ from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, _summary, run_load
 from contract.demo import TEAM, thread
 from reference_server.testing import ServerProcess
 from testkit.receiver import Receiver
-from testkit.signing import BotAuth
+from testkit.signed_requests import BotAuth
 
 SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "300"))
 BOUND = 500

@@ -11,7 +11,7 @@ its phases and runs all its checks, plus the contract's own checks of `fuzzing.c
   the `contract_model` check and `python -m fuzzing replay`.
 - `fuzzing.report`: progress line, summary tables, curl reproductions, JUnit XML, JSON.
 - `fuzzing.checks` / `fuzzing.check_rules`: the custom checks and the rules behind them.
-- `fuzzing.signing`: the bot's signature on every request, the forgeries, `python -m fuzzing
+- `fuzzing.request_signing`: the bot's signature on every request, the forgeries, `python -m fuzzing
   sign` and the reproductions that sign again when they run.
 - `fuzzing.forgeries` / `fuzzing.spellings`: the forged signatures of the boundary phase,
   derived from the domain of each input (bot id, time, digest), and how each is written.

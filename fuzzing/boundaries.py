@@ -24,7 +24,7 @@ letter in an id refused. Each case carries the statuses the contract names for i
 Every case uses a thread of its own (`contract.demo.thread(FIRST_THREAD + i)`), so it meets
 no call of another phase. Failures are violations of the check `spec_boundaries`, one per
 operation, field and constraint, with a shell snippet that signs the request again and sends it
-with curl (`fuzzing.signing.shell`).
+with curl (`fuzzing.request_signing.shell`).
 
 Every case is signed by the run's bot over the exact bytes sent, except the forgeries derived
 from the security schemes (`forgery_cases`): each signature header left out, a signature over
@@ -65,8 +65,8 @@ from fuzzing.mutations import (
     field_name,
     mutations,
 )
+from fuzzing.request_signing import PROPER, SIGNATURE_HEADER, Bot, Signing, shell
 from fuzzing.schema_values import branches, instance, neighbours, valid, value_kind
-from fuzzing.signing import PROPER, SIGNATURE_HEADER, Bot, Signing, shell
 
 if TYPE_CHECKING:
     from fuzzing.results import Options, RunResult, Violation

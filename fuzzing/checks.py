@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 import schemathesis
 
-from fuzzing import check_rules, oracle, signing
+from fuzzing import check_rules, oracle, request_signing
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -65,8 +65,8 @@ def envelope_code_matches_status(
     return None
 
 
-def _bot() -> signing.Bot:
-    return signing.active() or signing.credentials()
+def _bot() -> request_signing.Bot:
+    return request_signing.active() or request_signing.credentials()
 
 
 @schemathesis.hook
@@ -78,7 +78,7 @@ def before_call(ctx: Any, case: Case[Any], kwargs: dict[str, Any]) -> None:
     `X-Bot-Id` that `schemathesis.toml` sets says the request is to be signed; the probes of
     `ignored_auth`, sent without this hook and without those headers, stay unsigned.
     """
-    kwargs["auth"] = signing.SignedAuth(_bot())
+    kwargs["auth"] = request_signing.SignedAuth(_bot())
 
 
 def _register(cls: type, name: str) -> type:
@@ -107,7 +107,7 @@ class OtherTeamRefused:
             response.status_code in REQUEST_ERRORS
             or case.operation.label in self.probed
             or not isinstance(team_id, str)
-            or not sent.headers.get(signing.SIGNATURE_HEADER)
+            or not sent.headers.get(request_signing.SIGNATURE_HEADER)
             or f"/{team_id}/" not in (sent.url or "")
         ):
             return None
@@ -118,7 +118,7 @@ class OtherTeamRefused:
         self.probed.add(case.operation.label)
         probe = sent.copy()
         probe.url = str(sent.url).replace(f"/{team_id}/", f"/{check_rules.other_team(team_id)}/", 1)
-        probe.headers.update(_bot().headers(signing.body_bytes(probe.body)))
+        probe.headers.update(_bot().headers(request_signing.body_bytes(probe.body)))
         answer = self.session.send(probe, timeout=PROBE_TIMEOUT_SECONDS, allow_redirects=False)
         reason = check_rules.other_team_refused(answer.status_code)
         active = oracle.current()
@@ -157,12 +157,12 @@ class ContractModel:
         team = case.path_parameters.get("teamId") if case.path_parameters else None
         violation = None
         if sent.method == "POST" and isinstance(team, str):
-            body = signing.body_bytes(sent.body)
+            body = request_signing.body_bytes(sent.body)
             content_type = sent.headers.get("Content-Type")
             violation = self.judge.observe(
                 method_of(case),
                 team,
-                signed=signing.is_signed(
+                signed=request_signing.is_signed(
                     self.judge.bot, sent.headers, body, now=received - response.elapsed
                 ),
                 content_type=content_type if isinstance(content_type, str) else None,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from contract.spec import SPEC_PATH, load
-from fuzzing import signing
+from fuzzing import request_signing
 from fuzzing.events_cli import EMBEDDED_WEBHOOK, add_event_options, events_for
 from fuzzing.runner import DEFAULT_CONFIG, ROOT, ConfigurationError, Options
 from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError, first_contact
@@ -101,14 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--bot-id",
         type=_object_id,
         default=None,
-        help=f"the bot that signs every request (default: ${signing.BOT_ID_VARIABLE}, else the "
-        "demo bot)",
+        help=f"the bot that signs every request (default: ${request_signing.BOT_ID_VARIABLE}, "
+        "else the demo bot)",
     )
     parser.add_argument(
         "--secret-key",
         default=None,
-        help=f"the bot's secret key (default: ${signing.SECRET_VARIABLE}, else the demo bot's; "
-        "prefer the variable: a command line is visible to other users). Never printed",
+        help=f"the bot's secret key (default: ${request_signing.SECRET_VARIABLE}, else the demo "
+        "bot's; prefer the variable: a command line is visible to other users). Never printed",
     )
     parser.add_argument(
         "--budget",
@@ -225,13 +225,13 @@ def _tuned(options: Options, args: argparse.Namespace) -> Options:
     return replace(options, walk_steps=args.walk_steps, stop_on=args.stop_on)
 
 
-def _bot(bot_id: str | None, secret_key: str | None) -> signing.Bot | None:
+def _bot(bot_id: str | None, secret_key: str | None) -> request_signing.Bot | None:
     """The run's bot from the options, else the environment, else the demo bot."""
-    bot = signing.credentials(bot_id, secret_key)
+    bot = request_signing.credentials(bot_id, secret_key)
     try:
         _object_id(bot.bot_id)
     except argparse.ArgumentTypeError as error:
-        print(f"fuzz: ${signing.BOT_ID_VARIABLE}: {error}", file=sys.stderr)
+        print(f"fuzz: ${request_signing.BOT_ID_VARIABLE}: {error}", file=sys.stderr)
         return None
     if not bot.secret_key.isprintable():
         print("fuzz: the secret key is not printable text", file=sys.stderr)
@@ -246,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return replay.main(argv[1:])
     if argv[:1] == ["sign"]:
-        return signing.main(argv[1:])
+        return request_signing.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.stop_on is not None and args.stop_on not in _check_names():

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contract.expected_events import expected
-from fuzzing import signing
+from fuzzing import request_signing
 from fuzzing.event_match import (
     ESTIMATED_SLACK_SECONDS,
     EXACT_SLACK_SECONDS,
@@ -256,7 +256,7 @@ def _tally(result: RunResult, ledger: Ledger, findings: list[Finding]) -> None:
 def _curl(result: RunResult, team: str, cause: Cause) -> str:
     """A shell snippet that signs the request of `cause` again and sends it."""
     url = f"{result.url.rstrip('/')}/{team}/{cause.method}"
-    return signing.shell(url, json.dumps(cause.body).encode(), bot_id=result.bot_id or None)
+    return request_signing.shell(url, json.dumps(cause.body).encode(), bot_id=result.bot_id or None)
 
 
 def _operation(method: str) -> str:

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from fuzzing.signing import (
+from fuzzing.request_signing import (
     BOT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

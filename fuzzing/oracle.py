@@ -26,7 +26,7 @@ from contract.model import Model
 from contract.observations import Exchange, Verdict
 from contract.rules import RULES
 from contract.spec import Spec, load
-from fuzzing import signing
+from fuzzing import request_signing
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Judge:
     """The contract model of one run, and what it found."""
 
     team: str
-    bot: signing.Bot
+    bot: request_signing.Bot
     spec: Spec = field(default_factory=load)
     #: The model of `spec` (it names the fields of each operation's answer).
     model: Model = field(init=False)
@@ -94,7 +94,7 @@ class Judge:
     def standalone(cls) -> Judge:
         """The judge of a plain `st run`: it fuzzes the demo team (`schemathesis.toml`); a run
         of `python -m fuzzing` activates its own judge instead (`activate`)."""
-        return cls(demo.TEAM, signing.active() or signing.credentials())
+        return cls(demo.TEAM, request_signing.active() or request_signing.credentials())
 
     def valid(self, method: str, body: Any) -> bool:
         validator = self._validators.get(method)

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from fuzzing import signing
+from fuzzing import request_signing
 from fuzzing.oracle import Judge
 from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError
 
@@ -44,7 +44,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def replay(
-    document: dict[str, Any], url: str, bot: signing.Bot, out: Any = sys.stdout
+    document: dict[str, Any], url: str, bot: request_signing.Bot, out: Any = sys.stdout
 ) -> list[str]:
     """Send the steps to `url`, each signed now as `bot`; return the violations the model
     found, printing each step."""
@@ -105,18 +105,21 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--bot-id",
         default=None,
-        help=f"the bot (default: the file's, else ${signing.BOT_ID_VARIABLE}, else the demo bot)",
+        help=(
+            f"the bot (default: the file's, else ${request_signing.BOT_ID_VARIABLE}, "
+            "else the demo bot)"
+        ),
     )
     parser.add_argument(
         "--secret-key",
         default=None,
-        help=f"its secret key (default: ${signing.SECRET_VARIABLE}, else the demo bot's)",
+        help=f"its secret key (default: ${request_signing.SECRET_VARIABLE}, else the demo bot's)",
     )
     args = parser.parse_args(list(argv))
     try:
         document = load(args.file)
         recorded = document.get("bot_id")
-        bot = signing.credentials(
+        bot = request_signing.credentials(
             args.bot_id or (recorded if isinstance(recorded, str) and recorded else None),
             args.secret_key,
         )

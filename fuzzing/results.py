@@ -2,8 +2,8 @@
 
 `fuzzing.runner` fills a `RunResult` (with the walk's `WalkFigures` from `fuzzing.walk`), and
 `fuzzing.report`, `fuzzing.page` and `fuzzing.cli` read it. A leaf of the package: it imports
-nothing of `fuzzing` but the records it holds (`signing.Bot`, `coverage.Coverage`, the judge's
-`ModelViolation`), so that no module that uses these types imports the runner.
+nothing of `fuzzing` but the records it holds (`request_signing.Bot`, `coverage.Coverage`, the
+judge's `ModelViolation`), so that no module that uses these types imports the runner.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.spec import SPEC_PATH
-from fuzzing import signing
+from fuzzing import request_signing
 from fuzzing.coverage import Coverage
 from fuzzing.coverage import of as coverage_of
 from fuzzing.oracle import ModelViolation
@@ -49,7 +49,7 @@ class Options:
 
     url: str
     team: str
-    bot: signing.Bot  # its `repr` never shows the secret key
+    bot: request_signing.Bot  # its `repr` never shows the secret key
     budget: int
     seed: int
     spec: Path = SPEC_PATH

@@ -4,7 +4,7 @@
 run (base URL, team, bot, seed, time budget), drives schemathesis's engine through all its
 phases and folds the engine's events into a `RunResult`: cases sent, checks passed and failed
 per operation, and one `Violation` per distinct failure with a shell snippet that signs the
-request again and sends it with curl (`fuzzing.signing.shell`). Rendering that result is
+request again and sends it with curl (`fuzzing.request_signing.shell`). Rendering that result is
 `fuzzing.report`'s job.
 
 Longer than 300 lines on purpose: the engine's events, the violations they become and the
@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from contract import demo
 from contract.rules import RULES, THREAD_FIELD
 from fuzzing import events as call_events
-from fuzzing import signing, walk
+from fuzzing import request_signing, walk
 from fuzzing.oracle import Judge, ModelViolation, activate
 from fuzzing.results import (
     DEFAULT_CONFIG,
@@ -132,11 +132,11 @@ def _signed_reproduction(curl: str) -> str:
             url = word
             index += 1
     names = {h.partition(":")[0].strip().rstrip(";").lower() for h in headers}
-    if not url or not all(h.lower() in names for h in signing.HEADERS):
+    if not url or not all(h.lower() in names for h in request_signing.HEADERS):
         return curl
     others = [h for h in headers if h.partition(":")[0].strip().lower() not in _SIGNED_NAMES]
-    bot = signing.active()
-    return signing.shell(
+    bot = request_signing.active()
+    return request_signing.shell(
         url,
         body,
         content_type=content_type,
@@ -145,7 +145,7 @@ def _signed_reproduction(curl: str) -> str:
     )
 
 
-_SIGNED_NAMES = frozenset(h.lower() for h in signing.HEADERS)
+_SIGNED_NAMES = frozenset(h.lower() for h in request_signing.HEADERS)
 
 
 def _first_line(text: str) -> str:
@@ -311,7 +311,7 @@ def run(
     judge = Judge(options.team, options.bot)
     call_events.follow(judge)
     activate(judge)
-    signing.activate(options.bot)
+    request_signing.activate(options.bot)
     if options.walk_steps:
         _walk(options, result, judge, started)
     collector = _Collector(result, started, judge)
@@ -344,7 +344,7 @@ def run(
         if watchdog is not None:
             watchdog.cancel()
         activate(None)
-        signing.activate(None)
+        request_signing.activate(None)
     result.statuses = {m: dict(c) for m, c in judge.statuses.items()}
     result.transitions = {name: judge.model.exercised[name] for name in judge.model.transitions()}
     result.elapsed = time.monotonic() - started
@@ -391,7 +391,7 @@ def curl_command(url: str, team: str, method: str, body: Any, bot_id: str | None
     """A shell snippet that signs `body` (as `fuzzing.walk` sends it) and posts it to `method`."""
     import json
 
-    return signing.shell(
+    return request_signing.shell(
         f"{url.rstrip('/')}/{team}/{method}", json.dumps(body).encode(), bot_id=bot_id
     )
 

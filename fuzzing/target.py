@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import Self
 
 from contract import demo
-from fuzzing.signing import Bot
+from fuzzing.request_signing import Bot
 from reference_server.testing import ServerExited, ServerProcess, ServerStartTimeout
 
 #: The demo team of the sandbox (`contract.demo`), the default of `python -m fuzzing`; the demo
-#: bot is `fuzzing.signing.credentials()`'s default.
+#: bot is `fuzzing.request_signing.credentials()`'s default.
 DEMO_TEAM = demo.TEAM
 #: A thread id nothing else uses: the first contact asks to stop a stream that never started.
 PROBE_THREAD = "0000000000000000000000f5"

@@ -15,11 +15,11 @@ import pytest
 from contract import demo
 from contract.signing import signature
 from contract.spec import Spec, SpecError, load, parse
-from fuzzing import boundaries, signing
+from fuzzing import boundaries, request_signing
 from fuzzing.boundaries import Boundary
 from reference_server import create_app
 
-BOT = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
+BOT = request_signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
 
 
 def derive(spec: Spec | None = None) -> list[Boundary]:
@@ -243,7 +243,7 @@ def test_merge_puts_the_phase_first_in_the_run_result() -> None:
 
 
 def forged(cases: list[Boundary], method: str = "call/end") -> list[Boundary]:
-    return [c for c in cases if c.method == method and c.signing != signing.PROPER]
+    return [c for c in cases if c.method == method and c.signing != request_signing.PROPER]
 
 
 def test_every_operation_gets_every_forgery() -> None:
@@ -298,7 +298,7 @@ def test_every_operation_gets_every_forgery() -> None:
     assert len(set(per_operation.values())) == 1 and per_operation["call/end"] > 80
     assert ("X-timestamp", "in upper case, signed over the text sent", (401,)) not in labels
     other_team = find(cases, "call/end", "teamId", "a valid id of a team the bot is not in")
-    assert other_team.expected == (403,) and other_team.signing == signing.PROPER
+    assert other_team.expected == (403,) and other_team.signing == request_signing.PROPER
 
 
 def test_the_window_is_read_from_the_spec() -> None:
@@ -308,7 +308,7 @@ def test_the_window_is_read_from_the_spec() -> None:
     def twice(document: dict[str, Any]) -> None:
         document["components"]["securitySchemes"]["botId"]["x-max-skew-seconds"] = 60
 
-    assert load().max_skew_seconds == signing.MAX_SKEW_SECONDS
+    assert load().max_skew_seconds == request_signing.MAX_SKEW_SECONDS
     cases = forged(derive(changed_spec(narrow)))
     window = {(c.constraint, c.label, 401 in c.expected) for c in cases if "within" in c.constraint}
     assert {
@@ -334,7 +334,7 @@ def test_each_forgery_is_no_valid_signature_and_each_accepted_one_is() -> None:
         if case.signing.signed_body is not None:
             continue  # signed over other bytes: the body test below
         headers = case.signing.headers(BOT, BODY, now=NOW)
-        valid_now = signing.is_signed(BOT, stripped(headers), BODY, now=NOW)
+        valid_now = request_signing.is_signed(BOT, stripped(headers), BODY, now=NOW)
         assert valid_now == (401 not in case.expected), case.label
         if 401 in case.expected and case.signing.omit is None:
             assert headers != BOT.headers(BODY, timestamp=int(NOW)), case.label
@@ -345,13 +345,13 @@ def test_a_reproduction_makes_the_same_forgery() -> None:
     for case in forged(derive()):
         if case.signing.omit or case.signing.signed_body is not None:
             continue  # curl leaves the header out; the snippet signs other bytes
-        options = signing.sign_parser().parse_args(case.signing.sign_options())
-        assert signing.forgery(options) == case.signing, case.label
+        options = request_signing.sign_parser().parse_args(case.signing.sign_options())
+        assert request_signing.forgery(options) == case.signing, case.label
 
 
 def test_no_forgery_shows_the_secret_key() -> None:
     secret = "s3cret-not-for-print"
-    bot = signing.Bot("c" * 24, secret)
+    bot = request_signing.Bot("c" * 24, secret)
     for case in forged(boundaries.derive(load(), demo.TEAM, bot_id=bot.bot_id)):
         shown = [*case.signing.headers(bot, case.body).values(), case.reason(200)]
         shown.append(boundaries.curl("http://127.0.0.1:1", case, bot.bot_id))
@@ -361,7 +361,7 @@ def test_no_forgery_shows_the_secret_key() -> None:
 def test_forged_headers_and_their_reproduction() -> None:
     cases = derive()
     missing = find(cases, "call/end", "X-timestamp", "left out")
-    assert signing.TIMESTAMP_HEADER not in missing.signing.headers(BOT, BODY)
+    assert request_signing.TIMESTAMP_HEADER not in missing.signing.headers(BOT, BODY)
     milliseconds = find(
         cases, "call/end", "X-timestamp", "in milliseconds, signed over the text sent"
     )
@@ -388,11 +388,11 @@ def test_python_m_fuzzing_sign_forges_as_told_and_names_a_wrong_option(
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(BODY)))
     out = io.StringIO()
-    assert signing.main(["--spell=X-timestamp=milliseconds"], out=out) == 0
+    assert request_signing.main(["--spell=X-timestamp=milliseconds"], out=out) == 0
     headers = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
     assert re.fullmatch(r"[1-9][0-9]{12}", headers["X-timestamp"])
     assert headers["X-Signature"] == signature(
         demo.BOT_ID, demo.SECRET_KEY, headers["X-timestamp"], BODY
     )
-    assert signing.main(["--spell=X-Bot-Id=bogus"], out=io.StringIO()) == 2
+    assert request_signing.main(["--spell=X-Bot-Id=bogus"], out=io.StringIO()) == 2
     assert "--spell 'X-Bot-Id=bogus': expected HEADER=SPELLING" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from schemathesis.checks import CHECKS
 from contract import demo
 from contract.signing import signature
 from contract.spec import SPEC_PATH
-from fuzzing import check_rules, checks, oracle, signing
+from fuzzing import check_rules, checks, oracle, request_signing
 
 #: The checks under test read nothing from schemathesis's check context.
 NO_CONTEXT: Any = None
@@ -30,7 +30,7 @@ TEAM = "333ccc134c0319001573485e"
 THREAD = "5b0525134c0319001573485e"
 USER_A = "5b4458eb1b2b33001bf213bf"
 USER_B = "5b4458eb1b2b33001bf213bc"
-BOT = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
+BOT = request_signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +48,16 @@ def exchange(
     *,
     base: str = "http://127.0.0.1:9",
     team: str = TEAM,
-    bot: signing.Bot | None = BOT,
+    bot: request_signing.Bot | None = BOT,
     content_type: str = "application/json",
 ) -> tuple[Any, Any]:
     """A schemathesis Case and Response for `POST /{team}/{method}`, answered `status`; the
     request signed by `bot` (None: unsigned)."""
     case = schema[f"/{{teamId}}/{method}"]["POST"].Case(path_parameters={"teamId": team}, body=body)
-    headers = {signing.BOT_ID_HEADER: bot.bot_id, **signing.PLACEHOLDERS} if bot else {}
-    auth = signing.SignedAuth(bot) if bot else None
+    headers = (
+        {request_signing.BOT_ID_HEADER: bot.bot_id, **request_signing.PLACEHOLDERS} if bot else {}
+    )
+    auth = request_signing.SignedAuth(bot) if bot else None
     request = requests.Request(
         "POST", f"{base}/{team}/{method}", json=body, headers=headers, auth=auth
     )
@@ -149,8 +151,8 @@ class _Answers(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        stamp = self.headers.get(signing.TIMESTAMP_HEADER, "")
-        valid = self.headers.get(signing.SIGNATURE_HEADER) == signature(
+        stamp = self.headers.get(request_signing.TIMESTAMP_HEADER, "")
+        valid = self.headers.get(request_signing.SIGNATURE_HEADER) == signature(
             demo.BOT_ID, demo.SECRET_KEY, stamp, body
         )
         self.server.paths.append((self.path, valid))  # type: ignore[attr-defined]
@@ -313,7 +315,7 @@ def test_model_check_judges_only_valid_signed_requests(schema: Any, model_check:
     ) == [""]
     assert play(schema, model_check, ("call/start", {"threadId": THREAD}, 409, conflict())) == [""]
     # another secret key, or no signature: not judged
-    forger = signing.Bot(demo.BOT_ID, "not-the-secret")
+    forger = request_signing.Bot(demo.BOT_ID, "not-the-secret")
     for bot in (forger, None):
         case, response = exchange(schema, "call/end", {"threadId": THREAD}, 200, ok(END), bot=bot)
         assert model_check.after_response(NO_CONTEXT, response, case) is None
@@ -361,31 +363,31 @@ def test_before_call_signs_the_exact_bytes_sent(schema: Any) -> None:
         "POST",
         f"http://h/{TEAM}/call/end",
         data=body,
-        headers={signing.BOT_ID_HEADER: demo.BOT_ID, **signing.PLACEHOLDERS},
+        headers={request_signing.BOT_ID_HEADER: demo.BOT_ID, **request_signing.PLACEHOLDERS},
         auth=kwargs["auth"],
     ).prepare()
-    assert request.headers[signing.BOT_ID_HEADER] == demo.BOT_ID
-    stamp = str(request.headers[signing.TIMESTAMP_HEADER])
-    assert request.headers[signing.SIGNATURE_HEADER] == signature(
+    assert request.headers[request_signing.BOT_ID_HEADER] == demo.BOT_ID
+    stamp = str(request.headers[request_signing.TIMESTAMP_HEADER])
+    assert request.headers[request_signing.SIGNATURE_HEADER] == signature(
         demo.BOT_ID, demo.SECRET_KEY, stamp, body
     )
-    assert signing.is_signed(BOT, request.headers, body)
+    assert request_signing.is_signed(BOT, request.headers, body)
 
 
 def test_requests_without_a_bot_stay_unsigned() -> None:
     """`ignored_auth` strips the declared headers: its probes must reach the server unsigned."""
     request = requests.Request(
-        "POST", f"http://h/{TEAM}/call/end", data=b"{}", auth=signing.SignedAuth(BOT)
+        "POST", f"http://h/{TEAM}/call/end", data=b"{}", auth=request_signing.SignedAuth(BOT)
     ).prepare()
-    assert not any(name in request.headers for name in signing.HEADERS)
+    assert not any(name in request.headers for name in request_signing.HEADERS)
 
 
-@pytest.mark.parametrize("left_out", sorted(signing.PLACEHOLDERS))
+@pytest.mark.parametrize("left_out", sorted(request_signing.PLACEHOLDERS))
 def test_a_header_left_out_or_changed_on_purpose_stays_so(left_out: str) -> None:
     """A negative case without one signature header, or with a generated value in it, is sent
     as schemathesis made it: signing it would turn it into a valid request."""
     for value in (None, "generated"):
-        headers = {signing.BOT_ID_HEADER: demo.BOT_ID, **signing.PLACEHOLDERS}
+        headers = {request_signing.BOT_ID_HEADER: demo.BOT_ID, **request_signing.PLACEHOLDERS}
         if value is None:
             del headers[left_out]
         else:
@@ -395,24 +397,24 @@ def test_a_header_left_out_or_changed_on_purpose_stays_so(left_out: str) -> None
             f"http://h/{TEAM}/call/end",
             data=b"{}",
             headers=headers,
-            auth=signing.SignedAuth(BOT),
+            auth=request_signing.SignedAuth(BOT),
         ).prepare()
         assert dict(request.headers).items() >= headers.items()
-        assert not signing.is_signed(BOT, request.headers, b"{}")
+        assert not request_signing.is_signed(BOT, request.headers, b"{}")
 
 
 def test_a_signature_is_judged_on_bot_secret_time_and_bytes() -> None:
     headers = BOT.headers(b"{}", timestamp=1_000)
-    assert signing.is_signed(BOT, headers, b"{}", now=1_300)
-    assert not signing.is_signed(BOT, headers, b"{}", now=1_301)  # stale
-    assert not signing.is_signed(BOT, headers, b"{ }", now=1_000)  # other bytes
-    other = signing.Bot("0" * 24, demo.SECRET_KEY)
-    assert not signing.is_signed(other, headers, b"{}", now=1_000)
+    assert request_signing.is_signed(BOT, headers, b"{}", now=1_300)
+    assert not request_signing.is_signed(BOT, headers, b"{}", now=1_301)  # stale
+    assert not request_signing.is_signed(BOT, headers, b"{ }", now=1_000)  # other bytes
+    other = request_signing.Bot("0" * 24, demo.SECRET_KEY)
+    assert not request_signing.is_signed(other, headers, b"{}", now=1_000)
 
 
 def test_forged_timestamps_stay_on_their_side_of_the_limit() -> None:
     for now in (1_000.0, 1_000.01, 1_000.99):
-        assert now - signing.stamp(-299, now) <= 299
-        assert signing.stamp(299, now) - now <= 299
-        assert now - signing.stamp(-301, now) >= 301
-        assert signing.stamp(301, now) - now >= 301
+        assert now - request_signing.stamp(-299, now) <= 299
+        assert request_signing.stamp(299, now) - now <= 299
+        assert now - request_signing.stamp(-301, now) >= 301
+        assert request_signing.stamp(301, now) - now >= 301

@@ -50,7 +50,7 @@ from contract.spec import ROOT, follow, load
 from reference_server import create_app
 from reference_server.testing import serve_in_thread
 from testkit.receiver import Receiver
-from testkit.signing import BotAuth
+from testkit.signed_requests import BotAuth
 
 NOW = 1_800_000_000
 BOT = Bot(demo.BOT_ID, demo.SECRET_KEY)

@@ -23,7 +23,7 @@ import pytest
 
 from contract.demo import BOT_ID, SECRET_KEY, TEAM
 from contract.spec import load
-from fuzzing.signing import Bot
+from fuzzing.request_signing import Bot
 from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import SEED, FuzzRun, budget_of, fuzz, fuzz_variant, serve
 from testkit.spec import ROOT

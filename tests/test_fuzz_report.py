@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from fuzzing import replay, report, runner, signing
+from fuzzing import replay, report, request_signing, runner
 from testkit import chromium
 from testkit.spec import ROOT
 
@@ -123,15 +123,15 @@ def test_the_sign_command_prints_a_valid_signature(
 
     from contract.signing import signature
 
-    monkeypatch.setenv(signing.SECRET_VARIABLE, "a-custom-secret")
+    monkeypatch.setenv(request_signing.SECRET_VARIABLE, "a-custom-secret")
     body = tmp_path / "body"
     body.write_bytes(b'{"threadId": "x"} ')
     out = io.StringIO()
-    assert signing.main(["--body-file", str(body), "--bot-id", "b" * 24], out=out) == 0
+    assert request_signing.main(["--body-file", str(body), "--bot-id", "b" * 24], out=out) == 0
     headers = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
-    assert list(headers) == list(signing.HEADERS)
-    stamp = headers[signing.TIMESTAMP_HEADER]
-    assert headers[signing.SIGNATURE_HEADER] == signature(
+    assert list(headers) == list(request_signing.HEADERS)
+    stamp = headers[request_signing.TIMESTAMP_HEADER]
+    assert headers[request_signing.SIGNATURE_HEADER] == signature(
         "b" * 24, "a-custom-secret", stamp, b'{"threadId": "x"} '
     )
     assert "a-custom-secret" not in out.getvalue()

@@ -20,13 +20,13 @@ import pytest
 from contract import demo, rules
 from contract.model import Model
 from contract.rules import CALL, CALL_DURATION, DATA_KINDS, RULES, Rule
-from fuzzing import boundaries, signing, walk
+from fuzzing import boundaries, request_signing, walk
 from fuzzing.oracle import Judge, ModelViolation
 from testkit.spec import NEW_OPERATION, add_operation, spec_with
 
 THREAD = demo.THREADS[0]
 JSON = "application/json"
-BOT = signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
+BOT = request_signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
 Send = Any  # (method, status, data=None) -> the violation or None
 
 

@@ -38,7 +38,7 @@ from contract.signing import Bot as Signer
 from contract.spec import Operation, load
 from reference_server import DEMO_BOT, Bot, create_app
 from reference_server.testing import serve_in_thread
-from testkit.signing import BotAuth, signed
+from testkit.signed_requests import BotAuth, signed
 
 SpecSchemas = Any  # the `schemas` fixture of conftest.py
 

@@ -21,7 +21,7 @@ from contract.signing import Bot as Signer
 from contract.signing import signature
 from contract.spec import load
 from reference_server import DEMO_BOT, App, Bot, create_app
-from testkit.signing import signed
+from testkit.signed_requests import signed
 
 SPEC = load()
 OPERATIONS = list(SPEC.operations)

@@ -19,7 +19,7 @@ from contract.spec import load
 from reference_server import create_app
 from reference_server.store import CHECKPOINT_COMMITS
 from reference_server.testing import ServerProcess, serve_in_thread
-from testkit.signing import BotAuth
+from testkit.signed_requests import BotAuth
 
 TEAM = demo.TEAM
 USERS = [demo.user(n) for n in range(64)]

@@ -22,7 +22,7 @@ from reference_server import App, create_app
 from reference_server.__main__ import parse_webhooks
 from reference_server.testing import ServerProcess, serve_in_thread
 from testkit.receiver import Receiver
-from testkit.signing import BotAuth, signed
+from testkit.signed_requests import BotAuth, signed
 from testkit.spec import SpecSchemas
 
 TEAM = demo.TEAM

@@ -32,7 +32,7 @@ from contract.signing import HEADERS as SIGNATURE_HEADERS
 from reference_server import create_app
 from reference_server.limits import Limits
 from reference_server.testing import ServerProcess, serve_in_thread
-from testkit.signing import signed
+from testkit.signed_requests import signed
 
 TEAM = demo.TEAM
 THREAD = demo.thread(10 + 7)

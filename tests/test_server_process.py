@@ -19,7 +19,7 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 from contract import demo
 from contract.signing import Bot as Signer
 from reference_server.testing import ServerProcess
-from testkit.signing import DEMO_BOT, BotAuth, signed
+from testkit.signed_requests import DEMO_BOT, BotAuth, signed
 
 TEAM = demo.TEAM
 USERS = [demo.user(n) for n in range(8)]

@@ -23,7 +23,7 @@ from contract.spec import Operation, load
 from reference_server import HANDLERS, App, Bot, Router, create_app
 from reference_server.results import CallEnded, UsersChanged
 from reference_server.validation import VALIDATORS
-from testkit.signing import signed
+from testkit.signed_requests import signed
 from testkit.spec import NEW_OPERATION as NEW
 from testkit.spec import add_operation, spec_with
 
