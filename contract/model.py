@@ -45,7 +45,6 @@ from contract.rules import (
     ALL_FLAGS,
     CALL_DURATION,
     COUNT,
-    DEFAULT_DIRECTION,
     DIALOG_DURATION,
     DIRECTION,
     DIRECTION_FIELD,
@@ -121,6 +120,8 @@ class Model:
             for op in spec
             if op.method in RULES
         }
+        #: Per `{method}`: the request fields that have a default, with it (the spec's).
+        self.defaults: dict[str, Mapping[str, Any]] = {op.method: op.defaults for op in spec}
 
     def thread(self, team: str, thread_id: str) -> Thread:
         return self.threads.setdefault((team, thread_id), Thread())
@@ -190,7 +191,7 @@ class Model:
         end = (sent, received)
         for name, kind in kinds.items():
             if kind == DIRECTION:
-                self._expect_direction(expectation, name, rule, thread, body)
+                self._expect_direction(expectation, name, self._direction(method, body), thread)
             elif kind == COUNT:
                 self._expect_count(expectation, name, rule, thread, body)
             elif kind == URL:
@@ -201,18 +202,27 @@ class Model:
                 self._expect_dialog_duration(expectation, name, thread, end)
         return expectation
 
+    def _direction(self, method: str, body: Mapping[str, Any]) -> tuple[str, str] | None:
+        """For an operation that starts a call: the direction it gets, and why."""
+        if not RULES[method].starts_call:
+            return None
+        asked = body.get(DIRECTION_FIELD)
+        if isinstance(asked, str):
+            return asked, f"the request asked for {asked}"
+        default = self.defaults[method].get(DIRECTION_FIELD)
+        if not isinstance(default, str):
+            return None  # the spec names no default: nothing is expected of the answer
+        return default, f"the request named no direction, which defaults to {default}"
+
     @staticmethod
     def _expect_direction(
-        expectation: Expectation, name: str, rule: Rule, thread: Thread, body: Mapping[str, Any]
+        expectation: Expectation,
+        name: str,
+        started: tuple[str, str] | None,
+        thread: Thread,
     ) -> None:
-        if rule.starts_call:
-            asked = body.get(DIRECTION_FIELD)
-            expectation.data[name] = asked if isinstance(asked, str) else DEFAULT_DIRECTION
-            expectation.why[name] = (
-                f"the request asked for {asked}"
-                if isinstance(asked, str)
-                else f"the request named no direction, which defaults to {DEFAULT_DIRECTION}"
-            )
+        if started is not None:
+            expectation.data[name], expectation.why[name] = started
         elif thread.direction is not None:
             expectation.data[name] = thread.direction
             expectation.why[name] = (
@@ -369,7 +379,8 @@ class Model:
         thread.flags = frozenset(rule.apply(f) for f in consistent)
         self._note_flags(thread, before, fact)
         if rule.starts_call:
-            self._call_started(thread, body, fact)
+            direction = self._direction(rule.method, body)
+            self._call_started(thread, direction[0] if direction else None, fact)
         elif rule.ends_call:
             thread.ended_before = True
             self._no_call(thread)
@@ -392,10 +403,9 @@ class Model:
         thread.joined = None
 
     @staticmethod
-    def _call_started(thread: Thread, body: Mapping[str, Any], fact: Fact) -> None:
+    def _call_started(thread: Thread, direction: str | None, fact: Fact) -> None:
         thread.users, thread.others, thread.user_facts = {}, frozenset({NEW}), {}
-        asked = body.get(DIRECTION_FIELD)
-        thread.direction = asked if isinstance(asked, str) else DEFAULT_DIRECTION
+        thread.direction = direction
         exchange = thread.log[-1]
         thread.started = (exchange.sent, exchange.received)
         thread.start_fact = fact

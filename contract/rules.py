@@ -20,8 +20,6 @@ from typing import NamedTuple
 
 from contract.spec import Spec, load
 
-#: The direction of a call when `call/start` names none.
-DEFAULT_DIRECTION = "outgoing"
 #: Whole-second durations are floored; the model allows this much slack around its bounds.
 DURATION_SLACK_SECONDS = 1
 

@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The contract of this repository.
 SPEC_PATH = ROOT / "openapi.yaml"
 
-#: The part of every operation's path before its `{method}`.
-PATH_PREFIX = "/{teamId}/"
+#: The path parameter that names the team, and the part of every operation's path before its
+#: `{method}`.
+TEAM_PARAMETER = "teamId"
+PATH_PREFIX = f"/{{{TEAM_PARAMETER}}}/"
 JSON = "application/json"
 
 
@@ -62,6 +64,8 @@ class Operation:
     data_fields: tuple[str, ...]
     #: The operationIds that the success answer links to (the stateful phase follows them).
     links: tuple[str, ...]
+    #: The request fields that have a `default`, with it (`{"direction": "outgoing"}`).
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +184,21 @@ def _request_schema(
     return name
 
 
+def _defaults(document: Mapping[str, Any], schema_name: str | None) -> dict[str, Any]:
+    """The `default` of each request field that has one (it stands beside the field's `$ref`,
+    so the properties are read before their references are followed)."""
+    if schema_name is None:
+        return {}
+    schema = follow(document, {"$ref": f"#/components/schemas/{schema_name}"})
+    alternatives = schema.get("oneOf") or schema.get("anyOf") or [schema]
+    return {
+        name: node["default"]
+        for branch in alternatives
+        for name, node in follow(document, branch).get("properties", {}).items()
+        if isinstance(node, Mapping) and "default" in node
+    }
+
+
 def _success(
     document: Mapping[str, Any], where: str, responses: Mapping[str, Any]
 ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
@@ -246,6 +265,7 @@ def parse(document: Mapping[str, Any], path: Path = SPEC_PATH) -> Spec:
             responses = operation.get("responses") or {}
             success_schema, data_fields, links = _success(document, where, responses)
             tags = operation.get("tags") or ["default"]
+            request_schema = _request_schema(document, where, operation)
             operations[method] = Operation(
                 method=method,
                 path=str(template),
@@ -253,11 +273,12 @@ def parse(document: Mapping[str, Any], path: Path = SPEC_PATH) -> Spec:
                 operation_id=str(operation["operationId"]),
                 tag=str(tags[0]),
                 summary=str(operation.get("summary", "")),
-                request_schema=_request_schema(document, where, operation),
+                request_schema=request_schema,
                 statuses=_statuses(where, responses),
                 success_schema=success_schema,
                 data_fields=data_fields,
                 links=links,
+                defaults=_defaults(document, request_schema),
             )
     info = document.get("info") or {}
     max_body = info.get("x-max-request-body-bytes")

@@ -55,7 +55,17 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit
 
 from contract import demo
-from contract.spec import JSON, Operation, Spec, SpecError, follow, load, resolve
+from contract.rules import THREAD_FIELD
+from contract.spec import (
+    JSON,
+    TEAM_PARAMETER,
+    Operation,
+    Spec,
+    SpecError,
+    follow,
+    load,
+    resolve,
+)
 from fuzzing import events, forgeries
 from fuzzing.mutations import (
     MISSING,
@@ -77,10 +87,6 @@ CHECK: Final = "spec_boundaries"
 PHASE: Final = "boundaries"
 #: Case `i` uses the thread `contract.demo.thread(FIRST_THREAD + i)`, which no other phase uses.
 FIRST_THREAD: Final = 900_000
-#: The body field that names the thread the operation acts on.
-THREAD_FIELD: Final = "threadId"
-#: The path parameter that names the team the bot acts for.
-TEAM_PARAMETER: Final = "teamId"
 #: Media types that are not JSON, sent with a valid JSON body.
 OTHER_MEDIA_TYPES: Final = ("text/plain", "application/x-www-form-urlencoded")
 #: Statuses a valid request may get besides a documented 2xx: the state of the thread (409),

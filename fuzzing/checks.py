@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 import schemathesis
 
+from contract.rules import THREAD_FIELD
+from contract.spec import TEAM_PARAMETER
 from fuzzing import check_rules, oracle, request_signing
 
 if TYPE_CHECKING:
@@ -101,7 +103,7 @@ class OtherTeamRefused:
         self.session = requests.Session()
 
     def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-        team_id = case.path_parameters.get("teamId")
+        team_id = case.path_parameters.get(TEAM_PARAMETER)
         sent = response.request
         if (
             response.status_code in REQUEST_ERRORS
@@ -125,7 +127,7 @@ class OtherTeamRefused:
         if active is not None:
             active.count(method_of(case), answer.status_code)
         if reason is not None:
-            thread = case.body.get("threadId") if isinstance(case.body, dict) else None
+            thread = case.body.get(THREAD_FIELD) if isinstance(case.body, dict) else None
             if active is not None and answer.status_code < 400 and isinstance(thread, str):
                 active.forget(thread)  # served for another team, it may have acted here too
             raise AssertionError(f"{reason}: {sent.method} {probe.url}")
@@ -154,7 +156,7 @@ class ContractModel:
                 return None
         received = time.time()
         sent = response.request
-        team = case.path_parameters.get("teamId") if case.path_parameters else None
+        team = case.path_parameters.get(TEAM_PARAMETER) if case.path_parameters else None
         violation = None
         if sent.method == "POST" and isinstance(team, str):
             body = request_signing.body_bytes(sent.body)

@@ -24,7 +24,7 @@ from contract import demo
 from contract.expected_events import possibly_counted
 from contract.model import Model
 from contract.observations import Exchange, Verdict
-from contract.rules import RULES
+from contract.rules import RULES, THREAD_FIELD
 from contract.spec import Spec, load
 from fuzzing import request_signing
 
@@ -138,14 +138,14 @@ class Judge:
                 return None
             self.judged += 1
             data = answer.get("data") if isinstance(answer, dict) else None
-            users = self.model.thread(team, str(body["threadId"])).user
+            users = self.model.thread(team, str(body[THREAD_FIELD])).user
             before = possibly_counted(users, RULES[method], body)
             verdict = self.model.observe(team, method, body, status, data, sent, received)
             judged = None if verdict.violations else before  # a fault is reported once
             self._tell(method, team, body, status, answer, (sent, received), judged, phase)
             if not verdict.violations:
                 return None
-            return self._record(method, team, body["threadId"], status, verdict, phase=phase)
+            return self._record(method, team, body[THREAD_FIELD], status, verdict, phase=phase)
 
     def _tell(
         self,
@@ -175,7 +175,7 @@ class Judge:
 
     def _forget_after(self, body: Any, status: int) -> None:
         """Forget the thread of a request the model does not judge, unless it was refused."""
-        thread = body.get("threadId") if isinstance(body, dict) else None
+        thread = body.get(THREAD_FIELD) if isinstance(body, dict) else None
         if isinstance(thread, str) and not 400 <= status < 500:
             self.model.forget(self.team, thread)
 

@@ -5,7 +5,9 @@ The reference server's side (routed, answered 501 until a handler exists) is in
 Here: the boundary phase derives its near misses for the new operation, and the contract
 model, which has no rule for it, does not judge it and forgets the thread it may have changed.
 A rule for it in `contract.rules` is all the model and the walk need to judge and send it; a
-`data` field renamed in the spec needs its new name in `contract.rules` and nothing else.
+`data` field renamed in the spec needs its new name in `contract.rules` and nothing else; a
+request field renamed or added reaches the walk as its schema says, and the direction a call
+gets when none is asked is the spec's default.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import pytest
 
 from contract import demo, rules
 from contract.model import Model
-from contract.rules import CALL, CALL_DURATION, DATA_KINDS, RULES, Rule
+from contract.rules import CALL, CALL_DURATION, DATA_KINDS, DIRECTION_FIELD, RULES, Rule
+from contract.spec import load
 from fuzzing import boundaries, request_signing, walk
 from fuzzing.oracle import Judge, ModelViolation
+from fuzzing.schema_values import valid
 from testkit.spec import NEW_OPERATION, add_operation, spec_with
 
 THREAD = demo.THREADS[0]
@@ -130,3 +134,48 @@ def test_a_renamed_data_field_needs_only_its_new_name_in_the_rules(
         f"expected {new} between 29 and 31, got 90: the call started at step 2, "
         "30.0 to 30.0 s before"
     ]
+
+
+def test_the_direction_a_call_gets_when_none_is_asked_is_the_spec_default(
+    tmp_path: Path,
+) -> None:
+    starts = next(method for method, rule in RULES.items() if rule.starts_call)
+    schema = str(load().operation(starts).request_schema)
+
+    def other_default(document: dict[str, Any]) -> None:
+        document["components"]["schemas"][schema]["properties"][DIRECTION_FIELD]["default"] = (
+            "incoming"
+        )
+
+    model = Model(spec_with(tmp_path, other_default))
+    body = {"threadId": THREAD}
+    model.observe(demo.TEAM, "call/end", body, 409, None, 100.0, 100.0)
+    expected = model.expect(demo.TEAM, starts, body, 101.0, 101.0)
+    assert expected.data[DIRECTION_FIELD] == "incoming"
+    assert "defaults to incoming" in expected.why[DIRECTION_FIELD]
+
+
+def test_the_walk_sends_a_new_or_renamed_request_field_as_its_schema_says(tmp_path: Path) -> None:
+    spec = load()
+    play = next(
+        op for op in spec if "fileUrl" in spec.schema(op.request_schema or "").get("properties", {})
+    )
+    schema = str(play.request_schema)
+
+    def rename_and_add(document: dict[str, Any]) -> None:
+        node = document["components"]["schemas"][schema]
+        node["properties"] = {
+            ("audioUrl" if name == "fileUrl" else name): value
+            for name, value in node["properties"].items()
+        }
+        node["properties"]["volume"] = {"type": "integer", "minimum": 1, "maximum": 10}
+        node["required"] = [
+            *("audioUrl" if name == "fileUrl" else name for name in node["required"]),
+            "volume",
+        ]
+
+    spec = spec_with(tmp_path, rename_and_add)
+    offered = walk.candidates(walk.request_shapes(spec), THREAD, random.Random(1))
+    bodies = [body for method, body in offered if method == play.method]
+    assert bodies and all("audioUrl" in body and "fileUrl" not in body for body in bodies)
+    assert all(valid(spec.schema(schema), body) for body in bodies), bodies
