@@ -626,7 +626,7 @@ class Found:
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)  # method -> status -> n
 
 
-def judge(
+def judge_statuses(
     cases: Sequence[Boundary],
     send: Transport,
     url: str,
@@ -696,7 +696,9 @@ def run(options: Options, spec: Spec | None = None) -> Found:
         raise ConfigurationError(f"cannot derive the boundary cases: {error}") from None
     transport = HttpTransport(options.url, options.bot)
     try:
-        return judge(cases, transport, options.url, started=started, bot_id=options.bot.bot_id)
+        return judge_statuses(
+            cases, transport, options.url, started=started, bot_id=options.bot.bot_id
+        )
     finally:
         transport.close()
 

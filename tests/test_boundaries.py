@@ -216,7 +216,7 @@ def test_the_reference_server_answers_every_case_as_expected() -> None:
     app = create_app(":memory:")  # the demo bot, installed in the demo team
     try:
         cases = derive()
-        found = boundaries.judge(cases, asgi_transport(app), "http://127.0.0.1:8080")
+        found = boundaries.judge_statuses(cases, asgi_transport(app), "http://127.0.0.1:8080")
     finally:
         app.close()
     assert [v.reason for v in found.violations] == []

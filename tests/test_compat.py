@@ -90,7 +90,7 @@ def test_a_known_cause_is_shown_but_does_not_fail_and_a_stale_one_is_named() -> 
     failing = _steps(
         **{both: {"status": None, "code": None, "error": "ValueError: Multiple matches found"}}
     )
-    lifecycle, errors, _ = compat_judging.judge(failing, known, GENERATOR)
+    lifecycle, errors, _ = compat_judging.judge_driver_steps(failing, known, GENERATOR)
     assert (lifecycle.ok, lifecycle.known, errors.ok) == (False, True, True)
     assert lifecycle.show() == f"KNOWN: {both}: ValueError: Multiple matches found"
     row = compat_judging.Row(GENERATOR, {"lifecycle": lifecycle, "errors": errors})
@@ -98,10 +98,10 @@ def test_a_known_cause_is_shown_but_does_not_fail_and_a_stale_one_is_named() -> 
     assert compat_judging.stale_known([row], known) == []
     # Another cause in the same step is not the known one.
     other = _steps(**{both: {"status": 500, "code": 500, "error": "ServiceException: (500)"}})
-    lifecycle, _, _ = compat_judging.judge(other, known, GENERATOR)
+    lifecycle, _, _ = compat_judging.judge_driver_steps(other, known, GENERATOR)
     assert lifecycle.ok is False and not lifecycle.known
     # Once the cause is gone, the entry is named as stale.
-    lifecycle, errors, _ = compat_judging.judge(_steps(), known, GENERATOR)
+    lifecycle, errors, _ = compat_judging.judge_driver_steps(_steps(), known, GENERATOR)
     assert lifecycle.ok is True
     assert (
         compat_judging.stale_known([compat_judging.Row(GENERATOR, {"lifecycle": lifecycle})], known)
@@ -111,14 +111,14 @@ def test_a_known_cause_is_shown_but_does_not_fail_and_a_stale_one_is_named() -> 
 
 def test_the_neither_body_is_shown_as_sent() -> None:
     neither = "400 neither userId nor userIds"
-    _, errors, notes = compat_judging.judge(
+    _, errors, notes = compat_judging.judge_driver_steps(
         _steps(**{neither: {"sent": "{}"}}), [], "typescript-fetch"
     )
     assert errors.ok is True
     assert notes == [f"{neither}: sent {{}}, answered 400"]
     # Accepted with 200: the cell fails and says so.
     accepted = _steps(**{neither: {"status": 200, "code": 200, "sent": "{}"}})
-    _, errors, _ = compat_judging.judge(accepted, [], "typescript-fetch")
+    _, errors, _ = compat_judging.judge_driver_steps(accepted, [], "typescript-fetch")
     assert errors.ok is False and errors.text == f"{neither}: answered 200, expected 400"
 
 

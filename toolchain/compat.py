@@ -35,7 +35,7 @@ from toolchain.compat_judging import (
     Row,
     failed,
     first_line,
-    judge,
+    judge_driver_steps,
     load_known,
     stale_known,
 )
@@ -49,7 +49,9 @@ def fill(ctx: Context, name: str, client: Client, known: list[dict[str, str]]) -
     try:
         steps = client(ctx, row)
         if steps is not None:
-            row.cells["lifecycle"], row.cells["errors"], row.notes = judge(steps, known, name)
+            row.cells["lifecycle"], row.cells["errors"], row.notes = judge_driver_steps(
+                steps, known, name
+            )
     except StepFailed as failure:
         column = next(c for c in COLUMNS if c not in row.cells)
         row.cells[column] = Cell(False, first_line(str(failure)))

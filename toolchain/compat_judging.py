@@ -127,7 +127,7 @@ def _error_case(name: str, step: dict[str, Any]) -> tuple[str | None, str | None
     return None, note
 
 
-def judge(
+def judge_driver_steps(
     steps: list[dict[str, Any]], known: list[dict[str, str]], client: str
 ) -> tuple[Cell, Cell, list[str]]:
     """The lifecycle and errors cells of a driver's steps, and the notes."""
