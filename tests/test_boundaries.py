@@ -15,15 +15,15 @@ import pytest
 from contract import demo
 from contract.signing import signature
 from contract.spec import Spec, SpecError, load, parse
-from fuzzing import boundaries, request_signing
-from fuzzing.boundaries import Boundary
+from fuzzing import boundaries, boundary_cases, request_signing
+from fuzzing.boundary_requests import Boundary
 from reference_server import create_app
 
 BOT = request_signing.Bot(demo.BOT_ID, demo.SECRET_KEY)
 
 
 def derive(spec: Spec | None = None) -> list[Boundary]:
-    return boundaries.derive(spec or load(), demo.TEAM)
+    return boundary_cases.derive(spec or load(), demo.TEAM)
 
 
 def find(cases: list[Boundary], method: str, field: str, label: str) -> Boundary:
@@ -352,7 +352,7 @@ def test_a_reproduction_makes_the_same_forgery() -> None:
 def test_no_forgery_shows_the_secret_key() -> None:
     secret = "s3cret-not-for-print"
     bot = request_signing.Bot("c" * 24, secret)
-    for case in forged(boundaries.derive(load(), demo.TEAM, bot_id=bot.bot_id)):
+    for case in forged(boundary_cases.derive(load(), demo.TEAM, bot_id=bot.bot_id)):
         shown = [*case.signing.headers(bot, case.body).values(), case.reason(200)]
         shown.append(boundaries.curl("http://127.0.0.1:1", case, bot.bot_id))
         assert not any(secret in text for text in shown), case.label

@@ -23,7 +23,7 @@ from contract import demo, rules
 from contract.model import Model
 from contract.rules import CALL, CALL_DURATION, DATA_KINDS, DIRECTION_FIELD, RULES, Rule
 from contract.spec import load
-from fuzzing import boundaries, request_signing, walk
+from fuzzing import boundary_cases, request_signing, walk
 from fuzzing.oracle import Judge, ModelViolation
 from fuzzing.schema_values import valid
 from testkit.spec import NEW_OPERATION, add_operation, spec_with
@@ -57,7 +57,7 @@ def sender(judge: Judge) -> Send:
 
 def test_the_boundary_phase_derives_cases_for_a_new_operation(tmp_path: Path) -> None:
     spec = spec_with(tmp_path, add_operation())
-    cases = boundaries.derive(spec)
+    cases = boundary_cases.derive(spec)
     new = [case for case in cases if case.method == NEW_OPERATION]
     model = [case for case in cases if case.method == "call.audio/stop"]
     assert new, "no boundary case for the new operation"
