@@ -14,7 +14,8 @@ CI_MAY_SKIP: tuple[str, ...] = ()
 #: Modules whose tests read one expensive module-scoped fixture (a publish, a generation, the
 #: shared fuzz runs): a parallel run keeps each on one worker, so that the fixture runs once.
 WHOLE_MODULES = frozenset(
-    f"tests/{name}.py" for name in ("test_publish", "test_fuzz", "test_generate", "test_golden")
+    f"tests/{name}.py"
+    for name in ("test_publish", "test_fuzz", "test_fuzz_events", "test_generate", "test_golden")
 )
 
 
