@@ -22,7 +22,9 @@ letter in an id refused. Each case carries the statuses the contract names for i
   is read first), 401 for the signature, 400 `teamId`, 403, 415, 400 body, 409.
 
 Every case uses a thread of its own (`contract.demo.thread(FIRST_THREAD + i)`), so it meets
-no call of another phase. Failures are violations of the check `spec_boundaries`, one per
+no call of another phase; with `--fixtures`, the fixtures' threads and users in turn
+(`fuzzing.ids`), plus one case per operation and id field naming a well-formed id outside them
+(404, or what a known id gets). Failures are violations of the check `spec_boundaries`, one per
 operation, field and constraint, with a shell snippet that signs the request again and sends it
 with curl (`fuzzing.signing.shell`).
 
@@ -55,8 +57,12 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit
 
 from contract import demo
+from contract.fixtures import Fixtures
+from contract.rules import UNKNOWN_ID, USER_FIELD
 from contract.spec import JSON, Operation, Spec, SpecError, follow, load, resolve
-from fuzzing import events, forgeries
+from fuzzing import events, forgeries, pace
+from fuzzing.cleanup import Ledger
+from fuzzing.ids import IdPlacer
 from fuzzing.mutations import (
     MISSING,
     SHOWN_CHARACTERS,
@@ -208,11 +214,19 @@ def media_types(spec: Spec, operation: Operation) -> list[str]:
 
 
 class _Builder:
-    """The cases of one operation, each on a thread of its own."""
+    """The cases of one operation, each on a thread of its own (with `placer`, on the threads
+    and users of the fixtures: `fuzzing.ids`)."""
 
     def __init__(
-        self, spec: Spec, operation: Operation, team: str, threads: Iterator[int], bot_id: str
+        self,
+        spec: Spec,
+        operation: Operation,
+        team: str,
+        threads: Iterator[int],
+        bot_id: str,
+        placer: IdPlacer | None = None,
     ):
+        self.placer = placer
         self.spec = spec
         self.bot_id = bot_id
         self.operation = operation
@@ -227,7 +241,11 @@ class _Builder:
     def fresh(self, body: Any) -> Any:
         """`body` on a thread no other case uses."""
         if isinstance(body, dict) and THREAD_FIELD in body:
-            return {**body, THREAD_FIELD: demo.thread(next(self.threads))}
+            number = next(self.threads)
+            if self.placer is None:
+                return {**body, THREAD_FIELD: demo.thread(number)}
+            threads = self.placer.fixtures.threads  # in turn, so that two cases differ
+            return self.placer.place({**body, THREAD_FIELD: threads[number % len(threads)]})
         return body
 
     def add(
@@ -249,6 +267,8 @@ class _Builder:
         if status is None:
             inside = valid(self.root, body)
             expected = self.ok if inside else (400,)
+            if inside and self.placer and self.placer.fixtures.unknown(body):
+                expected = (*expected, UNKNOWN_ID)  # an id outside the fixtures (2.3.0)
         else:
             inside, expected = status in self.ok, (status,)
         encoded = _encode(body) if raw is None else raw
@@ -297,7 +317,21 @@ class _Builder:
         self.size_cases(minimal)
         self.team_cases(minimal)
         self.forgery_cases(minimal)
+        self.unknown_id_cases(minimal)
         return self.cases
+
+    def unknown_id_cases(self, minimal: Any) -> None:
+        """With fixtures: a valid body naming a thread, then a user, outside them: 404 on a
+        server with fixed ids, or what a known id would get (the sandbox makes them)."""
+        if self.placer is None or not isinstance(minimal, dict):
+            return
+        known = self.fresh(minimal)
+        label = "a well-formed id outside the fixtures"
+        outside = {**known, THREAD_FIELD: demo.thread(next(self.threads))}
+        self.add(THREAD_FIELD, "an existing thread", label, _show(outside[THREAD_FIELD]), outside)
+        if USER_FIELD in known:
+            stranger = {**known, USER_FIELD: demo.user(next(self.threads))}
+            self.add(USER_FIELD, "an existing user", label, _show(stranger[USER_FIELD]), stranger)
 
     def body_cases(self, minimal: Any) -> None:
         kind = f"type {value_kind(self.root) or 'object'}"
@@ -516,15 +550,19 @@ def derive(
     *,
     first_thread: int = FIRST_THREAD,
     bot_id: str = demo.BOT_ID,
+    fixtures: Fixtures | None = None,
+    left_out: Sequence[str] = (),
 ) -> list[Boundary]:
-    """Every boundary case of every operation of `spec` (default: this repository's), for the
-    bot `bot_id`'s `team`; case `i` acts on the thread `contract.demo.thread(first_thread + i)`."""
+    """Every boundary case of every operation of `spec` (default: this repository's) but those
+    `left_out`, for the bot `bot_id`'s `team`; case `i` acts on the thread
+    `contract.demo.thread(first_thread + i)`, or with `fixtures` on theirs (`fuzzing.ids`)."""
     spec = spec or load()
     threads = itertools.count(first_thread)
+    placer = IdPlacer(fixtures) if fixtures is not None else None
     cases: list[Boundary] = []
     for operation in spec:
-        if operation.request_schema is not None:
-            cases += _Builder(spec, operation, team, threads, bot_id).build()
+        if operation.request_schema is not None and operation.method not in left_out:
+            cases += _Builder(spec, operation, team, threads, bot_id, placer).build()
     return cases
 
 
@@ -538,7 +576,14 @@ class HttpTransport:
     """Sends cases to a base URL over one kept-alive connection, each signed (or forged) by
     `bot` when it is sent."""
 
-    def __init__(self, url: str, bot: Bot, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        bot: Bot,
+        timeout: float = TIMEOUT_SECONDS,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.ledger = ledger
         parts = urlsplit(url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or "127.0.0.1"
@@ -568,6 +613,17 @@ class HttpTransport:
         return self.connection
 
     def __call__(self, case: Boundary) -> int:
+        """The status of the case's answer, sent in a slot of the run's rate and again (signed
+        or forged afresh) while the answer is 429 or 503 with `Retry-After` (`fuzzing.pace`)."""
+        status: int | None = None
+        try:
+            status = pace.active().send(lambda: self._send(case), lambda answer: answer)[0]
+        finally:
+            if self.ledger is not None:
+                self.ledger.note(case.team, case.method, case.json_body, status)
+        return status
+
+    def _send(self, case: Boundary) -> tuple[int, str | None]:
         for attempt in (1, 2):
             connection = self._connect()
             try:
@@ -583,7 +639,7 @@ class HttpTransport:
                 answer.read()
                 if answer.getheader("connection", "").lower() == "close":
                     self.close()
-                return answer.status
+                return answer.status, answer.getheader("retry-after")
             except (http.client.HTTPException, OSError):
                 # The server may close a connection after refusing a body it did not read.
                 self.close()
@@ -682,7 +738,7 @@ def judge(
     return found
 
 
-def run(options: Options, spec: Spec | None = None) -> Found:
+def run(options: Options, spec: Spec | None = None, ledger: Ledger | None = None) -> Found:
     """The boundary phase against `options.url`, with its team and bot."""
     started = time.monotonic()
     if spec is None:
@@ -690,12 +746,18 @@ def run(options: Options, spec: Spec | None = None) -> Found:
 
         spec = load() if options.spec.resolve() == load().path.resolve() else read(options.spec)
     try:
-        cases = derive(spec, options.team, bot_id=options.bot.bot_id)
+        cases = derive(
+            spec,
+            options.team,
+            bot_id=options.bot.bot_id,
+            fixtures=options.fixtures,
+            left_out=options.left_out,
+        )
     except SpecError as error:
         from fuzzing.runner import ConfigurationError
 
         raise ConfigurationError(f"cannot derive the boundary cases: {error}") from None
-    transport = HttpTransport(options.url, options.bot)
+    transport = HttpTransport(options.url, options.bot, ledger=ledger)
     try:
         return judge(cases, transport, options.url, started=started, bot_id=options.bot.bot_id)
     finally:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 import schemathesis
 
-from fuzzing import check_rules, oracle, signing
+from fuzzing import check_rules, ids, oracle, signing
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -76,9 +76,13 @@ def before_call(ctx: Any, case: Case[Any], kwargs: dict[str, Any]) -> None:
     The body is serialized after this hook, so the signature cannot be computed here: a
     `requests` auth is, and `requests` applies it to the prepared request, body included. The
     `X-Bot-Id` that `schemathesis.toml` sets says the request is to be signed; the probes of
-    `ignored_auth`, sent without this hook and without those headers, stay unsigned.
+    `ignored_auth`, sent without this hook and without those headers, stay unsigned. With
+    `--fixtures`, the body's ids are put in the fixtures' place first (`fuzzing.ids`).
     """
     kwargs["auth"] = signing.SignedAuth(_bot())
+    placer = ids.current()
+    if placer is not None and isinstance(case.body, dict):
+        case.body = placer.place(case.body)  # the ids of `--fixtures`, nothing else changed
 
 
 def _register(cls: type, name: str) -> type:

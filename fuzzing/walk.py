@@ -24,7 +24,8 @@ from fuzzing import platform_events
 from fuzzing.oracle import Judge
 from fuzzing.results import Options, WalkFigures
 
-#: The walk's own threads (no other phase uses them) and users.
+#: The walk's own threads (no other phase uses them) and users; with `--fixtures`, the first
+#: two threads, the users and the first audio file of the fixtures instead.
 THREADS = (demo.thread(9001), demo.thread(9002))
 USERS = demo.USERS
 #: The value of every other field a request needs (a file to play).
@@ -53,23 +54,51 @@ def request_shapes(spec: Spec) -> dict[str, Shape]:
     }
 
 
+class Cast(NamedTuple):
+    """The threads, users and file the walk names, and the operations it leaves alone."""
+
+    threads: tuple[str, ...] = THREADS
+    users: tuple[str, ...] = USERS
+    file_url: str = FILE_URL
+    left_out: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, options: Options) -> Cast:
+        fixtures = options.fixtures
+        if fixtures is None:
+            return cls(left_out=options.left_out)
+        return cls(
+            fixtures.threads[:2],
+            fixtures.users,
+            fixtures.audio[0] if fixtures.audio else FILE_URL,
+            options.left_out,
+        )
+
+
+#: The walk's own threads, users and file, every operation.
+DEFAULT_CAST = Cast()
+
+
 def candidates(
-    shaped: dict[str, Shape], thread: str, rng: random.Random
+    shaped: dict[str, Shape], thread: str, rng: random.Random, cast: Cast = DEFAULT_CAST
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Valid requests on `thread`: every operation, with a few user combinations."""
+    """Valid requests on `thread`: every operation not left out, with a few user combinations."""
     out: list[tuple[str, dict[str, Any]]] = []
     for method, rule in RULES.items():
+        if method in cast.left_out:
+            continue
         shape = shaped[method]
-        base: dict[str, Any] = {THREAD_FIELD: thread, **shape.required}
+        required = {name: cast.file_url for name in shape.required}
+        base: dict[str, Any] = {THREAD_FIELD: thread, **required}
         if rule.starts_call:
             out.append((method, base))
             out += [(method, {**base, DIRECTION_FIELD: d}) for d in shape.directions]
         elif rule.users:
-            for user in USERS:
+            for user in cast.users:
                 out.append((method, {**base, USER_FIELD: user}))
-            pair = rng.sample(USERS, 2)
+            pair = rng.sample(cast.users, min(2, len(cast.users)))
             out.append((method, {**base, USERS_FIELD: pair}))
-            out.append((method, {**base, USERS_FIELD: list(USERS)}))
+            out.append((method, {**base, USERS_FIELD: list(cast.users)}))
         else:
             out.append((method, base))
     return out
@@ -101,9 +130,14 @@ def _other_directions(spec: Spec, method: str) -> list[str]:
 
 
 def choose(
-    judge: Judge, team: str, rng: random.Random, thread: str, shaped: dict[str, Shape]
+    judge: Judge,
+    team: str,
+    rng: random.Random,
+    thread: str,
+    shaped: dict[str, Shape],
+    cast: Cast = DEFAULT_CAST,
 ) -> tuple[str, dict[str, Any]]:
-    options = candidates(shaped, thread, rng)
+    options = candidates(shaped, thread, rng, cast)
     if rng.random() < EXPLORE:
         return rng.choice(options)
     exercised = judge.model.exercised
@@ -125,12 +159,15 @@ def run(options: Options, judge: Judge, *, started: float) -> WalkFigures:
     figures = WalkFigures()
     # First end a call in each thread: its answer tells the model the thread's state.
     ends = next(method for method, rule in RULES.items() if rule.ends_call)
-    plan = [(ends, {THREAD_FIELD: thread}) for thread in THREADS]
+    cast = Cast.of(options)
+    plan = [(ends, {THREAD_FIELD: t}) for t in cast.threads if ends not in cast.left_out]
     shaped = request_shapes(judge.spec)
     walk_started = time.monotonic()
     while figures.steps < options.walk_steps and time.monotonic() < deadline:
         method, body = (
-            plan.pop(0) if plan else choose(judge, options.team, rng, rng.choice(THREADS), shaped)
+            plan.pop(0)
+            if plan
+            else choose(judge, options.team, rng, rng.choice(cast.threads), shaped, cast)
         )
         sent = time.time()
         try:
