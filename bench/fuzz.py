@@ -18,7 +18,7 @@ BENCH_FUZZ_CAP seconds per variant run (20), BENCH_FUZZ_REPLAY_BUDGET (20), BENC
 (`cases,overhead,catch,rate`: which parts run), BENCH_FUZZ_VARIANTS (comma separated: only
 these), BENCH_FUZZ_EVENTS_BUDGET (4: the budget of a run against a fault of the events, which
 are judged at its end), BENCH_FUZZ_RATE (50 requests/s), BENCH_FUZZ_RATE_CAP seconds per
-variant run at the limit (60: the boundary phase alone sends about a thousand cases).
+variant run at the limit (90: the boundary phase alone sends about two thousand cases).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ CAP = int(os.environ.get("BENCH_FUZZ_CAP", "20"))
 REPLAY_BUDGET = int(os.environ.get("BENCH_FUZZ_REPLAY_BUDGET", "20"))
 PARTS = os.environ.get("BENCH_FUZZ_PARTS", "cases,overhead,catch,rate").split(",")
 RATE = float(os.environ.get("BENCH_FUZZ_RATE", "50"))
-RATE_CAP = int(os.environ.get("BENCH_FUZZ_RATE_CAP", "60"))
+RATE_CAP = int(os.environ.get("BENCH_FUZZ_RATE_CAP", "90"))
 ONLY = [name for name in os.environ.get("BENCH_FUZZ_VARIANTS", "").split(",") if name]
 #: The budget of a run against a fault of the events (its walk shows them within it).
 EVENTS_BUDGET = int(os.environ.get("BENCH_FUZZ_EVENTS_BUDGET", "4"))

@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=DEFAULT_BUDGET,
         help="seconds of fuzzing after the boundary phase, which sends all its cases first "
-        "(about a thousand: with --rate-limit N, about 1000/N s); the phases repeat until it "
+        "(about two thousand: with --rate-limit N, about 2000/N s); the phases repeat until it "
         "is spent (default: %(default)s)",
     )
     parser.add_argument(
