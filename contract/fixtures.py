@@ -6,7 +6,7 @@ server's `--known-ids` read the same format.
     audio = ["https://files.example.com/tone.wav"]   # optional: files the server can fetch
 
 A server with a fixed set of threads and users answers any other well-formed id with 404
-(contract 2.3.0, docs/contract.md); `unknown()` names the fields of a valid body that such a
+(contract 2.4.0, docs/contract.md); `unknown()` names the fields of a valid body that such a
 server refuses. An unknown key, a value that is not a list of strings, a malformed or repeated
 id or URL raises `FixturesError`, whose message names the file and line.
 """

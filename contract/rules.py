@@ -20,10 +20,10 @@ from typing import NamedTuple
 
 from contract.spec import Spec, load
 
-#: The answer to a valid body naming a well-formed id the server does not know (2.3.0): the
+#: The answer to a valid body naming a well-formed id the server does not know (2.4.0): the
 #: model accepts it for an id outside the ids known to exist, and for no other.
 UNKNOWN_ID = 404
-#: The answer of a server over its rate limit, with `Retry-After` (2.3.0): nothing was done.
+#: The answer of a server over its rate limit, with `Retry-After` (2.4.0): nothing was done.
 RATE_LIMITED = 429
 #: The direction of a call when `call/start` names none.
 DEFAULT_DIRECTION = "outgoing"

@@ -268,7 +268,7 @@ class _Builder:
             inside = valid(self.root, body)
             expected = self.ok if inside else (400,)
             if inside and self.placer and self.placer.fixtures.unknown(body):
-                expected = (*expected, UNKNOWN_ID)  # an id outside the fixtures (2.3.0)
+                expected = (*expected, UNKNOWN_ID)  # an id outside the fixtures (2.4.0)
         else:
             inside, expected = status in self.ok, (status,)
         encoded = _encode(body) if raw is None else raw

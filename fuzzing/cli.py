@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a TOML file of the ids that exist on the target: `threads = [...]`, "
         "`users = [...]`, optionally `audio = [...]` (file URLs it can fetch). Every valid "
         "request of every phase names them; ids outside them appear only in cases meant to "
-        "get the unknown-id answer (404, contract 2.2.0). Without it ids are random, as the "
+        "get the unknown-id answer (404, contract 2.4.0). Without it ids are random, as the "
         "sandbox makes them on demand",
     )
     target.add_argument(

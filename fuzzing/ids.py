@@ -1,6 +1,6 @@
 """Ids that exist on the target: every request of a run with `--fixtures` names them.
 
-A real deployment answers a thread or user it has never heard of with 404 (contract 2.3.0);
+A real deployment answers a thread or user it has never heard of with 404 (contract 2.4.0);
 random ids would make most answers 404 and hide a real fault among them. With fixtures, every
 request a phase makes (the boundary cases, the walk, schemathesis's cases) has its ids put in
 the fixtures' place before it is sent (`IdPlacer.place`), in a way that changes nothing else

@@ -1,6 +1,6 @@
 """A run without `--fixtures` against a server whose threads and users exist beforehand.
 
-Such a server answers the fuzzer's random ids with 404 (contract 2.3.0): nearly every valid
+Such a server answers the fuzzer's random ids with 404 (contract 2.4.0): nearly every valid
 request is refused, and each refusal would be reported as a violation, hundreds of them, all
 noise. When most answers to requests that passed validation were 404 and the run had no
 fixtures, those violations are folded into one line that names the cause instead

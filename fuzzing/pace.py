@@ -1,6 +1,6 @@
 """Bounded load: one rate for every request of a run, and answers that say "not now" waited out.
 
-A real deployment limits the rate of its clients (`429` with `Retry-After`, contract 2.3.0) and
+A real deployment limits the rate of its clients (`429` with `Retry-After`, contract 2.4.0) and
 may be briefly unavailable (`503` with `Retry-After`). A run keeps to `--rate-limit` requests
 per second across all its phases and threads (`Pace.slot`), and an answer `429`, or `503` with
 `Retry-After`, is waited out and the request sent again, signed afresh (`Pace.send`): it is

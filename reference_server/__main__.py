@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from contract import demo
-from contract.fixtures import FixturesError, read
+from contract.fixtures import Fixtures, FixturesError, read
 
 from .app import DEMO_BOT, create_app
 from .auth import Bot, parse_bot
@@ -286,6 +286,24 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _known_ids(parser: argparse.ArgumentParser, path: str | None) -> Fixtures | None:
+    """The ids of `--known-ids`; a bad file stops the server with the file's line."""
+    try:
+        return read(path) if path else None
+    except FixturesError as error:
+        parser.error(f"--known-ids {error}")
+
+
+def _announce_staging(known: Fixtures | None, args: argparse.Namespace) -> None:
+    if known is not None:
+        print(
+            f"known ids: {len(known.threads)} threads, {len(known.users)} users "
+            f"({args.known_ids}); any other id answers 404"
+        )
+    if args.rate_limit:
+        print(f"rate limit: {args.rate_limit:g} requests/s; more answer 429 with Retry-After")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -298,10 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--max-pending-events must be at least 1")
     if not args.webhook_retry > 0:
         parser.error("--webhook-retry must be more than 0 seconds")
-    try:
-        known = read(args.known_ids) if args.known_ids else None
-    except FixturesError as error:
-        parser.error(f"--known-ids {error}")
+    known = _known_ids(parser, args.known_ids)
 
     import uvicorn  # imported late: `--help` and option errors stay fast
 
@@ -343,13 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{bot.describe()}{demo_note}")
     for url in webhooks:
         print(f"call events to {shown_url(url)}")
-    if known is not None:
-        print(
-            f"known ids: {len(known.threads)} threads, {len(known.users)} users "
-            f"({args.known_ids}); any other id answers 404"
-        )
-    if args.rate_limit:
-        print(f"rate limit: {args.rate_limit:g} requests/s; more answer 429 with Retry-After")
+    _announce_staging(known, args)
 
     limits = limits_from(args)
     config = uvicorn.Config(

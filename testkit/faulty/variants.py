@@ -1029,7 +1029,7 @@ VARIANTS.update(
 )
 
 
-# Ids that exist (contract 2.3.0): a 404 is for an unknown id only.
+# Ids that exist (contract 2.4.0): a 404 is for an unknown id only.
 
 
 class UserListNotFound(Wrapper):
