@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,8 +138,13 @@ def abandon(ledger: Ledger) -> Cleanup:
     )
 
 
-def http_end_call(url: str, bot: Bot) -> EndCall:
-    """An `EndCall` that posts the ending request to `url`, signed by `bot`, through the pace."""
+#: Told of each answer to an ending request: method, team, body, status, when it was sent.
+Tell = Callable[[str, str, Any, int, float], None]
+
+
+def http_end_call(url: str, bot: Bot, tell: Tell | None = None) -> EndCall:
+    """An `EndCall` that posts the ending request to `url`, signed by `bot`, through the pace;
+    `tell` hears of each answer (the judge of the call events expects their `call.ended`)."""
     import requests
 
     session = requests.Session()
@@ -146,6 +152,7 @@ def http_end_call(url: str, bot: Bot) -> EndCall:
 
     def end(team: str, thread: str) -> int:
         body = json.dumps({THREAD_FIELD: thread}).encode()
+        sent = time.time()
         try:
             answer = session.post(
                 f"{base}/{team}/{END}",
@@ -155,6 +162,8 @@ def http_end_call(url: str, bot: Bot) -> EndCall:
             )
         except requests.RequestException as error:
             raise OSError(str(error)) from None
+        if tell is not None:
+            tell(END, team, {THREAD_FIELD: thread}, int(answer.status_code), sent)
         return int(answer.status_code)
 
     return end

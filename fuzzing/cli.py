@@ -327,7 +327,8 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
         if signals.abandoned:
             done = cleanup.abandon(ledger)
         else:
-            done = cleanup.end_calls(ledger, cleanup.http_end_call(options.url, options.bot))
+            end = cleanup.http_end_call(options.url, options.bot, tell=events.answered)
+            done = cleanup.end_calls(ledger, end)
         signals.ending = False
     result = result or runner.empty_result(options)
     if found is not None:
