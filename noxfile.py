@@ -221,8 +221,11 @@ def fuzz(session: nox.Session) -> None:
     fuzzes it and stops it. `--budget SECONDS` (default 10) and `--seed N` (printed by every
     run) are passed on; see `python -m fuzzing --help`. The call events are judged too: the
     started server delivers them to the run; a server at `--url` must be set to deliver them
-    to `--events-listen HOST:PORT` (without it they are not judged). Exits 0 only when no
-    violation was found; writes reports/fuzz-junit.xml and reports/fuzz-result.json.
+    to `--events-listen HOST:PORT` (without it they are not judged). Against a real
+    deployment: `--fixtures FILE` (its threads and users), `--rate-limit N`, `--exclude
+    OPERATION`; the calls the run started are ended when it stops (budget, Ctrl-C, SIGTERM).
+    Exits 0 only when no violation was found; writes reports/fuzz-junit.xml and
+    reports/fuzz-result.json.
     """
     install_project(session, "server", "fuzz")
     session.run("python", "-m", "fuzzing", *session.posargs)

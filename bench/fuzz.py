@@ -9,12 +9,16 @@
 3. The fuzzer's overhead: the requests of one run against the reference server, replayed one
    after another with plain httpx against a fresh reference server, side by side with the run
    that sent them (generation, checks and bookkeeping are the difference).
+4. At a rate limit (`--rate-limit`, default 50 requests/s, as against a staging deployment):
+   cases per second against the reference server and the seconds until each faulty variant is
+   caught, beside the same without a limit; every variant must still be caught (MISSED else).
 
 Knobs (environment): BENCH_FUZZ_BUDGET (the default budget), BENCH_FUZZ_SEEDS (3),
 BENCH_FUZZ_CAP seconds per variant run (20), BENCH_FUZZ_REPLAY_BUDGET (20), BENCH_FUZZ_PARTS
-(`cases,overhead,catch`: which parts run), BENCH_FUZZ_VARIANTS (comma separated: only these),
-BENCH_FUZZ_EVENTS_BUDGET (4: the budget of a run against a fault of the events, which are
-judged at its end).
+(`cases,overhead,catch,rate`: which parts run), BENCH_FUZZ_VARIANTS (comma separated: only
+these), BENCH_FUZZ_EVENTS_BUDGET (4: the budget of a run against a fault of the events, which
+are judged at its end), BENCH_FUZZ_RATE (50 requests/s), BENCH_FUZZ_RATE_CAP seconds per
+variant run at the limit (90: the boundary phase alone sends about two thousand cases).
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ import httpx
 from contract.demo import BOT_ID, SECRET_KEY, TEAM
 from contract.signing import Bot
 from fuzzing import boundaries, runner
-from fuzzing.cli import DEFAULT_BUDGET
+from fuzzing.cli import DEFAULT_BUDGET, resigner
 from fuzzing.events import CHECK as EVENTS_CHECK
+from fuzzing.pace import Pace, paced_requests
 from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import fuzz_variant, serve
 from testkit.faulty.variants import VARIANTS
@@ -42,7 +47,9 @@ BUDGET = int(os.environ.get("BENCH_FUZZ_BUDGET", DEFAULT_BUDGET))
 SEEDS = list(range(1, int(os.environ.get("BENCH_FUZZ_SEEDS", "3")) + 1))
 CAP = int(os.environ.get("BENCH_FUZZ_CAP", "20"))
 REPLAY_BUDGET = int(os.environ.get("BENCH_FUZZ_REPLAY_BUDGET", "20"))
-PARTS = os.environ.get("BENCH_FUZZ_PARTS", "cases,overhead,catch").split(",")
+PARTS = os.environ.get("BENCH_FUZZ_PARTS", "cases,overhead,catch,rate").split(",")
+RATE = float(os.environ.get("BENCH_FUZZ_RATE", "50"))
+RATE_CAP = int(os.environ.get("BENCH_FUZZ_RATE_CAP", "90"))
 ONLY = [name for name in os.environ.get("BENCH_FUZZ_VARIANTS", "").split(",") if name]
 #: The budget of a run against a fault of the events (its walk shows them within it).
 EVENTS_BUDGET = int(os.environ.get("BENCH_FUZZ_EVENTS_BUDGET", "4"))
@@ -58,8 +65,14 @@ def options(url: str, budget: int, seed: int, **extra: Any) -> runner.Options:
     )
 
 
-def cases_per_second() -> None:
-    with ReferenceServer() as server:
+def _paced(rate: float | None) -> Any:
+    """Every request of the block keeps to `rate` (None: no limit), as `--rate-limit` does."""
+    return paced_requests(Pace(rate), resigner(Bot(BOT_ID, SECRET_KEY)), lambda *_: None)
+
+
+def cases_per_second(rate: float | None = None) -> tuple[int, float]:
+    """Print and return the cases and seconds of a default run against the reference server."""
+    with ReferenceServer() as server, _paced(rate):
         opts = options(server.url, BUDGET, SEEDS[0])
         found = boundaries.run(opts)
         result = runner.run(opts)
@@ -69,17 +82,21 @@ def cases_per_second() -> None:
         f"{found.cases / found.elapsed:.0f} cases/s; then {result.cases} cases in "
         f"{result.elapsed:.1f} s = {result.cases / result.elapsed:.1f} cases/s; "
         f"{len(found.violations) + len(result.violations)} violation(s)"
+        + (f" [--rate-limit {rate:g}]" if rate else "")
     )
+    return found.cases + result.cases, found.elapsed + result.elapsed
 
 
-def first_catch(name: str, seed: int) -> tuple[float, float, str]:
+def first_catch(
+    name: str, seed: int, rate: float | None = None, cap: int = CAP
+) -> tuple[float, float, str]:
     """Seconds from the start of a run to the first violation of the variant's own check and
     to the first violation of any check (inf: none), and the check of the first."""
     check = VARIANTS[name].caught_by
     if check == EVENTS_CHECK:
         return _first_catch_of_events(name, seed)
-    with serve(name, lifetime=CAP + 120) as url:
-        opts = options(url, CAP, seed, max_failures=MAX_FAILURES)
+    with serve(name, lifetime=cap + 240) as url, _paced(rate):
+        opts = options(url, cap, seed, max_failures=MAX_FAILURES)
         found = boundaries.run(opts)
         if any(v.check == check for v in found.violations):
             result = runner.RunResult(seed=seed, url=url, budget=CAP)  # schemathesis not needed
@@ -174,6 +191,32 @@ def overhead() -> None:
     print(f"fuzzer / replay               : {fuzz_seconds / replay_seconds:6.1f}x")
 
 
+def at_the_limit() -> None:
+    print(f"\nat --rate-limit {RATE:g} requests/s, beside no limit (seed {SEEDS[0]})")
+    unlimited = cases_per_second()
+    limited = cases_per_second(RATE)
+    print(
+        f"cases per second: {unlimited[0] / unlimited[1]:.1f} without a limit, "
+        f"{limited[0] / limited[1]:.1f} at the limit ({limited[0]} cases in {limited[1]:.1f} s)"
+    )
+    print(f"{'variant':<26} {'check':<28} {'no limit':>8} {'at limit':>8}")
+    missed = []
+    for name in ONLY or VARIANTS:
+        free = first_catch(name, SEEDS[0])[0]
+        paced = first_catch(name, SEEDS[0], RATE, RATE_CAP)[0]
+        if paced == math.inf:
+            missed.append(name)
+        print(
+            f"{name:<26} {VARIANTS[name].caught_by:<28} {_seconds(free):>8} {_seconds(paced):>8}"
+            + ("  MISSED" if paced == math.inf else "")
+        )
+    total = len(ONLY or VARIANTS)
+    print(
+        f"caught at the limit: {total - len(missed)} of {total}"
+        + (f" (missed: {missed})" if missed else "")
+    )
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # figures as measured
     if "cases" in PARTS:
@@ -182,6 +225,8 @@ def main() -> None:
         overhead()
     if "catch" in PARTS:
         time_to_catch()
+    if "rate" in PARTS:
+        at_the_limit()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract import rules
+from contract.fixtures import Fixtures
 from contract.observations import (
     DATA,
     STATUS,
@@ -52,6 +53,7 @@ from contract.rules import (
     NEW,
     RULES,
     THREAD_FIELD,
+    UNKNOWN_ID,
     URL,
     USER_STATES,
     USER_WORDS,
@@ -107,9 +109,14 @@ class Model:
     """The contract as a state machine over what the answers proved, per team and thread.
 
     `spec` names the `data` fields of each operation (default: this repository's openapi.yaml).
+    `known`: the threads and users known to exist on the server (the fuzzer's `--fixtures`).
+    A body naming any other id may also be answered 404, a server with fixed ids, besides
+    what the state allows (the sandbox creates them on demand); for a body of known ids, 404
+    is a violation. Without `known` every id may be unknown.
     """
 
-    def __init__(self, spec: Spec | None = None) -> None:
+    def __init__(self, spec: Spec | None = None, known: Fixtures | None = None) -> None:
+        self.known = known
         self.threads: dict[tuple[str, str], Thread] = {}
         #: How often each transition ran.
         self.exercised: Counter[str] = Counter()
@@ -175,6 +182,7 @@ class Model:
         ok = {f for f in flags if rule.failing_need(f) is None}
         statuses = set(rule.refusals)
         expectation = Expectation(frozenset())
+        expectation.unknown_ids = self.known is None or bool(self.known.unknown(body))
         if ok:
             statuses.add(200)
         if len(ok) < len(flags):
@@ -295,7 +303,9 @@ class Model:
         del thread.log[:-LOG_LIMIT]
         expectation = self.expect(team, method, body, sent, received)
         success = 200 <= status < 300
-        if not success and status != 409 and status not in rule.refusals:
+        if status == UNKNOWN_ID and expectation.unknown_ids:
+            return Verdict(exchange.step, expectation, [], [])  # nothing done, nothing learnt
+        if not success and status not in (409, UNKNOWN_ID) and status not in rule.refusals:
             if status >= 500:
                 thread.forget()  # the operation may or may not have happened
             return Verdict(exchange.step, expectation, [], [])
@@ -323,6 +333,8 @@ class Model:
         if judged not in expected.statuses:
             wanted = " or ".join(str(s) for s in sorted(expected.statuses))
             why = expected.why.get(str(min(expected.statuses - rule.refusals, default=0)), "")
+            if status == UNKNOWN_ID:
+                why = "every thread and user it names is known to exist (the fixtures)"
             text = f"expected {wanted}, got {status}" + (f": {why}" if why else "")
             return [Breach(STATUS, text)]
         if not success:

@@ -51,6 +51,9 @@ class Expectation:
     no_data: bool = False
     #: Why, per status or field: the facts behind the expectation.
     why: dict[str, str] = field(default_factory=dict)
+    #: The body names an id not known to exist: 404 (`contract.rules.UNKNOWN_ID`) is allowed
+    #: beside the statuses above (a server with fixed ids; the sandbox answers as for any id).
+    unknown_ids: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class Expectation:
             "present": list(self.present),
             "no_data": self.no_data,
             "why": self.why,
+            "unknown_ids": self.unknown_ids,
         }
 
 

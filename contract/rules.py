@@ -20,6 +20,11 @@ from typing import NamedTuple
 
 from contract.spec import Spec, load
 
+#: The answer to a valid body naming a well-formed id the server does not know (2.4.0): the
+#: model accepts it for an id outside the ids known to exist, and for no other.
+UNKNOWN_ID = 404
+#: The answer of a server over its rate limit, with `Retry-After` (2.4.0): nothing was done.
+RATE_LIMITED = 429
 #: Whole-second durations are floored; the model allows this much slack around its bounds.
 DURATION_SLACK_SECONDS = 1
 

@@ -22,7 +22,9 @@ letter in an id refused. Each case carries the statuses the contract names for i
   is read first), 401 for the signature, 400 `teamId`, 403, 415, 400 body, 409.
 
 Every case uses a thread of its own (`contract.demo.thread(FIRST_THREAD + i)`), so it meets
-no call of another phase. Failures are violations of the check `spec_boundaries`, one per
+no call of another phase; with `--fixtures`, the fixtures' threads and users in turn
+(`fuzzing.ids`), plus one case per operation and id field naming a well-formed id outside them
+(404, or what a known id gets). Failures are violations of the check `spec_boundaries`, one per
 operation, field and constraint, with a shell snippet that signs the request again and sends it
 with curl (`fuzzing.request_signing.shell`).
 
@@ -52,9 +54,10 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit
 
 from contract.spec import Spec, SpecError, load
-from fuzzing import events
+from fuzzing import events, pace
 from fuzzing.boundary_cases import derive
 from fuzzing.boundary_requests import Boundary
+from fuzzing.cleanup import Ledger
 from fuzzing.request_signing import Bot, shell
 
 if TYPE_CHECKING:
@@ -75,7 +78,14 @@ class HttpTransport:
     """Sends cases to a base URL over one kept-alive connection, each signed (or forged) by
     `bot` when it is sent."""
 
-    def __init__(self, url: str, bot: Bot, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        bot: Bot,
+        timeout: float = TIMEOUT_SECONDS,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.ledger = ledger
         parts = urlsplit(url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or "127.0.0.1"
@@ -105,6 +115,17 @@ class HttpTransport:
         return self.connection
 
     def __call__(self, case: Boundary) -> int:
+        """The status of the case's answer, sent in a slot of the run's rate and again (signed
+        or forged afresh) while the answer is 429 or 503 with `Retry-After` (`fuzzing.pace`)."""
+        status: int | None = None
+        try:
+            status = pace.active().send(lambda: self._send(case), lambda answer: answer)[0]
+        finally:
+            if self.ledger is not None:
+                self.ledger.note(case.team, case.method, case.json_body, status)
+        return status
+
+    def _send(self, case: Boundary) -> tuple[int, str | None]:
         for attempt in (1, 2):
             connection = self._connect()
             try:
@@ -120,7 +141,7 @@ class HttpTransport:
                 answer.read()
                 if answer.getheader("connection", "").lower() == "close":
                     self.close()
-                return answer.status
+                return answer.status, answer.getheader("retry-after")
             except (http.client.HTTPException, OSError):
                 # The server may close a connection after refusing a body it did not read.
                 self.close()
@@ -219,7 +240,7 @@ def judge_statuses(
     return found
 
 
-def run(options: Options, spec: Spec | None = None) -> Found:
+def run(options: Options, spec: Spec | None = None, ledger: Ledger | None = None) -> Found:
     """The boundary phase against `options.url`, with its team and bot."""
     started = time.monotonic()
     if spec is None:
@@ -227,12 +248,18 @@ def run(options: Options, spec: Spec | None = None) -> Found:
 
         spec = load() if options.spec.resolve() == load().path.resolve() else read(options.spec)
     try:
-        cases = derive(spec, options.team, bot_id=options.bot.bot_id)
+        cases = derive(
+            spec,
+            options.team,
+            bot_id=options.bot.bot_id,
+            fixtures=options.fixtures,
+            left_out=options.left_out,
+        )
     except SpecError as error:
         from fuzzing.runner import ConfigurationError
 
         raise ConfigurationError(f"cannot derive the boundary cases: {error}") from None
-    transport = HttpTransport(options.url, options.bot)
+    transport = HttpTransport(options.url, options.bot, ledger=ledger)
     try:
         return judge_statuses(
             cases, transport, options.url, started=started, bot_id=options.bot.bot_id

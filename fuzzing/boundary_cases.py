@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 from contract import demo
-from contract.rules import THREAD_FIELD
+from contract.fixtures import Fixtures
+from contract.rules import THREAD_FIELD, UNKNOWN_ID, USER_FIELD
 from contract.spec import JSON, TEAM_PARAMETER, Operation, Spec, load
 from fuzzing import forgeries
 from fuzzing.boundary_requests import (
@@ -29,6 +30,7 @@ from fuzzing.boundary_requests import (
     show,
     value_at,
 )
+from fuzzing.ids import IdPlacer
 from fuzzing.mutations import MISSING, field_name, mutations
 from fuzzing.request_signing import PROPER, SIGNATURE_HEADER, Signing
 from fuzzing.schema_values import branches, instance, neighbours, valid, value_kind
@@ -40,11 +42,19 @@ OTHER_MEDIA_TYPES: Final = ("text/plain", "application/x-www-form-urlencoded")
 
 
 class _Builder:
-    """The cases of one operation, each on a thread of its own."""
+    """The cases of one operation, each on a thread of its own (with `placer`, on the threads
+    and users of the fixtures: `fuzzing.ids`)."""
 
     def __init__(
-        self, spec: Spec, operation: Operation, team: str, threads: Iterator[int], bot_id: str
+        self,
+        spec: Spec,
+        operation: Operation,
+        team: str,
+        threads: Iterator[int],
+        bot_id: str,
+        placer: IdPlacer | None = None,
     ):
+        self.placer = placer
         self.spec = spec
         self.bot_id = bot_id
         self.operation = operation
@@ -59,7 +69,11 @@ class _Builder:
     def fresh(self, body: Any) -> Any:
         """`body` on a thread no other case uses."""
         if isinstance(body, dict) and THREAD_FIELD in body:
-            return {**body, THREAD_FIELD: demo.thread(next(self.threads))}
+            number = next(self.threads)
+            if self.placer is None:
+                return {**body, THREAD_FIELD: demo.thread(number)}
+            threads = self.placer.fixtures.threads  # in turn, so that two cases differ
+            return self.placer.place({**body, THREAD_FIELD: threads[number % len(threads)]})
         return body
 
     def add(
@@ -81,6 +95,8 @@ class _Builder:
         if status is None:
             inside = valid(self.root, body)
             expected = self.ok if inside else (400,)
+            if inside and self.placer and self.placer.fixtures.unknown(body):
+                expected = (*expected, UNKNOWN_ID)  # an id outside the fixtures (2.4.0)
         else:
             inside, expected = status in self.ok, (status,)
         encoded = encode(body) if raw is None else raw
@@ -129,7 +145,21 @@ class _Builder:
         self.size_cases(minimal)
         self.team_cases(minimal)
         self.forgery_cases(minimal)
+        self.unknown_id_cases(minimal)
         return self.cases
+
+    def unknown_id_cases(self, minimal: Any) -> None:
+        """With fixtures: a valid body naming a thread, then a user, outside them: 404 on a
+        server with fixed ids, or what a known id would get (the sandbox makes them)."""
+        if self.placer is None or not isinstance(minimal, dict):
+            return
+        known = self.fresh(minimal)
+        label = "a well-formed id outside the fixtures"
+        outside = {**known, THREAD_FIELD: demo.thread(next(self.threads))}
+        self.add(THREAD_FIELD, "an existing thread", label, show(outside[THREAD_FIELD]), outside)
+        if USER_FIELD in known:
+            stranger = {**known, USER_FIELD: demo.user(next(self.threads))}
+            self.add(USER_FIELD, "an existing user", label, show(stranger[USER_FIELD]), stranger)
 
     def body_cases(self, minimal: Any) -> None:
         kind = f"type {value_kind(self.root) or 'object'}"
@@ -331,13 +361,17 @@ def derive(
     *,
     first_thread: int = FIRST_THREAD,
     bot_id: str = demo.BOT_ID,
+    fixtures: Fixtures | None = None,
+    left_out: Sequence[str] = (),
 ) -> list[Boundary]:
-    """Every boundary case of every operation of `spec` (default: this repository's), for the
-    bot `bot_id`'s `team`; case `i` acts on the thread `contract.demo.thread(first_thread + i)`."""
+    """Every boundary case of every operation of `spec` (default: this repository's) but those
+    `left_out`, for the bot `bot_id`'s `team`; case `i` acts on the thread
+    `contract.demo.thread(first_thread + i)`, or with `fixtures` on theirs (`fuzzing.ids`)."""
     spec = spec or load()
     threads = itertools.count(first_thread)
+    placer = IdPlacer(fixtures) if fixtures is not None else None
     cases: list[Boundary] = []
     for operation in spec:
-        if operation.request_schema is not None:
-            cases += _Builder(spec, operation, team, threads, bot_id).build()
+        if operation.request_schema is not None and operation.method not in left_out:
+            cases += _Builder(spec, operation, team, threads, bot_id, placer).build()
     return cases

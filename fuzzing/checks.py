@@ -29,7 +29,7 @@ import schemathesis
 
 from contract.rules import THREAD_FIELD
 from contract.spec import TEAM_PARAMETER
-from fuzzing import check_rules, oracle, request_signing
+from fuzzing import check_rules, ids, oracle, request_signing
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -78,9 +78,13 @@ def before_call(ctx: Any, case: Case[Any], kwargs: dict[str, Any]) -> None:
     The body is serialized after this hook, so the signature cannot be computed here: a
     `requests` auth is, and `requests` applies it to the prepared request, body included. The
     `X-Bot-Id` that `schemathesis.toml` sets says the request is to be signed; the probes of
-    `ignored_auth`, sent without this hook and without those headers, stay unsigned.
+    `ignored_auth`, sent without this hook and without those headers, stay unsigned. With
+    `--fixtures`, the body's ids are put in the fixtures' place first (`fuzzing.ids`).
     """
     kwargs["auth"] = request_signing.SignedAuth(_bot())
+    placer = ids.current()
+    if placer is not None and isinstance(case.body, dict):
+        case.body = placer.place(case.body)  # the ids of `--fixtures`, nothing else changed
 
 
 def _register(cls: type, name: str) -> type:

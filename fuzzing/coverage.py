@@ -15,6 +15,18 @@ so counting it would make 100 % unreachable against a server without faults and 
 `--min-coverage` share. When a run does meet one, schemathesis's `not_a_server_error` (and
 `positive_data_acceptance` or `negative_data_rejection`) fail it as a violation; the coverage
 lists it under `server_errors`, so that documenting it never hides it.
+
+A status the target cannot produce under the run's configuration is no target either (listed
+under `not_targets` with the reason, never counted as missing):
+
+- `429` (rate limit): the run keeps to `--rate-limit` and waits out a `429`; meeting one is a
+  sign of too high a rate, not of coverage;
+- `404` (unknown id): without `--fixtures` the run knows no id to be unknown; with them, only
+  when the target answered some unknown id with 404 (a server with fixed ids) is it a target,
+  per operation. The sandbox creates threads and users on demand and never answers it.
+
+Operations left out with `--include`/`--exclude` are listed under `left_out`: neither their
+statuses nor their transitions count.
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from contract.rules import TRANSITIONS
+from contract.rules import RATE_LIMITED, TRANSITIONS, UNKNOWN_ID
 from contract.spec import load
 
 
@@ -33,6 +45,9 @@ class Reached(Protocol):
     statuses: dict[str, dict[int, int]]
     #: Model transition -> how often it ran.
     transitions: dict[str, int]
+    #: The `--fixtures` file ("": none) and the operations left out, by `{method}`.
+    fixtures: str
+    left_out: list[str]
 
 
 @dataclass
@@ -49,6 +64,10 @@ class Coverage:
     #: Each event type of the spec's `webhooks` -> how many came (empty: events not judged).
     #: Listed apart from the share: only the platform causes some (`call.dtmf`).
     events: dict[str, int] = field(default_factory=dict)
+    #: Documented statuses the target cannot produce under the run's configuration, and why.
+    not_targets: dict[int, str] = field(default_factory=dict)
+    #: Operations the run left out (`--include`/`--exclude`), by `{method}`.
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def statuses_seen(self) -> int:
@@ -99,6 +118,8 @@ class Coverage:
             "transitions_never_run": self.never_run(),
             "event_types": self.events,
             "event_types_never_seen": [name for name, n in self.events.items() if not n],
+            "not_targets": {str(s): why for s, why in self.not_targets.items()},
+            "left_out": self.left_out,
         }
 
 
@@ -107,12 +128,32 @@ def is_server_error(status: int) -> bool:
     return 500 <= status < 600
 
 
+def not_targets(result: Reached) -> dict[int, str]:
+    """The documented statuses the run's target cannot be held to produce, and why."""
+    reasons = {
+        RATE_LIMITED: "the run keeps to --rate-limit and waits out a 429: never a target",
+    }
+    if not result.fixtures:
+        reasons[UNKNOWN_ID] = "no --fixtures: the run knows no id to be unknown"
+    elif not any(UNKNOWN_ID in seen for seen in result.statuses.values()):
+        reasons[UNKNOWN_ID] = (
+            "the target answered no unknown id with 404: it makes threads and users on demand"
+        )
+    return reasons
+
+
 def of(result: Reached) -> Coverage:
     """The coverage of a run's result (a run computes it once: `RunResult.coverage`)."""
-    coverage = Coverage()
+    coverage = Coverage(not_targets=not_targets(result), left_out=list(result.left_out))
     for operation in load():
         seen = result.statuses.get(operation.method, {})
-        targets = [s for s in operation.statuses if not is_server_error(s)]
+        if operation.method in coverage.left_out:
+            continue
+        targets = [
+            s
+            for s in operation.statuses
+            if not is_server_error(s) and s not in coverage.not_targets
+        ]
         coverage.statuses[operation.method] = {s: seen.get(s, 0) for s in targets}
         extra = {s: n for s, n in seen.items() if s not in operation.statuses}
         if extra:
@@ -120,7 +161,11 @@ def of(result: Reached) -> Coverage:
         failed = {s: n for s, n in seen.items() if s in operation.statuses and is_server_error(s)}
         if failed:
             coverage.server_errors[operation.method] = failed
-    coverage.transitions = {name: result.transitions.get(name, 0) for name in TRANSITIONS}
+    coverage.transitions = {
+        name: result.transitions.get(name, 0)
+        for name in TRANSITIONS
+        if name.split(":", 1)[0] not in coverage.left_out
+    }
     facts = getattr(result, "events", {})  # the call events, where a run judged them
     if facts.get("judged"):
         came = facts.get("types", {})

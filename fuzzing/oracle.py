@@ -22,6 +22,7 @@ from typing import Any
 
 from contract import demo
 from contract.expected_events import possibly_counted
+from contract.fixtures import Fixtures
 from contract.model import Model
 from contract.observations import Exchange, Verdict
 from contract.rules import RULES, THREAD_FIELD
@@ -67,6 +68,8 @@ class Judge:
     team: str
     bot: request_signing.Bot
     spec: Spec = field(default_factory=load)
+    #: The threads and users known to exist on the target (`--fixtures`; None: any id may not).
+    known: Fixtures | None = None
     #: The model of `spec` (it names the fields of each operation's answer).
     model: Model = field(init=False)
     violations: list[ModelViolation] = field(default_factory=list)
@@ -81,7 +84,7 @@ class Judge:
     def __post_init__(self) -> None:
         import jsonschema_rs
 
-        self.model = Model(self.spec)
+        self.model = Model(self.spec, known=self.known)
         self._validators = {
             op.method: jsonschema_rs.validator_for(self.spec.schema(op.request_schema))
             for op in self.spec

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fuzzing import coverage
 from fuzzing.events import event_lines
+from fuzzing.outcome import run_lines
 
 if TYPE_CHECKING:
     from fuzzing.results import RunResult, Violation
@@ -108,6 +109,7 @@ def render(result: RunResult) -> str:
 <tr><th>walk</th><td>{result.walk.steps if result.walk else 0} requests</td></tr>
 <tr><th>phases</th><td>{phases}</td></tr>
 <tr><th>coverage</th><td id="coverage">{cover.percent:.1f}%</td></tr>
+<tr><th>run</th><td id="run">{"<br>".join(escape(line) for line in run_lines(result))}</td></tr>
 </table>
 <h2>Violations ({len(result.violations)})</h2>
 {violations or "<p>None.</p>"}

@@ -11,6 +11,7 @@ from typing import TextIO
 from xml.etree import ElementTree
 
 from fuzzing.events import event_lines
+from fuzzing.outcome import run_lines
 from fuzzing.results import RunResult, Violation
 from fuzzing.runner import curl_command
 
@@ -138,11 +139,11 @@ def summary(result: RunResult) -> str:
         out += [f"- {error}" for error in result.errors]
     verdict = (
         "no violation"
-        if result.ok
+        if not result.violations and not result.errors
         else (f"{len(result.violations)} violation(s), {len(result.errors)} error(s)")
     )
+    out += ["", *run_lines(result)]
     out += [
-        "",
         f"{result.cases} cases in {result.elapsed:.1f} s against {result.url}: {verdict}.",
         f"Seed {result.seed}: rerun with --seed {result.seed} --budget {result.budget}.",
     ]
@@ -179,6 +180,10 @@ def coverage_lines(result: RunResult) -> list[str]:
     for method, per in cover.server_errors.items():
         answered = ", ".join(f"{status} x{n}" for status, n in sorted(per.items()))
         out.append(f"Server errors (failures, not coverage): {method} {answered}")
+    for status, why in sorted(cover.not_targets.items()):
+        out.append(f"Not a target: {status} ({why})")
+    if cover.left_out:
+        out.append(f"Left out (--include/--exclude, not counted): {', '.join(cover.left_out)}")
     out.append(f"Model transitions: {cover.transitions_run} of {len(cover.transitions)} exercised")
     out += [f"  never: {name}" for name in cover.never_run()]
     out += event_lines(result, cover)

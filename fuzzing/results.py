@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.fixtures import Fixtures
 from contract.spec import SPEC_PATH
 from fuzzing import request_signing
 from fuzzing.coverage import Coverage
@@ -57,6 +58,9 @@ class Options:
     max_failures: int | None = None  # stop after this many failing checks (default: never)
     walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
     stop_on: str | None = None  # end the run at the first violation of this check
+    fixtures: Fixtures | None = None  # ids that exist on the target (`--fixtures`)
+    rate_limit: float | None = None  # requests per second, all phases together
+    left_out: tuple[str, ...] = ()  # operations not fuzzed, by `{method}`
 
 
 @dataclass
@@ -122,10 +126,19 @@ class RunResult:
     transitions: dict[str, int] = field(default_factory=dict)
     walk: WalkFigures | None = None  # None: no walk ran
     events: dict[str, Any] = field(default_factory=dict)  # the call events (`fuzzing.events`)
+    fixtures: str = ""  # the `--fixtures` file the ids came from ("": none)
+    left_out: list[str] = field(default_factory=list)  # operations not fuzzed, by `{method}`
+    waits: dict[str, Any] = field(default_factory=dict)  # `fuzzing.pace.Pace.figures()`
+    cleanup: dict[str, Any] = field(default_factory=dict)  # `fuzzing.cleanup.Cleanup.as_dict()`
+    #: Answers left unjudged: still 429/503 after every retry, or the 404s of a run without
+    #: fixtures against a server with fixed ids (see `fuzzing.noise`).
+    unjudged: dict[str, int] = field(default_factory=dict)
+    interrupted: str = ""  # the signal that stopped the run early ("": none)
+    cause: str = ""  # why the run could not test its target (`fuzzing.noise`)
 
     @property
     def ok(self) -> bool:
-        return not self.violations and not self.errors
+        return not self.violations and not self.errors and not self.cause
 
     def checks_failed(self) -> set[str]:
         return {v.check for v in self.violations}
@@ -154,5 +167,12 @@ class RunResult:
             "errors": self.errors,
             "walk": self.walk.as_dict() if self.walk is not None else {},
             "events": self.events,
+            "fixtures": self.fixtures,
+            "left_out": self.left_out,
+            "waits": self.waits,
+            "unjudged": self.unjudged,
+            "interrupted": self.interrupted,
+            "cause": self.cause,
+            "cleanup": self.cleanup,
             "coverage": self.coverage.as_dict(),
         }

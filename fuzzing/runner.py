@@ -23,9 +23,11 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from contract import demo
-from contract.rules import RULES, THREAD_FIELD
+from contract.fixtures import Fixtures
+from contract.rules import RULES, THREAD_FIELD, UNKNOWN_ID
+from contract.spec import load
 from fuzzing import events as call_events
-from fuzzing import request_signing, walk
+from fuzzing import ids, request_signing, walk
 from fuzzing.oracle import Judge, ModelViolation, activate
 from fuzzing.results import (
     DEFAULT_CONFIG,
@@ -67,6 +69,19 @@ class ConfigurationError(Exception):
     """`schemathesis.toml` or the spec cannot be used; the message says why."""
 
 
+def with_fixtures(raw: dict[str, Any], fixtures: Fixtures) -> None:
+    """Ids drawn from the fixtures: schemathesis's dictionaries of threads and users are
+    theirs, and a valid request may meet an id outside them (a list of more users than the
+    fixtures have), which the target may answer 404: the contract model judges those."""
+    dictionaries = raw.setdefault("dictionaries", {})
+    dictionaries.setdefault("threads", {})["values"] = list(fixtures.threads)
+    dictionaries.setdefault("users", {})["values"] = list(fixtures.users)
+    acceptance = raw.setdefault("checks", {}).setdefault("positive_data_acceptance", {})
+    statuses = acceptance.setdefault("expected-statuses", ["2XX"])
+    if str(UNKNOWN_ID) not in statuses:
+        statuses.append(str(UNKNOWN_ID))
+
+
 def load_schema(options: Options) -> Any:
     """The spec loaded with `schemathesis.toml` plus this run's URL, team, bot, seed, budget."""
     import schemathesis
@@ -85,6 +100,13 @@ def load_schema(options: Options) -> Any:
     if options.max_failures is not None:
         raw["max-failures"] = options.max_failures
     for_the_run(raw, options.team, options.bot.bot_id)
+    if options.fixtures is not None:
+        with_fixtures(raw, options.fixtures)
+    # Operations left out are turned off as an `[[operations]]` entry of the file would.
+    raw.setdefault("operations", []).extend(
+        {"include-operation-id": load().operation(method).operation_id, "enabled": False}
+        for method in options.left_out
+    )
     try:
         config = schemathesis.Config.from_dict(raw, base_dir=str(options.config.parent))
         return schemathesis.openapi.from_path(options.spec, config=config)
@@ -243,6 +265,10 @@ class _Collector:
         node = recorder.cases.get(failing_id)
         interaction = recorder.interactions.get(failing_id)
         status = interaction.response.status_code if interaction and interaction.response else None
+        if status is not None and _come_back_later(status, interaction.response):
+            # still refused after every retry (`fuzzing.pace`): not the target's fault
+            self.result.unjudged[str(status)] = self.result.unjudged.get(str(status), 0) + 1
+            return
         if check.name in CUSTOM_CHECKS:
             reason = _first_line(failure.message) or _first_line(str(failure))
         else:
@@ -280,6 +306,17 @@ class _Collector:
             add_model_details(self.result.violations[-1], record)
 
 
+def _come_back_later(status: int, response: Any) -> bool:
+    """A 429, or a 503 with `Retry-After`: an answer the run waits out, never judges."""
+    from fuzzing.pace import retry_after
+
+    headers = getattr(response, "headers", None) or {}
+    value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return retry_after(status, value) is not None
+
+
 def add_model_details(violation: Violation, record: ModelViolation) -> None:
     """What the contract model expected, and the whole sequence that led to the violation."""
     violation.reason = f"{record.reason} (thread {record.thread}, step {record.step})"
@@ -287,6 +324,19 @@ def add_model_details(violation: Violation, record: ModelViolation) -> None:
     violation.sequence = record.sequence
     violation.team = record.team
     violation.thread = record.thread
+
+
+def empty_result(options: Options) -> RunResult:
+    """The result of a run of `options` before anything was sent."""
+    return RunResult(
+        seed=options.seed,
+        url=options.url,
+        budget=options.budget,
+        team=options.team,
+        bot_id=options.bot.bot_id,
+        fixtures=options.fixtures.source if options.fixtures else "",
+        left_out=list(options.left_out),
+    )
 
 
 def run(
@@ -304,13 +354,12 @@ def run(
     from schemathesis.engine import events, from_schema
 
     schema = load_schema(options)
-    result = RunResult(seed=options.seed, url=options.url, budget=options.budget)
-    result.team = options.team
-    result.bot_id = options.bot.bot_id
+    result = empty_result(options)
     started = time.monotonic()
-    judge = Judge(options.team, options.bot)
+    judge = Judge(options.team, options.bot, known=options.fixtures)
     call_events.follow(judge)
     activate(judge)
+    ids.activate(ids.IdPlacer(options.fixtures) if options.fixtures else None)
     request_signing.activate(options.bot)
     if options.walk_steps:
         _walk(options, result, judge, started)
@@ -344,6 +393,7 @@ def run(
         if watchdog is not None:
             watchdog.cancel()
         activate(None)
+        ids.activate(None)
         request_signing.activate(None)
     result.statuses = {m: dict(c) for m, c in judge.statuses.items()}
     result.transitions = {name: judge.model.exercised[name] for name in judge.model.transitions()}

@@ -23,9 +23,11 @@ from contract.spec import Spec, follow
 from fuzzing import platform_events
 from fuzzing.oracle import Judge
 from fuzzing.results import Options, WalkFigures
-from fuzzing.schema_values import branches, minimal_values
+from fuzzing.schema_values import branches, minimal_values, valid
 
-#: The walk's own threads (no other phase uses them) and users.
+#: The walk's own threads (no other phase uses them) and users; with `--fixtures`, the first
+#: two threads, the users and the first audio file of the fixtures instead (the file in every
+#: field whose schema accepts it; without one, the value the spec's schema gives).
 THREADS = (demo.thread(9001), demo.thread(9002))
 USERS = demo.USERS
 #: Share of steps chosen at random among all candidates, not by the transitions they may run.
@@ -43,6 +45,8 @@ class Shape(NamedTuple):
     bodies: list[dict[str, Any]]
     #: Each optional field with a default, and the values it may be given besides it.
     others: dict[str, list[Any]]
+    #: The resolved schema of each field of the bodies.
+    fields: dict[str, Any]
 
 
 def request_shapes(spec: Spec) -> dict[str, Shape]:
@@ -50,21 +54,48 @@ def request_shapes(spec: Spec) -> dict[str, Shape]:
     return {method: _shape(spec, method) for method in RULES}
 
 
+class Cast(NamedTuple):
+    """The threads, users and file the walk names, and the operations it leaves alone."""
+
+    threads: tuple[str, ...] = THREADS
+    users: tuple[str, ...] = USERS
+    file_url: str | None = None
+    left_out: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, options: Options) -> Cast:
+        fixtures = options.fixtures
+        if fixtures is None:
+            return cls(left_out=options.left_out)
+        return cls(
+            fixtures.threads[:2],
+            fixtures.users,
+            fixtures.audio[0] if fixtures.audio else None,
+            options.left_out,
+        )
+
+
+#: The walk's own threads, users and file, every operation.
+DEFAULT_CAST = Cast()
+
+
 def candidates(
-    shaped: dict[str, Shape], thread: str, rng: random.Random
+    shaped: dict[str, Shape], thread: str, rng: random.Random, cast: Cast = DEFAULT_CAST
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Valid requests on `thread`: every operation, with a few user combinations."""
+    """Valid requests on `thread`: every operation not left out, with a few user combinations."""
     out: list[tuple[str, dict[str, Any]]] = []
     for method in RULES:
+        if method in cast.left_out:
+            continue
         shape = shaped[method]
         for body in shape.bodies:
-            base = {**body, THREAD_FIELD: thread}
+            base = _with_file({**body, THREAD_FIELD: thread}, shape, cast.file_url)
             if USER_FIELD in base:
-                out += [(method, {**base, USER_FIELD: user}) for user in USERS]
+                out += [(method, {**base, USER_FIELD: user}) for user in cast.users]
             elif USERS_FIELD in base:
-                pair = rng.sample(USERS, 2)
+                pair = rng.sample(cast.users, min(2, len(cast.users)))
                 out.append((method, {**base, USERS_FIELD: pair}))
-                out.append((method, {**base, USERS_FIELD: list(USERS)}))
+                out.append((method, {**base, USERS_FIELD: list(cast.users)}))
             else:
                 out.append((method, base))
                 out += [
@@ -78,9 +109,25 @@ def candidates(
 def _shape(spec: Spec, method: str) -> Shape:
     name = spec.operation(method).request_schema
     if name is None:
-        return Shape([{}], {})
-    bodies = [body for body in minimal_values(spec.schema(name), name) if isinstance(body, dict)]
-    return Shape(bodies, _other_values(spec, name))
+        return Shape([{}], {}, {})
+    schema = spec.schema(name)
+    bodies = [body for body in minimal_values(schema, name) if isinstance(body, dict)]
+    fields = {
+        field_name: node
+        for branch in branches(schema)
+        for field_name, node in branch.get("properties", {}).items()
+    }
+    return Shape(bodies, _other_values(spec, name), fields)
+
+
+def _with_file(body: dict[str, Any], shape: Shape, file_url: str | None) -> dict[str, Any]:
+    """`body` with `file_url` (the fixtures' file) in each field whose schema accepts it."""
+    if file_url is None:
+        return body
+    return {
+        name: file_url if name in shape.fields and valid(shape.fields[name], file_url) else value
+        for name, value in body.items()
+    }
 
 
 def _other_values(spec: Spec, name: str) -> dict[str, list[Any]]:
@@ -97,9 +144,14 @@ def _other_values(spec: Spec, name: str) -> dict[str, list[Any]]:
 
 
 def choose(
-    judge: Judge, team: str, rng: random.Random, thread: str, shaped: dict[str, Shape]
+    judge: Judge,
+    team: str,
+    rng: random.Random,
+    thread: str,
+    shaped: dict[str, Shape],
+    cast: Cast = DEFAULT_CAST,
 ) -> tuple[str, dict[str, Any]]:
-    options = candidates(shaped, thread, rng)
+    options = candidates(shaped, thread, rng, cast)
     if rng.random() < EXPLORE:
         return rng.choice(options)
     exercised = judge.model.exercised
@@ -121,12 +173,15 @@ def run(options: Options, judge: Judge, *, started: float) -> WalkFigures:
     figures = WalkFigures()
     # First end a call in each thread: its answer tells the model the thread's state.
     ends = next(method for method, rule in RULES.items() if rule.ends_call)
-    plan = [(ends, {THREAD_FIELD: thread}) for thread in THREADS]
+    cast = Cast.of(options)
+    plan = [(ends, {THREAD_FIELD: t}) for t in cast.threads if ends not in cast.left_out]
     shaped = request_shapes(judge.spec)
     walk_started = time.monotonic()
     while figures.steps < options.walk_steps and time.monotonic() < deadline:
         method, body = (
-            plan.pop(0) if plan else choose(judge, options.team, rng, rng.choice(THREADS), shaped)
+            plan.pop(0)
+            if plan
+            else choose(judge, options.team, rng, rng.choice(cast.threads), shaped, cast)
         )
         sent = time.time()
         try:

@@ -35,12 +35,18 @@ How a request is answered, in this order (the first failing check answers):
    `Content-Encoding` other than `identity`; a body that is not
    a JSON object, or does not match the operation's schema (a missing, unknown or invalid
    field, an id twice in `userIds`) `400`, naming each field.
-8. The state of the thread: `409` when it does not allow the operation (see the table of
+8. Ids the server does not know: only with `--known-ids` (a staging-like server with a fixed
+   set of threads and users), a valid body naming another thread or user answers `404`,
+   naming `threadId`, `userId` or `userIds`. By default threads and users exist on demand.
+9. The state of the thread: `409` when it does not allow the operation (see the table of
    `docs/contract.md`, which the server follows).
-9. The database: when another process holds its write lock longer than the busy timeout
+10. The database: when another process holds its write lock longer than the busy timeout
    (2 s, `--busy-timeout`), `503` with `Retry-After`. Only operations reach the database:
    every refusal above is answered without it, even while it is locked (an operation finds
    a lock at once, and waits for it on a thread of its own; see `App._in_store`).
+
+With `--rate-limit N` every request over N per second (a bucket of one second) is answered
+`429` with `Retry-After` before any of the checks above.
 
 Decisions the contract leaves to the server:
 

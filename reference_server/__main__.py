@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from contract import demo
+from contract.fixtures import Fixtures, FixturesError, read
 
 from .app import DEMO_BOT, create_app
 from .auth import Bot, parse_bot
@@ -121,7 +122,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", action="store_true", help="do not log a line per request")
     add_limit_options(parser)
+    add_staging_options(parser)
     return parser
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0")
+    return value
+
+
+def add_staging_options(parser: argparse.ArgumentParser) -> None:
+    """Options that make the sandbox behave like a real deployment (off by default)."""
+    group = parser.add_argument_group(
+        "staging-like behaviour", "off by default: threads and users are made on demand"
+    )
+    group.add_argument(
+        "--known-ids",
+        metavar="FILE",
+        default=None,
+        help="a TOML file of the threads and users that exist (`threads = [...]`, "
+        "`users = [...]`, the format of the fuzzer's --fixtures); a valid body naming any "
+        "other id answers 404 naming threadId, userId or userIds",
+    )
+    group.add_argument(
+        "--rate-limit",
+        type=_rate,
+        default=None,
+        metavar="N",
+        help="at most N requests per second (one second of burst); more answer 429 with "
+        "Retry-After",
+    )
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -251,6 +286,24 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _known_ids(parser: argparse.ArgumentParser, path: str | None) -> Fixtures | None:
+    """The ids of `--known-ids`; a bad file stops the server with the file's line."""
+    try:
+        return read(path) if path else None
+    except FixturesError as error:
+        parser.error(f"--known-ids {error}")
+
+
+def _announce_staging(known: Fixtures | None, args: argparse.Namespace) -> None:
+    if known is not None:
+        print(
+            f"known ids: {len(known.threads)} threads, {len(known.users)} users "
+            f"({args.known_ids}); any other id answers 404"
+        )
+    if args.rate_limit:
+        print(f"rate limit: {args.rate_limit:g} requests/s; more answer 429 with Retry-After")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -263,6 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--max-pending-events must be at least 1")
     if not args.webhook_retry > 0:
         parser.error("--webhook-retry must be more than 0 seconds")
+    known = _known_ids(parser, args.known_ids)
 
     import uvicorn  # imported late: `--help` and option errors stay fast
 
@@ -284,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             webhooks=webhooks,
             max_pending=args.max_pending_events,
             retry_base=args.webhook_retry,
+            known=known,
+            rate_limit=args.rate_limit,
         )
     except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         parser.error(f"cannot open the database {database}: {error}")
@@ -302,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{bot.describe()}{demo_note}")
     for url in webhooks:
         print(f"call events to {shown_url(url)}")
+    _announce_staging(known, args)
 
     limits = limits_from(args)
     config = uvicorn.Config(

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from contract import demo
+from contract.fixtures import Fixtures
 from contract.spec import Spec, load
 
 from . import validation
@@ -33,6 +34,7 @@ from .control import CONTROLS, PREFIX
 from .delivery import DEFAULT_RETRY_BASE, Delivery
 from .events import DEFAULT_MAX_PENDING, OutboxFull, recorder_for
 from .handlers import RECORDINGS, STREAMS, Request, media_file
+from .limits import RateLimit
 from .routes import Router
 from .store import DEFAULT_BUSY_TIMEOUT, Conflict, Store, is_busy
 
@@ -80,6 +82,14 @@ class _Busy(_Refusal):
     ) -> None:
         super().__init__(503, message)
         self.retry_after = str(max(1, math.ceil(busy_timeout)))
+
+
+class _Limited(_Refusal):
+    """Over the rate limit (`--rate-limit`): 429 with the whole seconds until a token is back."""
+
+    def __init__(self, wait: float) -> None:
+        self.retry_after = str(max(1, math.ceil(wait)))
+        super().__init__(429, f"Too many requests: try again in {self.retry_after} s")
 
 
 _T = TypeVar("_T")
@@ -164,8 +174,12 @@ class App:
         access_log: Callable[[str], None] | None = None,
         webhooks: Iterable[str] = (),
         retry_base: float = DEFAULT_RETRY_BASE,
+        known: Fixtures | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.store = store
+        self.known = known
+        self.rate_limit = rate_limit
         self.router = router or Router(load())
         self.max_body_bytes = self.router.spec.max_body_bytes
         self._id = re.compile(self.router.spec.id_pattern)
@@ -296,9 +310,12 @@ class App:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
         try:
+            wait = self.rate_limit.take() if self.rate_limit is not None else 0.0
+            if wait:
+                raise _Limited(wait)
             status, body, extra = await self._handle(scope, receive)
-        except _Busy as busy:
-            status, body = 503, envelope(503, busy.message)
+        except (_Busy, _Limited) as busy:
+            status, body = busy.status, envelope(busy.status, busy.message)
             extra = ((b"retry-after", busy.retry_after.encode()),)
         except _Refusal as refusal:
             status = refusal.status
@@ -346,7 +363,16 @@ class App:
             valid = route.validator(data)
         except validation.InvalidBody as invalid:
             raise _Refusal(400, invalid.message, invalid.errors) from None
-        # 8. The state of the thread: 409 when it does not allow the operation.
+        # 8. Ids the server does not know (with `known`, a fixed set): 404 naming each field.
+        if self.known is not None:
+            unknown = self.known.unknown(data)
+            if unknown:
+                raise _Refusal(
+                    404,
+                    f"Unknown {unknown[0][0]} {unknown[0][1]}",
+                    [{"field": name, "message": f"no such id: {value}"} for name, value in unknown],
+                )
+        # 9. The state of the thread: 409 when it does not allow the operation.
         request = Request(self.store, team_id, valid, self._base(scope))
         result = await self._change(route.handler, request)
         return 200, _ok(route.data(result)), ()
@@ -485,6 +511,8 @@ def create_app(
     webhooks: Iterable[str] = (),
     max_pending: int = DEFAULT_MAX_PENDING,
     retry_base: float = DEFAULT_RETRY_BASE,
+    known: Fixtures | None = None,
+    rate_limit: float | None = None,
 ) -> App:
     """The reference server as an ASGI application.
 
@@ -503,21 +531,28 @@ def create_app(
     each event once per bot installed in its team, signed as that bot; the outbox holds at
     most `max_pending` undelivered ones (past it, a change answers 503), and an event not
     taken is sent again after `retry_base` seconds, then twice as long each time.
+
+    Like a staging deployment: with `known` only those threads and users exist and any other
+    well-formed id answers 404 (naming its field); with `rate_limit` (requests per second)
+    requests over it answer 429 with `Retry-After`. Without them (the default) threads and
+    users are created on demand and no rate is enforced.
     """
     spec = load() if spec is None else spec
-    known = Bots([DEMO_BOT] if bots is None else bots, clock=clock)
+    signers = Bots([DEMO_BOT] if bots is None else bots, clock=clock)
     webhooks = list(webhooks)
-    teams = {bot.bot_id: bot.teams for bot in known}
+    teams = {bot.bot_id: bot.teams for bot in signers}
     recorder = recorder_for(webhooks, teams, max_pending, spec)
     store = Store(
         database, synchronous=synchronous, clock=clock, busy_timeout=busy_timeout, recorder=recorder
     )
     return App(
         store,
-        known,
+        signers,
         router=Router(spec),
         base_url=base_url,
         access_log=access_log,
         webhooks=webhooks,
         retry_base=retry_base,
+        known=known,
+        rate_limit=RateLimit(rate_limit, clock) if rate_limit else None,
     )

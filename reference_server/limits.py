@@ -1,4 +1,5 @@
-"""What a client may make the server hold: sizes, times and connections (see `protocol`).
+"""What a client may make the server hold: sizes, times and connections (see `protocol`), and
+the rate of requests of a staging-like server (`RateLimit`, `--rate-limit`).
 
 Kept apart from the protocol so that the command line reads the defaults without importing
 uvicorn.
@@ -7,6 +8,8 @@ uvicorn.
 from __future__ import annotations
 
 import resource
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Connections kept free below the process's file descriptor limit (the database, logs...).
@@ -48,3 +51,30 @@ class Limits:
 
     def connections(self) -> int:
         return self.max_connections or default_max_connections()
+
+
+class RateLimit:
+    """At most `rate` requests per second, as a token bucket holding one second of requests.
+
+    `take()` spends one token and returns 0, or, when none is left, the seconds until the next
+    one (the request is refused and spends nothing). Every request counts, refused or not, as
+    a deployment's front does.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError(f"a rate limit must be above 0 requests per second, not {rate}")
+        self.rate = rate
+        self.clock = clock
+        self.tokens = float(max(1.0, rate))
+        self.capacity = self.tokens
+        self.updated = clock()
+
+    def take(self) -> float:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate

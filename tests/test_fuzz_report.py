@@ -298,3 +298,32 @@ def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
     assert MODEL_REASON in text
     assert "step 4: call.user/invite" in text
     assert "call/start: again after end: never" in text
+
+
+def test_statuses_the_target_cannot_produce_are_no_coverage_target() -> None:
+    """429 never counts (the run keeps below the rate limit); 404 counts only with fixtures
+    and a target that answered some unknown id 404; left-out operations do not count."""
+    from contract.rules import RATE_LIMITED, TRANSITIONS, UNKNOWN_ID
+    from contract.spec import load
+    from fuzzing import coverage
+
+    result = runner.RunResult(seed=1, url="http://127.0.0.1:9", budget=1, cases=1, elapsed=1.0)
+    result.statuses = {op.method: {200: 1} for op in load()}
+    cover = coverage.of(result)
+    assert set(cover.not_targets) == {UNKNOWN_ID, RATE_LIMITED}
+    assert all(UNKNOWN_ID not in per and RATE_LIMITED not in per for per in cover.statuses.values())
+    result.fixtures = "fixtures.toml"
+    assert UNKNOWN_ID in coverage.of(result).not_targets  # the sandbox: no 404 for any id
+    result.statuses["call/start"][UNKNOWN_ID] = 1
+    cover = coverage.of(result)
+    assert set(cover.not_targets) == {RATE_LIMITED}
+    assert cover.statuses["call/start"][UNKNOWN_ID] == 1
+    assert cover.statuses["call/end"][UNKNOWN_ID] == 0  # a fixed-id server: missing there
+    result.left_out = ["call.audio/play"]
+    cover = coverage.of(result)
+    assert "call.audio/play" not in cover.statuses
+    assert not any(name.startswith("call.audio/play:") for name in cover.transitions)
+    assert len(cover.transitions) < len(TRANSITIONS)
+    assert "Left out (--include/--exclude, not counted): call.audio/play" in (
+        report.coverage_lines(result)
+    )

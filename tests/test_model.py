@@ -380,3 +380,20 @@ def test_transitions_are_recorded() -> None:
     assert run.model.exercised["call.recording/stop: nothing recorded -> 409"] == 1
     assert "call.recording/stop: nothing recorded -> 409" not in run.model.never_exercised()
     assert all(re.match(r"[a-z./]+: ", name) for name in run.model.never_exercised())
+
+
+def test_an_unknown_id_may_be_answered_404_a_known_one_never() -> None:
+    """Outside the ids known to exist a 404 is allowed (a server with fixed ids) and changes
+    nothing; inside them it is a violation; without known ids every id may be unknown."""
+    from contract.fixtures import Fixtures
+
+    known, other = "5b0525134c0319001573485e", "5b0525134c0319001573485f"
+    user = "5b4458eb1b2b33001bf213bf"
+    model = Model(known=Fixtures((known,), (user,)))
+    assert not model.observe(TEAM, "call/start", {"threadId": other}, 404).violations
+    assert not model.observe(TEAM, "call/start", {"threadId": other}, 200).violations
+    body = {"threadId": known, "userId": "5b4458eb1b2b33001bf213bc"}
+    assert not model.observe(TEAM, "call.user/invite", body, 404).violations
+    verdict = model.observe(TEAM, "call/start", {"threadId": known}, 404)
+    assert verdict.violations and "known to exist" in verdict.violations[0]
+    assert not Model().observe(TEAM, "call/start", {"threadId": known}, 404).violations

@@ -36,3 +36,20 @@ def test_the_two_commands_name_sessions_that_exist() -> None:
         assert re.search(rf"^def {session}\(session", noxfile, re.MULTILINE), session
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 -m nox -s tests" in ci
+
+
+def test_the_fixtures_example_is_a_valid_fixtures_file_and_its_options_exist() -> None:
+    from contract.fixtures import parse
+    from fuzzing.cli import build_parser
+
+    section = README.split("## Fuzzing your own server", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"<<'TOML'\n(.*?)TOML\n", section, re.DOTALL)
+    assert example, "the section has no fixtures example"
+    fixtures = parse(example.group(1), "README.md")
+    assert fixtures.threads and fixtures.users and fixtures.audio
+    from reference_server.__main__ import build_parser as server_parser
+
+    options = set(build_parser()._option_string_actions)
+    options |= set(server_parser()._option_string_actions)  # `--known-ids`, the same format
+    named = set(re.findall(r"(--[a-z][a-z-]+)", section))
+    assert named <= options, named - options

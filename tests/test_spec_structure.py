@@ -22,7 +22,7 @@ NEEDS_ACTIVE_CALL = {
     for method, rule in RULES.items()
     if rule.failing_need(IDLE) is not None and rule.failing_need(JUST_STARTED) is None
 }
-ERRORS = ["400", "401", "403", "409", "413", "415", "500"]
+ERRORS = ["400", "401", "403", "404", "409", "413", "415", "429", "500"]
 
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
@@ -118,13 +118,32 @@ def test_elements_beyond_the_source_say_so(spec: dict[str, Any]) -> None:
     for name in [
         "Unauthorized",
         "Forbidden",
+        "NotFound",
         "Conflict",
         "PayloadTooLarge",
+        "TooManyRequests",
         "UnsupportedMediaType",
         "InternalServerError",  # the envelope, and never an answer to a refused request
     ]:
         assert marker in spec["components"]["responses"][name]["description"], name
     assert marker in spec["components"]["schemas"]["UserIds"]["description"]
+    assert marker in spec["components"]["headers"]["RetryAfter"]["description"]
+
+
+def test_an_unknown_id_names_its_field_and_a_rate_limit_says_when_to_retry(
+    schemas: SpecSchemas,
+) -> None:
+    """404 is a well-formed id the server does not know, told apart from a malformed one (400)
+    and checked before the call's state (409); 429 carries `Retry-After` in whole seconds."""
+    for operation_id, (_, operation) in OPERATIONS.items():
+        not_found = schemas.resolve(operation["responses"]["404"])
+        example = not_found["content"]["application/json"]["example"]
+        assert {error["field"] for error in example["errors"]} <= {"threadId", "userId", "userIds"}
+        assert "(`400`)" in not_found["description"] and "(`409`)" in not_found["description"]
+        limited = schemas.resolve(operation["responses"]["429"])
+        retry = schemas.resolve(limited["headers"]["Retry-After"])
+        assert retry["required"] is True, operation_id
+        assert retry["schema"] == {"type": "integer", "minimum": 0}, operation_id
 
 
 def test_the_audio_size_limit_is_a_number(spec: dict[str, Any]) -> None:

@@ -1027,3 +1027,34 @@ VARIANTS.update(
         ),
     }
 )
+
+
+# Ids that exist (contract 2.4.0): a 404 is for an unknown id only.
+
+
+class UserListNotFound(Wrapper):
+    """call.user/invite naming users by `userIds` is answered 404 (as if a user did not
+    exist), where the reference server answered 200 or 409: a lookup that fails for lists."""
+
+    def after(self, exchange: Intercepted) -> None:
+        body = exchange.request_json()
+        if (
+            exchange.method == "call.user/invite"
+            and exchange.status in (200, 409)
+            and isinstance(body, dict)
+            and "userIds" in body
+            and "userId" not in body
+        ):
+            exchange.answer(
+                404,
+                {
+                    "code": 404,
+                    "message": "Unknown userIds",
+                    "errors": [{"field": "userIds", "message": "no such user"}],
+                },
+            )
+
+
+VARIANTS["user_list_not_found"] = Variant(
+    UserListNotFound, "spec_boundaries", "invite by userIds answers 404 for users that exist"
+)

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 
 """A client library for accessing Workonflow Call API"""
 
@@ -18,7 +18,7 @@ from .errors import (
 )
 from .retrying import RetryPolicy
 
-__version__ = "2.3.0"
+__version__ = "2.4.0"
 
 __all__ = (
     "AsyncCallApi",

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """When CallApi and AsyncCallApi send a request again, and how long they wait first.
 
 Not a template: `toolchain.generate` copies this file into the client package as it is. The

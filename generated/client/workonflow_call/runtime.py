@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """What CallApi and AsyncCallApi do besides their operations: sign each request as the bot,
 hold their options, and send a request with retries, logging each attempt.
 

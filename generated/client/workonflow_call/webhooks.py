@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """Receiving the call events: check a webhook delivery's signature and read its typed event.
 
 The platform delivers each call event as an HTTP `POST` of its JSON object to the bot's

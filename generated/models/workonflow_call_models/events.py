@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """The call events as one type: a pydantic union discriminated by `eventType`.
 
     event = CallEvent.model_validate_json(body).root   # a CallDtmfEvent, ...

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """The API bound to a server, a bot and a team: `CallApi` (blocking) and `AsyncCallApi`,
 and `BotSignature`, which signs every request they send."""
 

@@ -1,4 +1,4 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """Contains all the data models used in inputs/outputs"""
 
 from .call_audio_play_request import CallAudioPlayRequest

@@ -1,2 +1,2 @@
-# Generated from openapi.yaml version 2.3.0. Do not edit.
+# Generated from openapi.yaml version 2.4.0. Do not edit.
 """Contains endpoint functions for accessing the API"""
