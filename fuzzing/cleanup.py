@@ -41,7 +41,10 @@ class Ledger:
     """The threads (by team) where a call the run started may still be active."""
 
     threads: dict[tuple[str, str], str] = field(default_factory=dict)  # -> how it started
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: SIGINT raises KeyboardInterrupt in the main thread wherever it is, even between
+    # taking this lock and the `with` block that releases it; the cleanup after it takes the
+    # lock again in the same thread, which a plain lock would deadlock on.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def note(self, team: str, method: str, body: Any, status: int | None) -> None:
         """One answer of the run (`status` None: no answer)."""

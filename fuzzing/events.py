@@ -66,7 +66,10 @@ class Ledger:
     causes: list[Cause] = field(default_factory=list)
     #: Per thread, every answer on it as a step of a replay file.
     steps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: SIGINT raises KeyboardInterrupt in the main thread wherever it is, even between
+    # taking this lock and the `with` block that releases it; the cleanup after it takes the
+    # lock again in the same thread, which a plain lock would deadlock on.
+    lock: threading.RLock = field(default_factory=threading.RLock)
     #: When the run began (wall clock): a violation's `first_seen` counts from it.
     started: float = field(default_factory=time.time)
     #: How long an event may be late (`--events-grace`).

@@ -76,7 +76,10 @@ class Judge:
     #: Observed HTTP statuses per `{method}`, of every request (valid or not).
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     judged: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: SIGINT raises KeyboardInterrupt in the main thread wherever it is, even between
+    # taking this lock and the `with` block that releases it; the cleanup after it takes the
+    # lock again in the same thread, which a plain lock would deadlock on.
+    lock: threading.RLock = field(default_factory=threading.RLock)
     #: Told of every answer the judge sees, judged or not, with what the model knew of the
     #: named users before (None: not judged): `fuzzing.events` expects the events it causes.
     listener: Callable[..., None] | None = None

@@ -72,7 +72,10 @@ class Pace:
     retried: Counter[int] = field(default_factory=Counter)  # answers waited out, by status
     gave_up: int = 0  # requests still refused after MAX_ATTEMPTS: left unjudged
     _next: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: SIGINT raises KeyboardInterrupt in the main thread wherever it is, even between
+    # taking this lock and the `with` block that releases it; the cleanup after it takes the
+    # lock again in the same thread, which a plain lock would deadlock on.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def slot(self) -> None:
         """Wait for the next free slot of the rate (at once without a rate)."""

@@ -10,6 +10,7 @@ no test asserts how long anything took.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -197,12 +198,18 @@ def _interrupted(fixtures: Path, reports: Path, signals: int) -> tuple[int, str,
             [sys.executable, "-m", "fuzzing", "--url", server.base_url, "--fixtures",
              str(fixtures), "--budget", "120", "--quiet", "--report-dir", str(reports)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         )  # fmt: skip
         try:
             _wait_for(server, r'"POST /\w+/call/start" 200', process)
             for _ in range(signals):
                 process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=120)
+            try:
+                output, _ = process.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                # A run that does not stop: SIGABRT makes it print where each thread is.
+                process.send_signal(signal.SIGABRT)
+                pytest.fail(f"the run did not stop after SIGINT:\n{process.communicate()[0]}")
         finally:
             if process.poll() is None:
                 process.kill()
