@@ -48,10 +48,10 @@ from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError, first_contac
 if TYPE_CHECKING:
     from fuzzing import runner
 
-#: Seconds of fuzzing when `--budget` is not given: all four schemathesis phases run. On an idle
-#: two-core machine every faulty variant of testkit/faulty/ is caught within it; on a loaded one
-#: (`nox -s bench -- fuzz` at a load average of about 15) some of schemathesis's own checks took
-#: up to 12.4 s, so a team's CI run should give more (the boundary phase is not counted in it).
+#: Seconds of fuzzing when `--budget` is not given: all four schemathesis phases run. In
+#: `nox -s bench -- fuzz` on a loaded two-core machine (load average about 15) the faults of the
+#: boundary phase, the contract model and the call events were caught within it, some of
+#: schemathesis's own checks only after up to 12.4 s: a team's CI run should give more.
 DEFAULT_BUDGET = 10
 #: The run is stopped when it outlives its budget by this much (schemathesis can stall).
 STALL_MARGIN = 60
