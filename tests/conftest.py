@@ -15,7 +15,14 @@ CI_MAY_SKIP: tuple[str, ...] = ()
 #: shared fuzz runs): a parallel run keeps each on one worker, so that the fixture runs once.
 WHOLE_MODULES = frozenset(
     f"tests/{name}.py"
-    for name in ("test_publish", "test_fuzz", "test_fuzz_events", "test_generate", "test_golden")
+    for name in (
+        "test_publish",
+        "test_fuzz",
+        "test_fuzz_events",
+        "test_fuzz_real",
+        "test_generate",
+        "test_golden",
+    )
 )
 
 
