@@ -54,19 +54,19 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit
 
 from contract.spec import Spec, SpecError, load
-from fuzzing import events, pace
+from fuzzing import boundary_requests, events, pace, stopping
 from fuzzing.boundary_cases import derive
 from fuzzing.boundary_requests import Boundary
 from fuzzing.cleanup import Ledger
 from fuzzing.request_signing import Bot, shell
+from fuzzing.results import ConfigurationError
 
 if TYPE_CHECKING:
     from fuzzing.results import Options, RunResult, Violation
 
-#: The name of the check whose violations this phase reports.
-CHECK: Final = "spec_boundaries"
-#: The name of the phase in `RunResult.phase_cases`.
-PHASE: Final = "boundaries"
+#: The phase's check and name (`RunResult.phase_cases`).
+CHECK: Final = boundary_requests.CHECK
+PHASE: Final = boundary_requests.PHASE
 TIMEOUT_SECONDS: Final = 10.0
 
 
@@ -184,6 +184,9 @@ class Found:
     errors: list[str] = field(default_factory=list)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)  # method -> status -> n
 
+    def checks_failed(self) -> set[str]:
+        return {violation.check for violation in self.violations}
+
 
 def judge_statuses(
     cases: Sequence[Boundary],
@@ -192,9 +195,11 @@ def judge_statuses(
     *,
     started: float | None = None,
     bot_id: str | None = None,
+    stop: Callable[[Found], bool] | None = None,
 ) -> Found:
     """Send every case and compare its status with the contract's. One violation per field
-    and constraint: the first case that failed it, and how many more did, on which operations."""
+    and constraint: the first case that failed it, and how many more did, on which operations
+    (no case after one where `stop(found)` says so)."""
     from fuzzing.results import Violation
 
     started = time.monotonic() if started is None else started
@@ -202,6 +207,8 @@ def judge_statuses(
     first: dict[tuple[str, str], Violation] = {}
     later: dict[tuple[str, str], list[Boundary]] = {}
     for case in cases:
+        if stop is not None and stop(found):
+            break
         sent = time.time()
         try:
             status: int | None = send(case)
@@ -256,13 +263,16 @@ def run(options: Options, spec: Spec | None = None, ledger: Ledger | None = None
             left_out=options.left_out,
         )
     except SpecError as error:
-        from fuzzing.runner import ConfigurationError
-
         raise ConfigurationError(f"cannot derive the boundary cases: {error}") from None
     transport = HttpTransport(options.url, options.bot, ledger=ledger)
     try:
         return judge_statuses(
-            cases, transport, options.url, started=started, bot_id=options.bot.bot_id
+            cases,
+            transport,
+            options.url,
+            started=started,
+            bot_id=options.bot.bot_id,
+            stop=lambda found: stopping.caught(options.stop_on, found),
         )
     finally:
         transport.close()

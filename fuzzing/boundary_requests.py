@@ -17,6 +17,10 @@ from fuzzing.request_signing import PROPER, Signing
 
 #: Statuses a valid request may get besides a documented 2xx: the state of the thread (409),
 #: an audio file the server could not fetch (422), each where the operation documents it.
+#: The name of the check whose violations the boundary phase reports.
+CHECK: Final = "spec_boundaries"
+#: The name of the phase in `RunResult.phase_cases`.
+PHASE: Final = "boundaries"
 ACCEPTED_ERRORS: Final = (409, 422)
 
 

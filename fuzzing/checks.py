@@ -185,11 +185,11 @@ class ContractModel:
 
 
 other_team_refused = _register(OtherTeamRefused, "other_team_refused")
-contract_model = _register(ContractModel, "contract_model")
+contract_model = _register(ContractModel, oracle.CHECK)
 
 #: The names of the custom checks, in the order the summary lists them.
 CUSTOM_CHECKS = (
     "envelope_code_matches_status",
     "other_team_refused",
-    "contract_model",
+    oracle.CHECK,
 )

@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seed,
         default=None,
         help="random seed: the same seed sends the same cases in the same order (how many "
-        "depends on the budget and the server's speed) (default: random, printed)",
+        "depends on the budget and the server's speed, unless --passes says) (default: random, "
+        "printed)",
     )
     parser.add_argument(
         "--report-dir",
@@ -180,7 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CHECK",
         default=None,
         help="end the run at the first violation of CHECK (a check of the run's table, e.g. "
-        "contract_model) instead of spending the whole budget",
+        "contract_model) instead of spending the whole budget; the phases that never report "
+        "CHECK are left out (the boundary phase reports spec_boundaries only, the walk "
+        "contract_model only)",
+    )
+    parser.add_argument(
+        "--passes",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="end the run once schemathesis's fuzzing and stateful phases have had N turns "
+        "each (the phases before them run once), even with budget left: with --seed, a run "
+        "of the same cases on any machine, the budget only a cap (default: turns until the "
+        "budget is spent)",
     )
     target = parser.add_argument_group("a real deployment")
     target.add_argument(
@@ -295,7 +308,7 @@ def _announce(options: Options) -> None:
 
 
 def _fuzz(options: Options, args: argparse.Namespace) -> int:
-    from fuzzing import boundaries, cleanup, events, noise, pace, report, runner
+    from fuzzing import boundaries, cleanup, events, noise, pace, report, results, runner, stopping
 
     first_contact(options.url, options.team, options.bot)
     _announce(options)
@@ -314,8 +327,10 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
         pace.paced_requests(run_pace, resigner(options.bot), observe),
     ):
         try:
-            found = boundaries.run(options, ledger=ledger)  # the spec's near misses, first
-            if options.stop_on not in {violation.check for violation in found.violations}:
+            if stopping.runs(boundaries.PHASE, options.stop_on):
+                found = boundaries.run(options, ledger=ledger)  # the spec's near misses, first
+            caught = found is not None and stopping.caught(options.stop_on, found)
+            if not caught and stopping.runs(stopping.SCHEMATHESIS, options.stop_on):
                 result = runner.run(
                     options, progress=progress, hard_timeout=options.budget + STALL_MARGIN
                 )
@@ -334,6 +349,8 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
     result = result or runner.empty_result(options)
     if found is not None:
         boundaries.merge(found, result)
+        if options.stop_on in found.checks_failed():
+            result.stop_reason = results.STOPPED_ON
     events.conclude(result, args.events_grace)
     result.waits = run_pace.figures()
     result.cleanup = done.as_dict()
@@ -388,6 +405,7 @@ def _tuned(options: Options, args: argparse.Namespace, fixtures: Fixtures | None
         options,
         walk_steps=args.walk_steps,
         stop_on=args.stop_on,
+        passes=args.passes,
         fixtures=fixtures,
         rate_limit=args.rate_limit,
         left_out=tuple(m for m in methods if m in left_out),

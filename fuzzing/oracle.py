@@ -29,6 +29,9 @@ from contract.rules import RULES, THREAD_FIELD
 from contract.spec import Spec, load
 from fuzzing import request_signing
 
+#: The check that holds each answer to the contract model (the walk's, and schemathesis's).
+CHECK = "contract_model"
+
 
 @dataclass
 class ModelViolation:

@@ -4,7 +4,7 @@ calls left running, an interruption, and why it could test little. The summary o
 
 from __future__ import annotations
 
-from fuzzing.results import RunResult
+from fuzzing.results import PASSES_DONE, STOPPED_ON, RunResult
 
 #: Above this share of the run's time spent waiting, the summary says so.
 MOSTLY_WAITING = 0.5
@@ -33,6 +33,10 @@ def run_lines(result: RunResult) -> list[str]:
             )
     if result.interrupted:
         out.append(f"Interrupted by {result.interrupted}: the fuzzing stopped early.")
+    elif result.stop_reason == STOPPED_ON:
+        out.append(f"Stopped at the first violation of {result.stop_on} (--stop-on).")
+    elif result.stop_reason == PASSES_DONE:
+        out.append(f"Ended after {result.passes} pass(es) of fuzzing and stateful (--passes).")
     if result.cleanup:
         left = result.cleanup.get("left", [])
         if left:

@@ -97,7 +97,10 @@ def summary(result: RunResult) -> str:
         out.append(
             f"Walk: {result.walk.steps} model-guided requests in {result.walk.seconds:.1f} s"
         )
-    out += [f"Cases per phase: {phases}", "", "Checks"]
+    out.append(f"Cases per phase: {phases}")
+    if result.left_out_phases:
+        out.append(f"Phases left out: {', '.join(result.left_out_phases)} (they never report it)")
+    out += ["", "Checks"]
     out.append(
         _table(
             ["check", "passed", "failed", "operations failing"],
@@ -145,7 +148,8 @@ def summary(result: RunResult) -> str:
     out += ["", *run_lines(result)]
     out += [
         f"{result.cases} cases in {result.elapsed:.1f} s against {result.url}: {verdict}.",
-        f"Seed {result.seed}: rerun with --seed {result.seed} --budget {result.budget}.",
+        f"Seed {result.seed}: rerun with --seed {result.seed} --budget {result.budget}"
+        + (f" --passes {result.passes}." if result.passes else "."),
     ]
     if result.violations:
         out.append(

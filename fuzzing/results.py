@@ -44,6 +44,15 @@ class WalkFigures:
         }
 
 
+class ConfigurationError(Exception):
+    """`schemathesis.toml`, the spec or an option cannot be used; the message says why."""
+
+
+#: A run's `stop_reason` when it ended on `--stop-on`, or after `--passes` (`fuzzing.stopping`).
+STOPPED_ON = "stop_on"
+PASSES_DONE = "passes"
+
+
 @dataclass(frozen=True)
 class Options:
     """What one fuzzing run targets and how long it may take."""
@@ -58,6 +67,7 @@ class Options:
     max_failures: int | None = None  # stop after this many failing checks (default: never)
     walk_steps: int = 400  # requests of the model-guided walk before schemathesis (0: none)
     stop_on: str | None = None  # end the run at the first violation of this check
+    passes: int | None = None  # end after this many turns of fuzzing and stateful
     fixtures: Fixtures | None = None  # ids that exist on the target (`--fixtures`)
     rate_limit: float | None = None  # requests per second, all phases together
     left_out: tuple[str, ...] = ()  # operations not fuzzed, by `{method}`
@@ -118,6 +128,9 @@ class RunResult:
     violations: list[Violation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop_reason: str = ""
+    stop_on: str | None = None  # `--stop-on`: the check the run was looking for
+    left_out_phases: list[str] = field(default_factory=list)  # by `--stop-on`
+    passes: int | None = None  # `--passes`: the turns of fuzzing and stateful asked for
     stalled: bool = False  # stopped by the outer time limit, not by its budget
     team: str = ""
     bot_id: str = ""  # the bot that signed the requests (never its secret key)
@@ -157,6 +170,9 @@ class RunResult:
             "cases": self.cases,
             "elapsed": round(self.elapsed, 3),
             "stop_reason": self.stop_reason,
+            "stop_on": self.stop_on,
+            "left_out_phases": self.left_out_phases,
+            "passes": self.passes,
             "phases": self.phases,
             "phase_cases": self.phase_cases,
             "tally": [

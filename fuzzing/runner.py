@@ -27,11 +27,14 @@ from contract.fixtures import Fixtures
 from contract.rules import RULES, THREAD_FIELD, UNKNOWN_ID
 from contract.spec import load
 from fuzzing import events as call_events
-from fuzzing import ids, request_signing, walk
+from fuzzing import ids, oracle, request_signing, stopping, walk
 from fuzzing.oracle import Judge, ModelViolation, activate
 from fuzzing.results import (
     DEFAULT_CONFIG,
+    PASSES_DONE,
     ROOT,
+    STOPPED_ON,
+    ConfigurationError,
     Options,
     RunResult,
     Violation,
@@ -63,10 +66,6 @@ def for_the_run(raw: dict[str, Any], team: str, bot_id: str) -> None:
     for scheme in raw.get("auth", {}).get("openapi", {}).values():
         if scheme.get("api_key") == demo.BOT_ID:
             scheme["api_key"] = bot_id
-
-
-class ConfigurationError(Exception):
-    """`schemathesis.toml` or the spec cannot be used; the message says why."""
 
 
 def with_fixtures(raw: dict[str, Any], fixtures: Fixtures) -> None:
@@ -336,6 +335,9 @@ def empty_result(options: Options) -> RunResult:
         bot_id=options.bot.bot_id,
         fixtures=options.fixtures.source if options.fixtures else "",
         left_out=list(options.left_out),
+        stop_on=options.stop_on,
+        left_out_phases=stopping.left_out(options.stop_on),
+        passes=options.passes,
     )
 
 
@@ -356,25 +358,22 @@ def run(
     schema = load_schema(options)
     result = empty_result(options)
     started = time.monotonic()
-    judge = Judge(options.team, options.bot, known=options.fixtures)
-    call_events.follow(judge)
-    activate(judge)
-    ids.activate(ids.IdPlacer(options.fixtures) if options.fixtures else None)
-    request_signing.activate(options.bot)
-    if options.walk_steps:
+    judge = _activate(options)
+    if options.walk_steps and stopping.runs(stopping.WALK, options.stop_on):
         _walk(options, result, judge, started)
     collector = _Collector(result, started, judge)
     stream = from_schema(schema).execute()
     watchdog = _Watchdog(hard_timeout, stream) if hard_timeout else None
+    passes = stopping.Passes(options.passes)
     phase = "loading"
     try:
         for event in stream:
-            if options.stop_on in result.checks_failed() or call_events.shown(options.stop_on):
-                stream.stop()  # caught already (by the walk, or the scenario before)
+            _stop_early(options, result, passes, event, stream)
             if isinstance(event, events.PhaseStarted):
                 phase = str(event.phase.name.value)
-            elif isinstance(event, events.PhaseFinished):
+            elif isinstance(event, events.PhaseFinished) and not passes.done:
                 result.phases[str(event.phase.name.value)] = str(event.status.value)
+                passes.finished(str(event.phase.name.value))
             elif isinstance(event, events.ScenarioFinished):
                 phase = str(getattr(event.phase, "value", event.phase))
                 collector.scenario(event)
@@ -385,16 +384,14 @@ def run(
                 result.errors.append(f"{event.label}: {_first_line(event.info.format())}")
             elif isinstance(event, events.FatalError):
                 result.errors.append(f"fatal: {event.exception}")
-            elif isinstance(event, events.EngineFinished):
+            elif isinstance(event, events.EngineFinished) and not result.stop_reason:
                 result.stop_reason = str(getattr(event.stop_reason, "value", event.stop_reason))
     finally:
         stream.stop()
         stream.generator.close()
         if watchdog is not None:
             watchdog.cancel()
-        activate(None)
-        ids.activate(None)
-        request_signing.activate(None)
+        _deactivate()
     result.statuses = {m: dict(c) for m, c in judge.statuses.items()}
     result.transitions = {name: judge.model.exercised[name] for name in judge.model.transitions()}
     result.elapsed = time.monotonic() - started
@@ -402,6 +399,39 @@ def run(
         result.stalled = True
         result.errors.append(f"the run outlived its limit of {hard_timeout:.0f} s and was stopped")
     return result
+
+
+def _activate(options: Options) -> Judge:
+    """The run's judge, made the one the checks, the ids and the signing hook use."""
+    judge = Judge(options.team, options.bot, known=options.fixtures)
+    call_events.follow(judge)
+    activate(judge)
+    ids.activate(ids.IdPlacer(options.fixtures) if options.fixtures else None)
+    request_signing.activate(options.bot)
+    return judge
+
+
+def _deactivate() -> None:
+    activate(None)
+    ids.activate(None)
+    request_signing.activate(None)
+
+
+def _stop_early(
+    options: Options, result: RunResult, passes: stopping.Passes, event: Any, stream: Any
+) -> None:
+    """Stop the engine once `--stop-on` has its violation (from the walk, or the scenario
+    before), or as a turn beyond `--passes` starts."""
+    from schemathesis.engine import events
+
+    if options.stop_on in result.checks_failed() or call_events.shown(options.stop_on):
+        reason = STOPPED_ON
+    elif isinstance(event, events.PhaseStarted) and passes.over(str(event.phase.name.value)):
+        reason = PASSES_DONE
+    else:
+        return
+    stream.stop()
+    result.stop_reason = result.stop_reason or reason
 
 
 def _walk(options: Options, result: RunResult, judge: Judge, started: float) -> None:
@@ -420,7 +450,7 @@ def _walk_violations(result: RunResult, judge: Judge, started: float) -> None:
         kinds.add(record.kind)
         last = record.sequence[-1] if record.sequence else {}
         violation = Violation(
-            check="contract_model",
+            check=oracle.CHECK,
             operation=f"POST /{{teamId}}/{record.method}",
             reason="",
             curl=curl_command(result.url, record.team, record.method, last.get("body"), bot_id),

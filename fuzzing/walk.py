@@ -20,7 +20,7 @@ import requests
 from contract import demo
 from contract.rules import RULES, THREAD_FIELD, USER_FIELD, USERS_FIELD
 from contract.spec import Spec, follow
-from fuzzing import platform_events
+from fuzzing import oracle, platform_events
 from fuzzing.oracle import Judge
 from fuzzing.results import Options, WalkFigures
 from fuzzing.schema_values import branches, minimal_values, valid
@@ -177,7 +177,10 @@ def run(options: Options, judge: Judge, *, started: float) -> WalkFigures:
     plan = [(ends, {THREAD_FIELD: t}) for t in cast.threads if ends not in cast.left_out]
     shaped = request_shapes(judge.spec)
     walk_started = time.monotonic()
+    stops_on_a_violation = options.stop_on == oracle.CHECK
     while figures.steps < options.walk_steps and time.monotonic() < deadline:
+        if stops_on_a_violation and judge.violations:
+            break  # `--stop-on contract_model`: the walk found one
         method, body = (
             plan.pop(0)
             if plan
