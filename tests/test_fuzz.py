@@ -3,14 +3,14 @@ reference server, reports what it finds without the secret key, replays a seed, 
 clearly when the target cannot be used (tests/test_fuzz_variants.py: it catches each faulty
 variant).
 
-The fuzzing runs are slow (a time budget each), so they all run once per module, with small
-budgets and fixed seeds; the tests then read their results (in a parallel run
-this module stays on one worker: tests/conftest.py).
+The fuzzing runs are slow, so they all run once per module, with fixed seeds, two at a time;
+the tests then read their results (in a parallel run this module stays on one worker:
+tests/conftest.py). The runs end by themselves (`--passes`, `--stop-on`) or after a budget
+that the phase they are read for never needs: none depends on the machine's speed.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -26,9 +26,13 @@ from contract.spec import load
 from fuzzing.request_signing import Bot
 from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import SEED, FuzzRun, budget_of, fuzz, fuzz_variant, serve
+from testkit.faulty.variants import VARIANTS
 from testkit.spec import ROOT
 
-CLEAN_BUDGET = 20
+#: The budget of a run that ends by itself (`--passes`, `--stop-on`): a cap that a slow or
+#: loaded machine does not reach, not a measure of its speed.
+CAP = 120
+SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 #: A variant caught by the contract model: its run is made twice, and its report is read.
 REPLAY = "invite_after_end"
 #: Variants caught by the boundary phase (a field, a forged signature) whose reports are read.
@@ -42,34 +46,38 @@ SECRET_RUN = "null_accepted"
 def _secret_run() -> FuzzRun:
     """A faulty server that knows only the custom bot, fuzzed as that bot (from the variables)."""
     with serve(SECRET_RUN, lifetime=240, env=CUSTOM_BOT) as url:
-        return fuzz("--url", url, "--budget", "4", "--seed", str(SEED), env=CUSTOM_BOT)
+        return fuzz(
+            "--url", url, "--budget", str(CAP), "--seed", str(SEED),
+            "--stop-on", VARIANTS[SECRET_RUN].caught_by, env=CUSTOM_BOT,
+        )  # fmt: skip
 
 
-def _fuzz_job(variant: str | None, budget: int) -> FuzzRun:
+def _fuzz_job(variant: str | None, budget: int, *args: str) -> FuzzRun:
     """Fuzz a faulty variant, or with `None` the reference server that the command starts."""
     if variant == "secret":
         return _secret_run()
     if variant is None:
-        return fuzz("--budget", str(budget), "--seed", str(SEED))
-    return fuzz_variant(variant, budget=budget, seed=SEED)
+        return fuzz("--budget", str(budget), "--seed", str(SEED), *args)
+    return fuzz_variant(variant, *args, budget=budget, seed=SEED)
 
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, FuzzRun]:
-    jobs: dict[str, tuple[str | None, int]] = {
-        name: (name, budget_of(name)) for name in (REPORTED, FORGERY)
+    # Runs sized by their work, not by the clock: the reference run ends after one pass of
+    # every phase, the replayed variant at its first violation; their budgets are only caps.
+    stop_on = ("--stop-on", VARIANTS[REPLAY].caught_by)
+    jobs: dict[str, tuple[str | None, int, tuple[str, ...]]] = {
+        name: (name, budget_of(name), ()) for name in (REPORTED, FORGERY)
     }
-    jobs["reference"] = (None, CLEAN_BUDGET)
-    jobs["replay"] = (REPLAY, budget_of(REPLAY))
-    jobs["replay-again"] = (REPLAY, budget_of(REPLAY))
-    jobs["secret"] = ("secret", 4)
-    # Longest first, so that the two threads finish at about the same time. In a parallel run
-    # the other workers keep the other cores busy: one run at a time keeps each run's share of
-    # the machine what it is in a serial run (the budgets are measured in seconds).
-    order = sorted(jobs, key=lambda name: -jobs[name][1])
-    threads = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = {name: pool.submit(_fuzz_job, *jobs[name]) for name in order}
+    jobs["reference"] = (None, CAP, ("--passes", "1"))
+    jobs["replay"] = (REPLAY, CAP, stop_on)
+    jobs["replay-again"] = (REPLAY, CAP, stop_on)
+    jobs["secret"] = ("secret", CAP, ())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(_fuzz_job, variant, budget, *args)
+            for name, (variant, budget, args) in jobs.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -95,6 +103,33 @@ def test_the_reference_server_gives_no_false_alarm(runs: dict[str, FuzzRun]) -> 
         "response_schema_conformance",
     } <= checks
     assert f"Seed {SEED}: rerun with --seed {SEED}" in run.stdout
+
+
+def test_passes_end_a_run_after_its_turns_whatever_is_left_of_the_budget(
+    runs: dict[str, FuzzRun],
+) -> None:
+    run = runs["reference"]
+    assert run.result is not None
+    assert run.result["stop_reason"] == "passes" and run.result["passes"] == 1
+    assert run.result["elapsed"] < CAP  # it ended by itself, well within its cap
+    # every phase had its turn, and none was cut short
+    assert {run.result["phases"][phase] for phase in SCHEMATHESIS_PHASES} == {"success"}
+    assert "Ended after 1 pass(es) of fuzzing and stateful (--passes)." in run.stdout
+    assert f"rerun with --seed {SEED} --budget {CAP} --passes 1." in run.stdout
+    assert "Interrupted" not in run.stdout
+
+
+def test_stop_on_ends_the_run_at_its_check_without_the_phases_that_never_report_it(
+    runs: dict[str, FuzzRun],
+) -> None:
+    run = runs["replay"]  # --stop-on contract_model: the boundary phase never reports it
+    assert run.result is not None
+    assert run.result["stop_reason"] == "stop_on" and run.result["stop_on"] == "contract_model"
+    assert run.result["left_out_phases"] == ["boundaries"]
+    assert "boundaries" not in run.result["phase_cases"]
+    assert "Stopped at the first violation of contract_model (--stop-on)." in run.stdout
+    assert "Phases left out: boundaries" in run.stdout
+    assert not run.result["interrupted"] and "Interrupted" not in run.stdout
 
 
 def test_junit_report_of_a_clean_run(runs: dict[str, FuzzRun]) -> None:

@@ -3,8 +3,9 @@ caught by the check `events` under its own fault class, the reference server's e
 contract (embedded, and at `--url` with `--events-listen`), and a server that was not told of
 the receiver is fuzzed all the same, its events not judged.
 
-The runs are slow (a time budget each), so they all run once per module, two at a time, with
-small budgets and a fixed seed; the tests then read their results.
+The runs are slow, so they all run once per module, two at a time, with a fixed seed: the
+reference servers' for a small budget, the variants' until their first violation of the events
+(`--stop-on events`); the tests then read their results.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from testkit.faulty.variants import VARIANTS
 
 SEED = 20261127
 BUDGET = "3"
+#: A variant's run ends at its first violation of the events: its budget is only a cap.
+CAP = 120
 GRACE = ("--events-grace", "2")
 #: Each faulty variant of the events, and the class of fault it must be reported under.
 CLASSES = {
@@ -60,7 +63,7 @@ def _job(name: str) -> FuzzRun:
         return _listening_reference()
     if name == "untold":
         return _untold_reference()
-    return fuzz_variant(name, *GRACE, budget=int(BUDGET), seed=SEED)
+    return fuzz_variant(name, *GRACE, "--stop-on", "events", budget=CAP, seed=SEED)
 
 
 @pytest.fixture(scope="module")
