@@ -43,6 +43,7 @@ from contract.spec import SPEC_PATH
 from toolchain.changes import Change, Combined, Differ, DiffError
 from toolchain.optic import NPM_DIR, OpticDiffer
 from toolchain.security import SecurityDiffer
+from toolchain.webhook_changes import WebhookDiffer
 
 __all__ = ["Change", "GateError", "Report", "compare", "gate", "main"]
 
@@ -177,8 +178,9 @@ def spec_at(repo: Path, ref: str, spec: Path, into: Path) -> Path | None:
 
 
 def default_differ(npm_dir: Path = NPM_DIR) -> Differ:
-    """Optic for operations, parameters, bodies and responses; our own for security."""
-    return Combined(OpticDiffer(npm_dir), SecurityDiffer())
+    """Optic for operations, parameters, bodies and responses, and (through stand-in
+    operations) for the call events; our own for security."""
+    return Combined(OpticDiffer(npm_dir), SecurityDiffer(), WebhookDiffer(npm_dir))
 
 
 def compare(base: Path, head: Path, differ: Differ | None = None) -> Report:
@@ -220,7 +222,7 @@ def gate(report: Report, changelog: Path | None = None) -> tuple[bool, list[str]
     )
     if not report.changes:
         versions = f"{report.base_version} -> {report.head_version}"
-        summary = f"no changes to the operations; info.version {versions}"
+        summary = f"no changes to the operations or the call events; info.version {versions}"
     lines.append(summary)
     ok = True
     if breaking and major(report.head_version) <= major(report.base_version):
