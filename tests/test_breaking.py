@@ -17,8 +17,9 @@ import yaml
 
 from contract.spec import ROOT
 from toolchain import breaking
-from toolchain.changes import Change, Reason
+from toolchain.changes import Change, DiffError, Reason
 from toolchain.security import SecurityDiffer, security_changes
+from toolchain.webhook_changes import WebhookDiffer
 
 SPECS = ROOT / "tests" / "specs"
 BASE = SPECS / "base.yaml"
@@ -120,6 +121,120 @@ def test_known_pair(pair: str) -> None:
     assert change.breaking is is_breaking, change.line()
     ok, lines = breaking.gate(report)
     assert ok is passes, "\n".join(lines)
+
+
+EVENTS = SPECS / "events.yaml"
+# Event pairs (webhooks, which Optic does not compare itself), against events.yaml at 2.3.0:
+# pair -> (breaking?, the event, the words its line must carry). A bot receives an event as a
+# client receives an answer: a removed or retyped field breaks it, a new field does not.
+EVENT_PAIRS = {
+    "removed-event-field": (True, "webhook call.created", "event body field streamId removed"),
+    "retyped-event-field": (
+        True,
+        "webhook call.created",
+        'event body field createdAt changed (type: "integer" -> "string")',
+    ),
+    "new-optional-event-field": (False, "webhook call.ended", "event body field reason added"),
+    "removed-event": (True, "webhook call.ended", "event removed"),
+    "new-event": (False, "webhook call.user.held", "event added"),
+}
+
+
+@needs_optic
+@pytest.mark.parametrize("pair", sorted(EVENT_PAIRS))
+def test_event_pair(pair: str) -> None:
+    is_breaking, event, words = EVENT_PAIRS[pair]
+    report = breaking.compare(EVENTS, SPECS / f"{pair}.yaml")
+    assert len(report.changes) == 1, [c.line() for c in report.changes]
+    change = report.changes[0]
+    assert change.operation == event
+    assert words in change.line()
+    assert change.breaking is is_breaking, change.line()
+    assert change.json_path.startswith(f"/webhooks/{event.split()[1]}/post"), change.json_path
+    ok, lines = breaking.gate(report)  # the same info.version: only compatible changes pass
+    assert ok is not is_breaking, "\n".join(lines)
+
+
+@needs_optic
+def test_the_cli_fails_on_a_removed_event_field() -> None:
+    done = gate_cli("--base-spec", str(EVENTS), "--spec", str(SPECS / "removed-event-field.yaml"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "BREAKING    webhook call.created: event body field streamId removed\n"
+        "            - prevent removing response property: cannot remove event property "
+        "'streamId'. This is a breaking change." in done.stdout
+    )
+    assert "info.version must go from 2.3.0 to 3.0.0" in done.stdout
+
+
+class CountingOptic:
+    """Optic's place in WebhookDiffer: counts the runs and reports no change."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self, base: Path, head: Path, npm_dir: Path) -> dict[str, object]:
+        self.runs += 1
+        return {"changelog": {"operations": []}, "results": []}
+
+
+def test_optic_runs_only_when_the_events_differ(tmp_path: Path) -> None:
+    """The gate runs often (CI, tests): the events are compared with `$ref`s followed first."""
+    optic = CountingOptic()
+    differ = WebhookDiffer(optic=optic)
+    assert differ.changes(BASE, SPECS / "removed-response-field.yaml") == []  # no webhooks
+    assert differ.changes(EVENTS, EVENTS) == []
+    # The same events written without the $refs, and a recursive schema: still the same.
+    inlined = yaml.safe_load(EVENTS.read_text())
+    schemas = inlined["components"]["schemas"]
+    created = inlined["webhooks"]["call.created"]["post"]
+    created["requestBody"] = inlined["components"]["requestBodies"].pop("CallCreatedEvent")
+    created["requestBody"]["content"]["application/json"]["schema"] = schemas["CallCreatedEvent"]
+    schemas["CallCreatedEvent"]["properties"]["threadId"] = dict(schemas["ObjectId"])
+    spec = tmp_path / "inlined.yaml"
+    spec.write_text(yaml.safe_dump(inlined))
+    assert differ.changes(EVENTS, spec) == [] and optic.runs == 0
+    recursive = yaml.safe_load(EVENTS.read_text())
+    ended = recursive["components"]["schemas"]["CallEndedEvent"]
+    ended["properties"]["previous"] = {"$ref": "#/components/schemas/CallEndedEvent"}
+    spec.write_text(yaml.safe_dump(recursive))
+    assert differ.changes(spec, spec) == [] and optic.runs == 0
+    # What differs is Optic's to judge.
+    assert differ.changes(EVENTS, spec) == [] and optic.runs == 1
+    assert differ.changes(EVENTS, SPECS / "removed-event-field.yaml") == [] and optic.runs == 2
+
+
+def bad_events(tmp_path: Path) -> tuple[Path, Path]:
+    """Two specs whose events cannot be read: a `$ref` to nothing, a list of webhooks."""
+    dangling, listed = tmp_path / "dangling.yaml", tmp_path / "listed.yaml"
+    document = yaml.safe_load(EVENTS.read_text())
+    document["components"]["schemas"]["CallEndedEvent"]["properties"]["x"] = {
+        "$ref": "#/components/schemas/Nope"
+    }
+    dangling.write_text(yaml.safe_dump(document))
+    document = yaml.safe_load(EVENTS.read_text())
+    document["webhooks"] = ["call.created"]
+    listed.write_text(yaml.safe_dump(document))
+    return dangling, listed
+
+
+def test_bad_events_are_named(tmp_path: Path) -> None:
+    dangling, listed = bad_events(tmp_path)
+    differ = WebhookDiffer(optic=CountingOptic())
+    with pytest.raises(
+        DiffError, match=r"webhooks: \$ref '#/components/schemas/Nope' names nothing"
+    ):
+        differ.changes(EVENTS, dangling)
+    with pytest.raises(DiffError, match=r"listed\.yaml: webhooks is not a mapping"):
+        differ.changes(EVENTS, listed)
+
+
+@needs_optic
+def test_the_cli_names_bad_events(tmp_path: Path) -> None:
+    _, listed = bad_events(tmp_path)
+    done = gate_cli("--base-spec", str(EVENTS), "--spec", str(listed))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "listed.yaml: webhooks is not a mapping of event names to path items" in done.stderr
 
 
 BEARER = SPECS / "bearer.yaml"
