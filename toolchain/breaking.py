@@ -8,11 +8,15 @@
 
 This module is the gate's policy; the comparison itself is a differ's job
 (`toolchain.changes.Differ`; today `toolchain.optic.OpticDiffer`, Optic run offline from
-`npm/`, with `toolchain.security.SecurityDiffer` for the security Optic does not compare).
-Every change is printed on one line: `BREAKING` or `compatible`, the operation, where
-in it (parameter, request body, response) and the field. Direction matters: a new required
-request field, or a removed or retyped response field, breaks clients built on the base; a new
-optional request field or a new response field does not.
+`npm/`, with `toolchain.security.SecurityDiffer` for the security Optic does not compare and
+`toolchain.webhook_changes.WebhookDiffer` for the call events of `webhooks`, which Optic
+compares only as stand-in operations). Every change is printed on one line: `BREAKING` or
+`compatible`, the operation (or the event, `webhook call.created`), where in it (parameter,
+request body, response, event body) and the field. Direction matters: a new required request
+field, or a removed or retyped response field, breaks clients built on the base; a new optional
+request field or a new response field does not. An event is read as an answer is: a removed or
+retyped event field, or a removed event, breaks the bots that receive it; a new field or a new
+event does not.
 
 Without a base (a single commit, or a shallow clone without release tags or HEAD~1) there is
 nothing to compare: outside CI the gate says so and passes; in CI (`CI` set) it fails, since a

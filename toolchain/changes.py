@@ -2,8 +2,9 @@
 
 The gate (`toolchain.breaking`) decides what a breaking change requires (a new major version,
 a changelog section); a differ only says what changed and whether it breaks clients built on
-the base. Optic (`toolchain.optic`) is the differ today; it is archived upstream, so anything
-that returns `Change`s through the `Differ` protocol can replace it.
+the base. Optic (`toolchain.optic`) is the differ today, for the operations and (through
+`toolchain.webhook_changes`) the call events; it is archived upstream, so anything that returns
+`Change`s through the `Differ` protocol can replace it.
 """
 
 from __future__ import annotations

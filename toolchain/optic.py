@@ -1,9 +1,11 @@
 """The Optic adapter of the breaking-change gate: `OpticDiffer().changes(base, head)`.
 
 Runs `@useoptic/optic` offline from `npm/` (through `optic_diff.cjs`, with its
-`breaking-changes` ruleset) and turns its changelog and rule results into `Change`s. Optic is
-archived upstream: only this module knows it, so another differ can take its place behind the
-`toolchain.changes.Differ` protocol.
+`breaking-changes` ruleset) and turns its changelog and rule results into `Change`s. Optic
+compares `paths` only; `toolchain.webhook_changes` hands it the call events of `webhooks` as
+operations of their own and renames what it reports. Optic is archived upstream: only these two
+modules know it, so another differ can take its place behind the `toolchain.changes.Differ`
+protocol.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ operation `webhook call.created`, the location `event body`, the field as Optic 
 The events are compared before Optic is started: when neither spec has any, or when they are
 the same in both (their schemas with `$ref`s followed), nothing runs.
 
-What a bot answers (the webhooks' responses) is not compared.
+Not compared: what a bot answers (the webhooks' `responses`) and the headers an event is sent
+with (its `parameters`; the spec declares none, and Optic would judge a removed response header
+compatible).
 """
 
 from __future__ import annotations
