@@ -18,6 +18,9 @@ import yaml
 
 # A removed operation violates one rule per response field; show the first few.
 MAX_REASONS = 3
+# Every differ reads both specs: libyaml's parser (the same safe constructor) reads the spec
+# about ten times faster than the pure-Python one, where PyYAML was built with it.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DiffError(Exception):
@@ -94,7 +97,7 @@ class Combined:
 def load_document(path: Path) -> dict[str, Any]:
     """A spec file as a mapping; DiffError names the file when it cannot be read."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise DiffError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(document, dict):
