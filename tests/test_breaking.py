@@ -144,7 +144,9 @@ EVENT_PAIRS = {
 @pytest.mark.parametrize("pair", sorted(EVENT_PAIRS))
 def test_event_pair(pair: str) -> None:
     is_breaking, event, words = EVENT_PAIRS[pair]
-    report = breaking.compare(EVENTS, SPECS / f"{pair}.yaml")
+    # The events' differ alone (the pairs change nothing else; the whole gate judges one pair
+    # below, from its command line).
+    report = breaking.compare(EVENTS, SPECS / f"{pair}.yaml", WebhookDiffer())
     assert len(report.changes) == 1, [c.line() for c in report.changes]
     change = report.changes[0]
     assert change.operation == event
