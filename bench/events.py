@@ -55,7 +55,7 @@ def cpu_seconds(pid: int) -> float:
 
 def outbox_size(database: str) -> int:
     with sqlite3.connect(database) as db:
-        return int(db.execute("SELECT pending FROM outbox_size").fetchone()[0])
+        return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
 def _receive(port: Any, taken: Any, stop: Any) -> None:

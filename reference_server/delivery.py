@@ -1,45 +1,51 @@
 """Delivering the outbox's call events to the webhooks, in the background of the server.
 
-One task per webhook URL, on the server's event loop: it reads the events that are due
-(`Store.outbox_due`: at most the oldest undelivered one of each thread), POSTs them over one
-kept-alive connection, pipelined up to `PIPELINE` at a time, each signed afresh as its bot
-(`X-Bot-Id`, `X-timestamp`, `X-Signature` over the body as sent), then in one transaction
-deletes those the webhook took (a `2xx`) and puts off the others, `retry_base * 2**attempts`
-seconds (at most `retry_cap`).
+One task per webhook URL, on the server's event loop. A round takes from the outbox's copy in
+memory (`reference_server.outbox.Outbox`, read from the table only at start-up, after a
+failure or after another process's commit) the events that are due, at most the oldest
+undelivered one of each thread, and POSTs them in one write over one kept-alive connection,
+pipelined, each signed afresh as its bot (`X-Bot-Id`, `X-timestamp`, `X-Signature` over the
+body as sent: a hash of the bot's id and key, computed once per bot, then per round the
+timestamp, then per event its body). Then one transaction deletes those the webhook took (a
+`2xx`) and puts off the others, `retry_base * 2**attempts` seconds (at most `retry_cap`).
 An event of a thread is sent only once the one before it was taken: per thread, in order.
 A restart finds the outbox as the last commit left it, so an event whose change was answered
 is delivered after a restart too; one that was taken but not yet deleted is delivered again
 (at least once; the receiver drops it by its `eventId`).
 
 The task sleeps until the server wakes it (`wake`, after each change) or the next put-off
-event is due. Store calls go through the application's `in_store`, as requests' do, so
-that a database locked by another process never blocks the loop.
+event is due. A round after which events are already due again (they came while it waited
+for the answers) waits `coalesce` seconds before the next, so that under load a round
+carries many events (one write, one read of the answers, one transaction for all of them)
+instead of a few; an event that comes to an idle task goes at once. Store calls go through
+the application's `in_store`, as requests' do, so that a database locked by another process
+never blocks the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from contract.signing import Bot as Signer
-
 from .auth import Bot
-from .outbox import Pending
+from .outbox import Outbox, Pending
 from .store import Store
-from .webhook_client import Message, WebhookClient, shown_url
+from .webhook_client import WebhookClient, shown_url
 
 #: The first delay before an event not taken is sent again, and the longest (seconds).
 DEFAULT_RETRY_BASE = 0.5
 DEFAULT_RETRY_CAP = 60.0
 #: How long a webhook may take to answer (the contract's 10 s).
 DEFAULT_TIMEOUT = 10.0
-#: Events read from the outbox at a time, and sent in one write (pipelined).
-BATCH = 256
-PIPELINE = 32
+#: Events sent in one round, in one write (pipelined).
+BATCH = 128
+#: How long a round waits when events are already due after the one before (seconds).
+DEFAULT_COALESCE = 0.005
 
 InStore = Callable[..., Awaitable[Any]]
 
@@ -58,6 +64,7 @@ class Delivery:
         retry_base: float = DEFAULT_RETRY_BASE,
         retry_cap: float = DEFAULT_RETRY_CAP,
         timeout: float = DEFAULT_TIMEOUT,
+        coalesce: float = DEFAULT_COALESCE,
     ) -> None:
         self.store = store
         self.bots = bots
@@ -67,12 +74,15 @@ class Delivery:
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.timeout = timeout
+        self.coalesce = coalesce
         self.log = logging.getLogger("reference_server.delivery")
         #: Events taken by a webhook, and attempts that failed, since the start.
         self.taken = 0
         self.failed = 0
         self._wakes: list[asyncio.Event] = []
         self._tasks: list[asyncio.Task[None]] = []
+        #: SHA-256 fed with each bot's id and key (by both: `bots` may be replaced).
+        self._keyed: dict[tuple[str, str], Any] = {}
 
     def start(self) -> None:
         """Start a task per webhook on the running loop (once per loop: an application served
@@ -106,6 +116,8 @@ class Delivery:
 
     async def _deliver_to(self, url: str, wake: asyncio.Event) -> None:
         client = WebhookClient(url, self.timeout)
+        # Rows a round on another loop left in flight are read from the table again.
+        self._outbox().stale(url)
         try:
             while True:
                 wake.clear()
@@ -115,48 +127,106 @@ class Delivery:
                     self.log.warning("webhook %s: %s", shown_url(url), error)
                     later = self.retry_base
                 if later is not None and later <= 0:
+                    # Due already: they came during the round; let more come meanwhile.
+                    await asyncio.sleep(self.coalesce)
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), later)
         finally:
             client.close()
 
+    def _outbox(self) -> Outbox:
+        outbox = self.store.outbox
+        if outbox is None:
+            raise RuntimeError("the store has no outbox")
+        return outbox
+
     async def _round(self, client: WebhookClient, url: str) -> float | None:
         """Send what is due; answer how long until the next event is due (None: no event)."""
-        due: list[Pending] = await self.in_store(self.store.outbox_due, url, self.clock(), BATCH)
+        outbox = self._outbox()
+        due = outbox.take(url, self.clock(), BATCH)
+        if due is None:  # read the table first
+            await self.in_store(self.store.outbox_load, url)
+            due = outbox.take(url, self.clock(), BATCH) or []
         if not due:
-            later: float | None = await self.in_store(self.store.outbox_next_due, url)
-            return None if later is None else max(0.0, later - self.clock())
-        taken = [pending for pending in due if pending.bot_id not in self.bots]
-        for pending in taken:  # cannot be signed: dropped
-            self.log.warning(
-                "webhook %s: event %d dropped: bot %s is not configured",
-                shown_url(url),
-                pending.seq,
-                pending.bot_id,
-            )
-        due = [pending for pending in due if pending.bot_id in self.bots]
+            return self._later(outbox, url)
+        try:
+            return await self._send(client, url, outbox, due)
+        except BaseException:
+            outbox.stale(url)  # those in flight: read the table again
+            raise
+
+    async def _send(
+        self, client: WebhookClient, url: str, outbox: Outbox, due: list[Pending]
+    ) -> float | None:
+        taken: list[Pending] = []
         retry: list[tuple[Pending, float]] = []
-        for start in range(0, len(due), PIPELINE):
-            batch = due[start : start + PIPELINE]
-            statuses = await client.post_all([self._message(pending) for pending in batch])
-            for pending, status in zip(batch, statuses, strict=True):
+        sent: list[Pending] = []
+        parts: list[bytes] = []
+        stamp = int(self.clock())
+        signing: dict[str, tuple[Any, bytes]] = {}
+        for pending in due:
+            signer = signing.get(pending.bot_id)
+            if signer is None:
+                signer = self._signing(client, pending.bot_id, stamp)
+                if signer is None:  # cannot be signed: dropped
+                    self.log.warning(
+                        "webhook %s: event %d dropped: bot %s is not configured",
+                        shown_url(url),
+                        pending.seq,
+                        pending.bot_id,
+                    )
+                    taken.append(pending)
+                    continue
+                signing[pending.bot_id] = signer
+            stamped, head = signer
+            digest = stamped.copy()
+            body = pending.body
+            digest.update(body)
+            parts += (
+                head,
+                digest.hexdigest().encode(),
+                b"\r\nContent-Length: %d\r\n\r\n" % len(body),
+                body,
+            )
+            sent.append(pending)
+        if sent:
+            statuses = await client.send(b"".join(parts), len(sent))
+            failed_at = self.clock()
+            for pending, status in zip(sent, statuses, strict=True):
                 if status is not None and 200 <= status < 300:
                     taken.append(pending)
                 else:
-                    retry.append((pending, self.clock() + self.delay(pending.attempts)))
+                    retry.append((pending, failed_at + self.delay(pending.attempts)))
                     self._log_failure(url, pending, status, client.error)
         await self.in_store(self.store.outbox_settle, url, taken, retry)
         self.taken += len(taken)
         self.failed += len(retry)
-        return 0.0
+        return self._later(outbox, url)
 
-    def _message(self, pending: Pending) -> Message:
-        """The event's body and its signature headers, signed now as its bot."""
-        bot = self.bots[pending.bot_id]
-        signer = Signer(bot.bot_id, bot.secret_key)
-        headers = signer.headers(pending.body, timestamp=int(self.clock()))
-        return pending.body, list(headers.items())
+    def _later(self, outbox: Outbox, url: str) -> float | None:
+        later = outbox.next_due(url)
+        return None if later is None else max(0.0, later - self.clock())
+
+    def _signing(self, client: WebhookClient, bot_id: str, stamp: int) -> tuple[Any, bytes] | None:
+        """For the bot's events of a round: SHA-256 fed with its id, key and the timestamp
+        (the signature's input before the body), and the request's bytes up to the
+        signature's value; None for a bot not configured."""
+        bot: Bot | None = self.bots.get(bot_id)
+        if bot is None:
+            return None
+        keyed = self._keyed.get((bot.bot_id, bot.secret_key))
+        if keyed is None:
+            keyed = hashlib.sha256(f"{bot.bot_id}{bot.secret_key}".encode())
+            self._keyed[(bot.bot_id, bot.secret_key)] = keyed
+        stamped = keyed.copy()
+        stamped.update(str(stamp).encode())
+        head = b"%sX-Bot-Id: %s\r\nX-timestamp: %d\r\nX-Signature: " % (
+            client.head,
+            bot.bot_id.encode(),
+            stamp,
+        )
+        return stamped, head
 
     def _log_failure(self, url: str, pending: Pending, status: int | None, error: str) -> None:
         reason = f"no answer ({error})" if status is None else f"answered {status}"

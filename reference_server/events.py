@@ -20,17 +20,34 @@ import functools
 import hashlib
 import json
 import secrets
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 
 from contract.rules import PLATFORM, RULES, Rule
 from contract.spec import Spec, load
 
-from . import outbox
+from .outbox import Outbox
 
 #: How many undelivered event rows the outbox holds at most, by default.
 DEFAULT_MAX_PENDING = 10_000
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _json(value: object) -> str:
+    """`value` as compact JSON, as `json.dumps(value, separators=(",", ":"))` writes it."""
+    if type(value) is str:
+        return encode_basestring_ascii(value)
+    if type(value) is int:
+        return str(value)
+    return _encode(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _labels(fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each field with its name as JSON, in order."""
+    return tuple((name, encode_basestring_ascii(name)) for name in fields)
 
 
 class OutboxFull(Exception):
@@ -43,6 +60,7 @@ def stream_id(team_id: str) -> str:
     return hashlib.sha256(f"stream:{team_id}".encode()).hexdigest()[:24]
 
 
+@functools.lru_cache(maxsize=4096)
 def phone_number(user_id: str) -> str:
     """The sandbox's phone number of a user."""
     return f"8{int(user_id, 16) % 10**10:010d}"
@@ -79,41 +97,49 @@ class Recorder:
         """The JSON body of each event the change causes, in order. `values` has the fields
         only the change knows (`createdAt`, `dtmfNumber`)."""
         events = (self.spec or load()).events
+        caused = rule_of(method).events_of(counted)
+        if not caused:
+            return []
+        # One draw of randomness for the ids of all of them.
+        ids = secrets.token_hex(16 * len(caused))
+        # Each value as JSON once (the fields each body has, in the spec's order, follow).
+        common = {"threadId": _json(thread_id), "streamId": _json(stream_id(team_id))}
+        for name, value in (values or {}).items():
+            common[name] = _json(value)
         bodies = []
-        for event in rule_of(method).events_of(counted):
-            known: dict[str, object] = {
-                "eventType": event.event_type,
-                "threadId": thread_id,
-                "streamId": stream_id(team_id),
-                **(values or {}),
-                **event.fields,
-                "eventId": secrets.token_hex(16),
-            }
+        for number, event in enumerate(caused):
+            known = {"eventType": _json(event.event_type), **common}
+            for name, value in event.fields.items():
+                known[name] = _json(value)
+            known["eventId"] = f'"{ids[32 * number : 32 * number + 32]}"'
             user = next(iter(event.fields.values()), None)
             if user is not None:
-                known["phoneNumber"] = phone_number(user)
-            fields = events[event.event_type].fields
-            body = {name: known[name] for name in fields if name in known}
-            bodies.append(json.dumps(body, separators=(",", ":")).encode())
+                known["phoneNumber"] = _json(phone_number(user))
+            members = ",".join(
+                f"{label}:{known[name]}"
+                for name, label in _labels(events[event.event_type].fields)
+                if name in known
+            )
+            bodies.append(f"{{{members}}}".encode())
         return bodies
 
     def record(
         self,
-        db: sqlite3.Connection,
+        outbox: Outbox,
         team_id: str,
         thread_id: str,
         method: str,
         counted: Sequence[str] = (),
         values: Mapping[str, object] | None = None,
     ) -> int:
-        """Write the change's events into the outbox (inside the change's transaction);
+        """Write the change's events into `outbox` (inside the change's transaction);
         answer how many rows were written. `OutboxFull` when over `max_pending`."""
         bodies = self.bodies(team_id, thread_id, method, counted, values)
         bots = self.bots_of_team.get(team_id, ())
         rows = len(bodies) * len(bots) * len(self.webhooks)
         if not rows:
             return 0
-        waiting = outbox.pending(db)
+        waiting = outbox.pending()
         if waiting + rows > self.max_pending:
             raise OutboxFull(
                 f"{waiting} events wait for a webhook that does not take them (at most "
@@ -121,7 +147,7 @@ class Recorder:
             )
         key = thread_key(team_id, thread_id)
         for webhook in self.webhooks:
-            outbox.write(db, webhook, bots, key, bodies)
+            outbox.write(webhook, bots, key, bodies)
         return rows
 
 

@@ -1,16 +1,29 @@
-"""The outbox of call events: SQL on the store's connection (tables in `reference_server.tables`).
+"""The outbox of call events: its rows in SQLite (tables in `reference_server.tables`), and
+their copy in memory that the delivery works from.
 
-A row is one event for one webhook (and one bot). Only the oldest row of a thread for a
-webhook can be sent: it has a `next_at` (when it is due), every later row of that thread has
-none (NULL) until the one before it was taken, so that the due rows are found through an
-index, however long the outbox grows, and a thread's events go out in order.
+A row is one event for one webhook (and one bot). The table is the durable record: a row is
+written in the transaction of the change it reports and deleted once its webhook took it, so
+that what a commit left is delivered after a restart too. The delivery does not query it for
+each round: `Outbox` keeps, per webhook, each thread's rows in order (only the oldest of a
+thread can be sent; the next goes once it was taken), the threads whose oldest row is due
+now, and those put off until a time (after a failed attempt, `next_at` in the row). Rows
+enter it when their transaction commits; it is read from the table only at start-up, after a
+failure, and when another connection (another process sharing the file) committed
+something: `PRAGMA data_version` tells, at the start of each of the store's transactions.
+
+`Outbox.pending` counts the rows in the table (the bound of the outbox), kept up to date the
+same way: counted from the table once, then added to and taken from by this process's own
+writes and deletes, and counted again after another process's commit.
 """
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,65 +37,193 @@ class Pending:
     attempts: int
 
 
-def write(
-    db: sqlite3.Connection, webhook: str, bot_ids: Sequence[str], key: str, bodies: Sequence[bytes]
-) -> int:
-    """Queue `bodies` (in order) for `webhook`, once per bot; answer how many rows."""
-    rows = [(webhook, bot, key, body) for body in bodies for bot in bot_ids]
-    if not rows:
-        return 0
-    waiting = db.execute(
-        "SELECT 1 FROM outbox WHERE webhook = ? AND thread_key = ? LIMIT 1", (webhook, key)
-    ).fetchone()
-    first_due = None if waiting else 0.0
-    db.executemany(
-        "INSERT INTO outbox (webhook, bot_id, thread_key, body, next_at) VALUES (?, ?, ?, ?, ?)",
-        [(*row, first_due if index == 0 else None) for index, row in enumerate(rows)],
-    )
-    db.execute("UPDATE outbox_size SET pending = pending + ?", (len(rows),))
-    return len(rows)
+_INSERT = "INSERT INTO outbox (webhook, bot_id, thread_key, body) VALUES (?, ?, ?, ?)"
 
 
-def pending(db: sqlite3.Connection) -> int:
-    """How many rows wait (for every webhook)."""
-    return int(db.execute("SELECT pending FROM outbox_size").fetchone()[0])
+@dataclass
+class Queue:
+    """The rows of one webhook, in memory (see the module docstring). Its methods are called
+    with `Outbox.lock` held."""
+
+    #: Each thread's rows, oldest first; the first is due, in flight or put off.
+    threads: dict[str, deque[Pending]] = field(default_factory=dict)
+    #: The threads whose first row is due now, oldest first (a dict as an ordered set).
+    ready: dict[str, None] = field(default_factory=dict)
+    #: The threads whose first row is put off: (due time, seq, thread), a heap.
+    later: list[tuple[float, int, str]] = field(default_factory=list)
+    #: Whether the table must be read again before the next round (at start-up, after a
+    #: failure, after another connection's commit).
+    stale: bool = True
+
+    def add(self, row: Pending) -> None:
+        rows = self.threads.get(row.thread_key)
+        if rows is None:
+            self.threads[row.thread_key] = deque((row,))
+            self.ready[row.thread_key] = None
+        else:
+            rows.append(row)
+
+    def take(self, now: float, limit: int) -> list[Pending]:
+        """The first row of up to `limit` threads due by `now`, oldest first; their threads
+        are in flight until `settled`."""
+        later, ready = self.later, self.ready
+        while later and later[0][0] <= now:
+            ready[heapq.heappop(later)[2]] = None
+        keys = list(ready)[:limit] if len(ready) > limit else list(ready)
+        for key in keys:
+            del ready[key]
+        threads = self.threads
+        return sorted((threads[key][0] for key in keys), key=lambda row: row.seq)
+
+    def next_due(self) -> float | None:
+        """When the next row is due: 0 for now, None for no row (rows in flight aside)."""
+        if self.ready:
+            return 0.0
+        return self.later[0][0] if self.later else None
+
+    def settled(self, taken: Iterable[Pending], retry: Iterable[tuple[Pending, float]]) -> None:
+        """Rows in flight were taken (the next row of their thread is due) or put off."""
+        threads = self.threads
+        for row in taken:
+            rows = threads[row.thread_key]
+            rows.popleft()
+            if rows:
+                self.ready[row.thread_key] = None
+            else:
+                del threads[row.thread_key]
+        for row, next_at in retry:
+            rows = threads[row.thread_key]
+            rows[0] = Pending(row.seq, row.thread_key, row.bot_id, row.body, row.attempts + 1)
+            heapq.heappush(self.later, (next_at, row.seq, row.thread_key))
 
 
-def due(db: sqlite3.Connection, webhook: str, now: float, limit: int) -> list[Pending]:
-    """The rows of `webhook` due by `now`, oldest first (at most one per thread)."""
-    rows = db.execute(
-        "SELECT seq, thread_key, bot_id, body, attempts FROM outbox"
-        " WHERE webhook = ? AND next_at <= ? ORDER BY seq LIMIT ?",
-        (webhook, now, limit),
-    ).fetchall()
-    return [Pending(*row) for row in rows]
+class Outbox:
+    """The outbox of the store's connection `db`: its SQL, and its rows in memory, per
+    webhook (see the module docstring)."""
 
+    def __init__(self, db: sqlite3.Connection, webhooks: Iterable[str] = ()) -> None:
+        self.db = db
+        #: Guards the queues: taken by the store's transactions (any thread) and the
+        #: delivery (the event loop), each time for moments, never across a database call.
+        self.lock = threading.Lock()
+        self.queues = {webhook: Queue() for webhook in webhooks}
+        self._pending: int | None = None  # None: count the table again
+        self._version: int | None = None
+        #: Rows written and deleted in the transaction under way, for when it commits.
+        self._written: list[tuple[str, Pending]] = []
+        self._deleted = 0
 
-def next_due(db: sqlite3.Connection, webhook: str) -> float | None:
-    """When the next row of `webhook` is due (None: no row)."""
-    found = db.execute(
-        "SELECT MIN(next_at) FROM outbox WHERE webhook = ? AND next_at IS NOT NULL", (webhook,)
-    ).fetchone()[0]
-    return None if found is None else float(found)
+    # -- in the store's transactions ------------------------------------------------------
 
+    def begin(self) -> None:
+        """At the start of a transaction: if another connection committed since this one's
+        last transaction, the rows in memory are read again before they are used."""
+        self._seen(self.db.execute("PRAGMA data_version").fetchone()[0])
 
-def settle(
-    db: sqlite3.Connection,
-    webhook: str,
-    taken: Sequence[Pending],
-    retry: Sequence[tuple[Pending, float]],
-) -> None:
-    """Delete the rows taken and make the next row of each of their threads due; put off
-    the rows in `retry` to their time."""
-    db.executemany("DELETE FROM outbox WHERE seq = ?", [(row.seq,) for row in taken])
-    if taken:
-        db.execute("UPDATE outbox_size SET pending = pending - ?", (len(taken),))
-    db.executemany(
-        "UPDATE outbox SET next_at = 0 WHERE seq = (SELECT MIN(seq) FROM outbox"
-        " WHERE webhook = ? AND thread_key = ?)",
-        [(webhook, row.thread_key) for row in taken],
-    )
-    db.executemany(
-        "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?",
-        [(next_at, row.seq) for row, next_at in retry],
-    )
+    def _seen(self, version: int) -> None:
+        if version != self._version:
+            if self._version is not None:  # another connection committed
+                self._pending = None
+                with self.lock:
+                    for queue in self.queues.values():
+                        queue.stale = True
+            self._version = version
+
+    def pending(self) -> int:
+        """How many rows wait (for every webhook); in a transaction."""
+        if self._pending is None:
+            self._pending = int(self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        return self._pending
+
+    def write(self, webhook: str, bot_ids: Sequence[str], key: str, bodies: Sequence[bytes]) -> int:
+        """Queue `bodies` (in order) for `webhook`, once per bot, in the transaction under
+        way; answer how many rows."""
+        db, written = self.db, self._written
+        for body in bodies:
+            for bot in bot_ids:
+                seq = db.execute(_INSERT, (webhook, bot, key, body)).lastrowid
+                assert seq is not None
+                written.append((webhook, Pending(seq, key, bot, body, 0)))
+        return len(bodies) * len(bot_ids)
+
+    def committed(self) -> None:
+        """The transaction committed: its rows are in the table, and now in the queues."""
+        if self._pending is not None:
+            self._pending += len(self._written) - self._deleted
+        self._deleted = 0
+        if not self._written:
+            return
+        with self.lock:
+            for webhook, row in self._written:
+                queue = self.queues.get(webhook)
+                if queue is not None and not queue.stale:
+                    queue.add(row)
+        self._written.clear()
+
+    def rolled_back(self) -> None:
+        self._written.clear()
+        self._deleted = 0
+
+    def settle(
+        self, webhook: str, taken: Sequence[Pending], retry: Sequence[tuple[Pending, float]]
+    ) -> None:
+        """Delete the rows taken; put off the rows in `retry` to their time (in a transaction)."""
+        db = self.db
+        if taken:
+            self._deleted += db.execute(
+                f"DELETE FROM outbox WHERE seq IN ({','.join(str(row.seq) for row in taken)})"
+            ).rowcount
+        if retry:
+            db.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?",
+                [(next_at, row.seq) for row, next_at in retry],
+            )
+
+    def settled(
+        self, webhook: str, taken: Sequence[Pending], retry: Sequence[tuple[Pending, float]]
+    ) -> None:
+        """After `settle` committed: the queue follows (unless it is to be read again)."""
+        with self.lock:
+            queue = self.queues[webhook]
+            if not queue.stale:
+                queue.settled(taken, retry)
+
+    # -- outside transactions -------------------------------------------------------------
+
+    def load(self, webhook: str, now: float) -> None:
+        """Read the rows of `webhook` from the table into its queue."""
+        # The version first: a commit between the two is read again, never missed.
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        rows = self.db.execute(
+            "SELECT seq, thread_key, bot_id, body, attempts, next_at FROM outbox"
+            " WHERE webhook = ? ORDER BY seq",
+            (webhook,),
+        ).fetchall()
+        queue = Queue(stale=False)
+        for seq, key, bot_id, body, attempts, next_at in rows:
+            first = key not in queue.threads
+            queue.add(Pending(seq, key, bot_id, bytes(body), attempts))
+            if first and next_at is not None and next_at > now:
+                del queue.ready[key]
+                heapq.heappush(queue.later, (float(next_at), seq, key))
+        self._seen(version)
+        with self.lock:
+            self.queues[webhook] = queue
+
+    def stale(self, webhook: str) -> None:
+        """Read the table again before `webhook`'s next round (its queue may be wrong)."""
+        with self.lock:
+            self.queues[webhook].stale = True
+
+    def take(self, webhook: str, now: float, limit: int) -> list[Pending] | None:
+        """The rows of `webhook` to send now (see `Queue.take`); None if the queue must be
+        read from the table first (`load`)."""
+        with self.lock:
+            queue = self.queues[webhook]
+            return None if queue.stale else queue.take(now, limit)
+
+    def next_due(self, webhook: str) -> float | None:
+        """When the next row of `webhook` is due (0: now, or the table is to be read)."""
+        with self.lock:
+            queue = self.queues[webhook]
+            return 0.0 if queue.stale else queue.next_due()

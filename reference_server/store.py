@@ -34,8 +34,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import outbox
 from .events import Recorder
+from .outbox import Outbox, Pending
 from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
 from .tables import SCHEMA
 
@@ -154,6 +154,8 @@ class Store:
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        #: The outbox of call events, its rows also in memory (None: no webhooks).
+        self.outbox = Outbox(self._db, recorder.webhooks) if recorder is not None else None
 
     def close(self) -> None:
         with self._lock:
@@ -214,12 +216,16 @@ class Store:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back on an error."""
         with self._lock:
-            db = self._db
+            db, box = self._db, self.outbox
             db.execute("BEGIN IMMEDIATE")
             try:
+                if box is not None:
+                    box.begin()
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
+                if box is not None:
+                    box.rolled_back()
                 raise
             try:
                 db.execute("COMMIT")
@@ -228,7 +234,11 @@ class Store:
                 # can be tried again as a whole.
                 if db.in_transaction:
                     db.execute("ROLLBACK")
+                if box is not None:
+                    box.rolled_back()
                 raise
+            if box is not None:
+                box.committed()
             if self._commits is not None:
                 self._commits += 1
 
@@ -252,8 +262,8 @@ class Store:
     ) -> None:
         """The change's events into the outbox, in its transaction (`events.OutboxFull`
         rolls the change back)."""
-        if self.recorder is not None:
-            self.recorder.record(db, team_id, thread_id, method, counted, values)
+        if self.recorder is not None and self.outbox is not None:
+            self.recorder.record(self.outbox, team_id, thread_id, method, counted, values)
 
     # -- operations -----------------------------------------------------------------------
 
@@ -445,26 +455,35 @@ class Store:
 
     # -- the outbox of call events (see `reference_server.outbox`) --------------------------
 
-    def outbox_due(self, webhook: str, now: float, limit: int) -> list[outbox.Pending]:
-        """The events due to be sent to `webhook` by `now`, oldest first (one per thread)."""
-        with self._lock:
-            return outbox.due(self._db, webhook, now, limit)
+    def _box(self) -> Outbox:
+        if self.outbox is None:
+            raise RuntimeError("the store has no outbox: it was made without webhooks")
+        return self.outbox
 
-    def outbox_next_due(self, webhook: str) -> float | None:
+    def outbox_load(self, webhook: str) -> None:
+        """Read the events of `webhook` from the table into memory (at start-up, after a
+        failure, after another process's commit)."""
         with self._lock:
-            return outbox.next_due(self._db, webhook)
+            self._box().load(webhook, self.clock())
 
     def outbox_settle(
         self,
         webhook: str,
-        taken: Sequence[outbox.Pending],
-        retry: Sequence[tuple[outbox.Pending, float]] = (),
+        taken: Sequence[Pending],
+        retry: Sequence[tuple[Pending, float]] = (),
     ) -> None:
-        """Delete the events taken, and put off the others to their time."""
-        with self._transaction() as db:
-            outbox.settle(db, webhook, taken, retry)
+        """Delete the events taken, and put off the others to their time; the next event of
+        each thread whose event was taken is due."""
+        box = self._box()
+        try:
+            with self._transaction():
+                box.settle(webhook, taken, retry)
+        except BaseException:
+            box.stale(webhook)  # read the table again: the rows are still there
+            raise
+        box.settled(webhook, taken, retry)
 
     def outbox_pending(self) -> int:
         """How many event deliveries wait (for every webhook)."""
         with self._lock:
-            return outbox.pending(self._db)
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])

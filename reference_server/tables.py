@@ -6,8 +6,12 @@ or streaming in it (`audio_id`, `recording_id`, `stream_id`); `participants` hol
 
 `outbox` holds the call events not yet delivered, one row per event and webhook, written in
 the transaction of the change they report and deleted once the webhook took them
-(`reference_server.outbox`); `outbox_size` counts its rows, so that the bound on them is
-checked without counting.
+(`reference_server.outbox`, which also keeps them in memory and counts them). It has no index
+but its key: a change writes one page more, not three or four (the indexes, a counter, the
+sequence of AUTOINCREMENT), and it is read whole, by key, only at start-up and after a
+failure. A key is the largest so far plus one, never one of a row still there, so the keys of
+a thread's rows still follow their order. A database of an earlier version loses the indexes
+and the counter it had.
 """
 
 SCHEMA = """
@@ -54,7 +58,7 @@ CREATE TABLE IF NOT EXISTS streams (
     stopped_at REAL
 );
 CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     webhook TEXT NOT NULL,
     bot_id TEXT NOT NULL,
     thread_key TEXT NOT NULL,
@@ -62,11 +66,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at REAL
 );
-CREATE INDEX IF NOT EXISTS outbox_per_thread ON outbox (webhook, thread_key, seq);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (webhook, next_at) WHERE next_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS outbox_size (
-    id INTEGER PRIMARY KEY CHECK (id = 0),
-    pending INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO outbox_size (id, pending) VALUES (0, 0);
+DROP INDEX IF EXISTS outbox_per_thread;
+DROP INDEX IF EXISTS outbox_due;
+DROP TABLE IF EXISTS outbox_size;
 """

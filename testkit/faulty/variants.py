@@ -997,10 +997,11 @@ class EndedOnRefusal(Wrapper):
             and exchange.status == 409
             and isinstance(body, dict)
             and store.recorder is not None
+            and store.outbox is not None
             and self.app.delivery is not None
         ):
-            with store._transaction() as db:  # as a change would, without changing anything
-                store.recorder.record(db, exchange.team, body["threadId"], "call/end")
+            with store._transaction():  # as a change would, without changing anything
+                store.recorder.record(store.outbox, exchange.team, body["threadId"], "call/end")
             self.app.delivery.wake()
 
 
