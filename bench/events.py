@@ -3,12 +3,17 @@ events arrive, and the bound of the outbox.
 
 1. Throughput of the bench's scenario (`bench/server.py`: start, invite two, pause, unpause,
    exclude, end on a new thread; seven events per scenario) against two reference servers
-   side by side, one with a webhook at a receiver on loopback (`testkit.receiver`, a threaded
-   `http.server`, in a process of its own so that the load generator does not hold its
-   GIL), one without, in alternating rounds; the events the receiver took per second
-   meanwhile, the outbox left at the end of each round, and the server's CPU time per request
-   (from /proc), its deliveries included: what a webhook costs where the server is the
-   bottleneck, apart from the receiver's and the load generator's share of two cores.
+   side by side, one with a webhook at a receiver on loopback, one without, in alternating
+   rounds; the events the receiver took per second meanwhile, the outbox left at the end of
+   each round, and the CPU time per request (from /proc) of the server, its deliveries
+   included, and of the receiver: what a webhook costs where the server is the bottleneck.
+   The ratio is of whole-machine throughput: the load generator, both servers and the
+   receiver share the machine's cores. The receiver here is the bench's own lean one
+   (`_Sink`: an asyncio protocol in a process of its own that answers `204` to each POST of
+   a pipelined stream and counts them, without checking them; the tests check what is
+   delivered), not `testkit.receiver`, a threaded `http.server` whose parsing of each request
+   cost about as much CPU as the server's delivery of it: a receiver's cost is not the
+   server's.
 2. A backlog built while the receiver held the first delivery, then taken: events per second.
 3. Latency from sending `call/start` to the receiver holding its `call.created`, one request
    at a time (p50, p99).
@@ -21,9 +26,11 @@ BENCH_CONNECTIONS (16), BENCH_LATENCY_SAMPLES (300).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import os
+import socket
 import sqlite3
 import statistics
 import sys
@@ -31,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -58,12 +65,60 @@ def outbox_size(database: str) -> int:
         return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
+class _Sink(asyncio.Protocol):
+    """The lean receiver's side of one connection: a `204` for each whole POST (its head and
+    `Content-Length` bytes of body) in what arrived, in one write, and a count of them."""
+
+    def __init__(self, count: list[int]) -> None:
+        self.count = count
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data if self.buffer else data
+        start = answered = 0
+        while (end := buffer.find(b"\r\n\r\n", start)) >= 0:
+            head = buffer[start:end].lower()
+            field = head.find(b"\r\ncontent-length:")
+            length = 0
+            if field >= 0:
+                value_end = head.find(b"\r\n", field + 2)
+                length = int(head[field + 17 : value_end if value_end >= 0 else len(head)])
+            if end + 4 + length > len(buffer):
+                break
+            start = end + 4 + length
+            answered += 1
+        self.buffer = buffer[start:]
+        if answered and self.transport is not None:
+            self.count[0] += answered
+            self.transport.write(b"HTTP/1.1 204 No Content\r\n\r\n" * answered)
+
+
 def _receive(port: Any, taken: Any, stop: Any) -> None:
-    """A receiver in a process of its own: its port, and how many events it took so far."""
-    with Receiver() as receiver:
-        port.value = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
-        while not stop.wait(0.05):
-            taken.value = len(receiver.taken)
+    """The lean receiver, in a process of its own: its port, and how many events it took."""
+
+    async def serve() -> None:
+        count = [0]
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Sink(count), "127.0.0.1", 0)
+        port.value = server.sockets[0].getsockname()[1]
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+            taken.value = count[0]
+        server.close()
+
+    try:
+        import uvloop
+
+        uvloop.run(serve())
+    except ImportError:
+        asyncio.run(serve())
 
 
 def throughput(folder: str) -> None:
@@ -75,7 +130,8 @@ def throughput(folder: str) -> None:
         deadline = time.monotonic() + 30
         while port.value == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        _throughput(folder, f"http://127.0.0.1:{port.value}/events", taken)
+        assert process.pid is not None
+        _throughput(folder, f"http://127.0.0.1:{port.value}/events", taken, process.pid)
     finally:
         stop.set()
         process.join(10)
@@ -89,7 +145,7 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def _throughput(folder: str, url: str, taken: Any) -> None:
+def _throughput(folder: str, url: str, taken: Any, receiver: int) -> None:
     plain_db, hooked_db = str(Path(folder) / "plain.sqlite3"), str(Path(folder) / "hooked.sqlite3")
     hooked_args = ["--database", hooked_db, "--quiet", "--webhook", url]
     with (
@@ -101,8 +157,10 @@ def _throughput(folder: str, url: str, taken: Any) -> None:
         loads: dict[str, list[Load]] = {"without a webhook": [], "with a webhook": []}
         rates: list[float] = []
         backlog: list[int] = []
-        # The server's CPU per request, its deliveries included (the outbox drained).
+        # The server's CPU per request, its deliveries included (the outbox drained), and the
+        # receiver's.
         cpu: dict[str, list[float]] = {name: [] for name in loads}
+        receiver_cpu: list[float] = []
         for _ in range(ROUNDS):
             assert plain.process is not None and hooked.process is not None
             used = cpu_seconds(plain.process.pid)
@@ -112,6 +170,7 @@ def _throughput(folder: str, url: str, taken: Any) -> None:
                 (cpu_seconds(plain.process.pid) - used) / len(load.latencies)
             )
             before, used = taken.value, cpu_seconds(hooked.process.pid)
+            received = cpu_seconds(receiver)
             load = run_load(hooked.base_url, SECONDS)
             loads["with a webhook"].append(load)
             rates.append((taken.value - before) / load.elapsed)
@@ -120,6 +179,7 @@ def _throughput(folder: str, url: str, taken: Any) -> None:
             cpu["with a webhook"].append(
                 (cpu_seconds(hooked.process.pid) - used) / len(load.latencies)
             )
+            receiver_cpu.append((cpu_seconds(receiver) - received) / len(load.latencies))
         rps = {}
         for name, runs in loads.items():
             rps[name], line = _summary(name, runs)
@@ -134,7 +194,8 @@ def _throughput(folder: str, url: str, taken: Any) -> None:
         print(
             f"server CPU per request (median of rounds): {plain_cpu * 1e6:.0f} us without a "
             f"webhook, {hooked_cpu * 1e6:.0f} us with one, its deliveries included "
-            f"({plain_cpu / hooked_cpu:.2f}x the throughput a server-bound machine would give)"
+            f"({plain_cpu / hooked_cpu:.2f}x the throughput a server-bound machine would give); "
+            f"the receiver's: {statistics.median(receiver_cpu) * 1e6:.0f} us"
         )
 
 

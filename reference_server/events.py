@@ -21,7 +21,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 
 from contract.rules import PLATFORM, RULES, Rule
@@ -42,12 +42,6 @@ def _json(value: object) -> str:
     if type(value) is int:
         return str(value)
     return _encode(value)
-
-
-@functools.lru_cache(maxsize=64)
-def _labels(fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """Each field with its name as JSON, in order."""
-    return tuple((name, encode_basestring_ascii(name)) for name in fields)
 
 
 class OutboxFull(Exception):
@@ -85,6 +79,10 @@ class Recorder:
     bots_of_team: Mapping[str, Sequence[str]]
     max_pending: int = DEFAULT_MAX_PENDING
     spec: Spec | None = None
+    #: The bodies' templates (`_plan`), made on first use.
+    _plans: dict[
+        tuple[str, tuple[str, ...]], tuple[tuple[str | None, str, tuple[str, ...]], ...]
+    ] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def bodies(
         self,
@@ -96,32 +94,60 @@ class Recorder:
     ) -> list[bytes]:
         """The JSON body of each event the change causes, in order. `values` has the fields
         only the change knows (`createdAt`, `dtmfNumber`)."""
-        events = (self.spec or load()).events
-        caused = rule_of(method).events_of(counted)
-        if not caused:
+        plan = self._plans.get((method, tuple(values or ())))
+        if plan is None:
+            plan = self._plan(method, tuple(values or ()))
+        count = sum(len(counted) if user_field else 1 for user_field, _, _ in plan)
+        if not count:
             return []
         # One draw of randomness for the ids of all of them.
-        ids = secrets.token_hex(16 * len(caused))
-        # Each value as JSON once (the fields each body has, in the spec's order, follow).
-        common = {"threadId": _json(thread_id), "streamId": _json(stream_id(team_id))}
+        ids = secrets.token_hex(16 * count)
+        # Each value as JSON once; each body fills its template with them.
+        known = {"@thread": _json(thread_id), "@stream": _json(stream_id(team_id))}
         for name, value in (values or {}).items():
-            common[name] = _json(value)
+            known[name] = _json(value)
         bodies = []
-        for number, event in enumerate(caused):
-            known = {"eventType": _json(event.event_type), **common}
-            for name, value in event.fields.items():
-                known[name] = _json(value)
-            known["eventId"] = f'"{ids[32 * number : 32 * number + 32]}"'
-            user = next(iter(event.fields.values()), None)
-            if user is not None:
-                known["phoneNumber"] = _json(phone_number(user))
-            members = ",".join(
-                f"{label}:{known[name]}"
-                for name, label in _labels(events[event.event_type].fields)
-                if name in known
-            )
-            bodies.append(f"{{{members}}}".encode())
+        number = 0
+        for user_field, template, sources in plan:
+            for user in counted if user_field else ("",):
+                known["@id"] = f'"{ids[32 * number : 32 * number + 32]}"'
+                number += 1
+                if user_field:
+                    known["@user"] = _json(user)
+                    known["@phone"] = _json(phone_number(user))
+                bodies.append((template % tuple([known[source] for source in sources])).encode())
         return bodies
+
+    def _plan(
+        self, method: str, value_names: tuple[str, ...]
+    ) -> tuple[tuple[str | None, str, tuple[str, ...]], ...]:
+        """For each kind of event the method causes: the field naming its user (None: one
+        event, not one per user), its body as a %-template (its fields in the spec's order),
+        and where each value comes from; made once per method and fields of `values`."""
+        events = (self.spec or load()).events
+        plan = []
+        for emits in rule_of(method).events:
+            # What each field holds; a later source wins, as in the dict of an event's fields.
+            source = {"eventType": "", "threadId": "@thread", "streamId": "@stream"}
+            source.update({name: name for name in value_names})
+            if emits.user_field:
+                source[emits.user_field] = "@user"
+            source["eventId"] = "@id"
+            if emits.user_field:
+                source["phoneNumber"] = "@phone"
+            members, sources = [], []
+            for name in events[emits.event_type].fields:
+                if name not in source:
+                    continue
+                label = encode_basestring_ascii(name).replace("%", "%%")
+                if source[name]:
+                    members.append(f"{label}:%s")
+                    sources.append(source[name])
+                else:
+                    members.append(f"{label}:{_json(emits.event_type).replace('%', '%%')}")
+            plan.append((emits.user_field, "{" + ",".join(members) + "}", tuple(sources)))
+        self._plans[(method, value_names)] = result = tuple(plan)
+        return result
 
     def record(
         self,
