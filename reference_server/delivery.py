@@ -81,6 +81,8 @@ class Delivery:
         self.failed = 0
         self._wakes: list[asyncio.Event] = []
         self._tasks: list[asyncio.Task[None]] = []
+        #: Whether the last round sent as many events as a round can.
+        self._full = False
         #: SHA-256 fed with each bot's id and key (by both: `bots` may be replaced).
         self._keyed: dict[tuple[str, str], Any] = {}
 
@@ -127,8 +129,10 @@ class Delivery:
                     self.log.warning("webhook %s: %s", shown_url(url), error)
                     later = self.retry_base
                 if later is not None and later <= 0:
-                    # Due already: they came during the round; let more come meanwhile.
-                    await asyncio.sleep(self.coalesce)
+                    # Due already: they came during the round; let more come meanwhile
+                    # (not after a full round: a backlog waits for nothing).
+                    if not self._full:
+                        await asyncio.sleep(self.coalesce)
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), later)
@@ -148,6 +152,7 @@ class Delivery:
         if due is None:  # read the table first
             await self.in_store(self.store.outbox_load, url)
             due = outbox.take(url, self.clock(), BATCH) or []
+        self._full = len(due) >= BATCH
         if not due:
             return self._later(outbox, url)
         try:
