@@ -44,6 +44,11 @@ DEFAULT_RETRY_CAP = 60.0
 DEFAULT_TIMEOUT = 10.0
 #: Events sent in one round, in one write (pipelined).
 BATCH = 128
+#: The table is told of the events taken once this many wait, or this long after the first,
+#: or when no event is due: one transaction for many rounds (an event taken but not yet
+#: deleted when the process dies is sent again after the restart: at least once).
+FLUSH_ROWS = 1024
+FLUSH_AFTER = 0.25
 #: How long a round waits when events are already due after the one before (seconds).
 DEFAULT_COALESCE = 0.005
 
@@ -83,6 +88,8 @@ class Delivery:
         self._tasks: list[asyncio.Task[None]] = []
         #: Whether the last round sent as many events as a round can.
         self._full = False
+        #: Per webhook, when the first event taken since the last flush was taken.
+        self._since: dict[str, float] = {}
         #: SHA-256 fed with each bot's id and key (by both: `bots` may be replaced).
         self._keyed: dict[tuple[str, str], Any] = {}
 
@@ -109,6 +116,10 @@ class Delivery:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._tasks:  # what was taken is deleted (else it is sent again after a restart)
+            for url in self.webhooks:
+                with contextlib.suppress(Exception):
+                    await self.in_store(self.store.outbox_flush, url)
         self._tasks.clear()
         self._wakes.clear()
 
@@ -154,6 +165,8 @@ class Delivery:
             due = outbox.take(url, self.clock(), BATCH) or []
         self._full = len(due) >= BATCH
         if not due:
+            if outbox.unsettled(url) != (0, 0):
+                await self.in_store(self.store.outbox_flush, url)
             return self._later(outbox, url)
         try:
             return await self._send(client, url, outbox, due)
@@ -204,10 +217,21 @@ class Delivery:
                 else:
                     retry.append((pending, failed_at + self.delay(pending.attempts)))
                     self._log_failure(url, pending, status, client.error)
-        await self.in_store(self.store.outbox_settle, url, taken, retry)
+        if not outbox.unsettled(url)[0]:
+            self._since[url] = time.monotonic()
+        outbox.settled(url, taken, retry)
         self.taken += len(taken)
         self.failed += len(retry)
-        return self._later(outbox, url)
+        later = self._later(outbox, url)
+        taken_rows, put_off = outbox.unsettled(url)
+        if (
+            put_off
+            or later != 0
+            or taken_rows >= FLUSH_ROWS
+            or time.monotonic() - self._since.get(url, 0.0) >= FLUSH_AFTER
+        ):
+            await self.in_store(self.store.outbox_flush, url)
+        return later
 
     def _later(self, outbox: Outbox, url: str) -> float | None:
         later = outbox.next_due(url)

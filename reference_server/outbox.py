@@ -112,6 +112,11 @@ class Outbox:
         #: Rows written and deleted in the transaction under way, for when it commits.
         self._written: list[tuple[str, Pending]] = []
         self._deleted = 0
+        #: Per webhook, the rows taken (their seq) and put off (time, seq) since the last
+        #: `flush`, and those a flush under way took from them (back if it fails).
+        self._taken: dict[str, list[int]] = {}
+        self._put_off: dict[str, list[tuple[float, int]]] = {}
+        self._flushing: list[tuple[str, list[int], list[tuple[float, int]]]] = []
 
     # -- in the store's transactions ------------------------------------------------------
 
@@ -151,6 +156,7 @@ class Outbox:
         if self._pending is not None:
             self._pending += len(self._written) - self._deleted
         self._deleted = 0
+        self._flushing.clear()
         if not self._written:
             return
         with self.lock:
@@ -163,30 +169,47 @@ class Outbox:
     def rolled_back(self) -> None:
         self._written.clear()
         self._deleted = 0
-
-    def settle(
-        self, webhook: str, taken: Sequence[Pending], retry: Sequence[tuple[Pending, float]]
-    ) -> None:
-        """Delete the rows taken; put off the rows in `retry` to their time (in a transaction)."""
-        db = self.db
-        if taken:
-            self._deleted += db.execute(
-                f"DELETE FROM outbox WHERE seq IN ({','.join(str(row.seq) for row in taken)})"
-            ).rowcount
-        if retry:
-            db.executemany(
-                "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?",
-                [(next_at, row.seq) for row, next_at in retry],
-            )
+        with self.lock:  # what a flush took from the lists goes back, for the next one
+            for webhook, taken, put_off in self._flushing:
+                self._taken.setdefault(webhook, [])[:0] = taken
+                self._put_off.setdefault(webhook, [])[:0] = put_off
+        self._flushing.clear()
 
     def settled(
         self, webhook: str, taken: Sequence[Pending], retry: Sequence[tuple[Pending, float]]
     ) -> None:
-        """After `settle` committed: the queue follows (unless it is to be read again)."""
+        """The rows in flight were taken (the next row of their thread is due now) or put
+        off: at once in memory, in the table at the next `flush`."""
         with self.lock:
             queue = self.queues[webhook]
             if not queue.stale:
                 queue.settled(taken, retry)
+            self._taken.setdefault(webhook, []).extend(row.seq for row in taken)
+            self._put_off.setdefault(webhook, []).extend(
+                (next_at, row.seq) for row, next_at in retry
+            )
+
+    def unsettled(self, webhook: str) -> tuple[int, int]:
+        """How many rows taken and put off wait for a `flush`."""
+        with self.lock:
+            return len(self._taken.get(webhook, ())), len(self._put_off.get(webhook, ()))
+
+    def flush(self, webhook: str) -> None:
+        """Delete the rows taken, put off the rows put off, in the table (in a transaction):
+        what `settled` told, many rounds at once."""
+        with self.lock:
+            taken = self._taken.pop(webhook, [])
+            put_off = self._put_off.pop(webhook, [])
+        self._flushing.append((webhook, taken, put_off))
+        db = self.db
+        if taken:
+            self._deleted += db.execute(
+                f"DELETE FROM outbox WHERE seq IN ({','.join(map(str, taken))})"
+            ).rowcount
+        if put_off:
+            db.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", put_off
+            )
 
     # -- outside transactions -------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .events import Recorder
-from .outbox import Outbox, Pending
+from .outbox import Outbox
 from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
 from .tables import SCHEMA
 
@@ -462,26 +462,19 @@ class Store:
 
     def outbox_load(self, webhook: str) -> None:
         """Read the events of `webhook` from the table into memory (at start-up, after a
-        failure, after another process's commit)."""
-        with self._lock:
-            self._box().load(webhook, self.clock())
-
-    def outbox_settle(
-        self,
-        webhook: str,
-        taken: Sequence[Pending],
-        retry: Sequence[tuple[Pending, float]] = (),
-    ) -> None:
-        """Delete the events taken, and put off the others to their time; the next event of
-        each thread whose event was taken is due."""
+        failure, after another process's commit), once what was taken is deleted there."""
         box = self._box()
-        try:
+        self.outbox_flush(webhook)
+        with self._lock:
+            box.load(webhook, self.clock())
+
+    def outbox_flush(self, webhook: str) -> None:
+        """Delete the events `webhook` took, and put off those it did not, in the table (the
+        copy in memory knows already: `Outbox.settled`)."""
+        box = self._box()
+        if box.unsettled(webhook) != (0, 0):
             with self._transaction():
-                box.settle(webhook, taken, retry)
-        except BaseException:
-            box.stale(webhook)  # read the table again: the rows are still there
-            raise
-        box.settled(webhook, taken, retry)
+                box.flush(webhook)
 
     def outbox_pending(self) -> int:
         """How many event deliveries wait (for every webhook)."""
