@@ -96,7 +96,8 @@ class Delivery:
     def start(self) -> None:
         """Start a task per webhook on the running loop (once per loop: an application served
         again, on a new loop, starts them again there)."""
-        if self._tasks and self._tasks[0].get_loop() is asyncio.get_running_loop():
+        # Called for each request: a loop still running is this one (no system call to ask).
+        if self._tasks and self._tasks[0].get_loop().is_running():
             return
         self._tasks.clear()
         self._wakes.clear()

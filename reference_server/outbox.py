@@ -24,11 +24,12 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """An event in the outbox, due to be sent to its webhook."""
+class Pending(NamedTuple):
+    """An event in the outbox, due to be sent to its webhook (a tuple: one is made per
+    event, in the change's transaction)."""
 
     seq: int
     thread_key: str
@@ -93,7 +94,7 @@ class Queue:
                 del threads[row.thread_key]
         for row, next_at in retry:
             rows = threads[row.thread_key]
-            rows[0] = Pending(row.seq, row.thread_key, row.bot_id, row.body, row.attempts + 1)
+            rows[0] = row._replace(attempts=row.attempts + 1)
             heapq.heappush(self.later, (next_at, row.seq, row.thread_key))
 
 
