@@ -259,3 +259,61 @@ def test_an_application_served_again_delivers_again(receiver: Receiver) -> None:
     receiver.wait(lambda: len(receiver.taken) == 2, "a call.created of each thread")
     assert [attempt.event["threadId"] for attempt in receiver.taken] == [THREAD, OTHER_THREAD]
     app.close()
+
+
+def test_two_processes_on_one_database_deliver_each_threads_events_in_order(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Each process keeps the outbox in memory; the other's commits make it read the table
+    again, so that an event written by one is never sent before the one before it in its
+    thread, written by the other (either may send an event again: at least once)."""
+    database = tmp_path / "shared.sqlite3"
+    args = ["--database", str(database), "--quiet", "--webhook", receiver.url]
+    args += ["--webhook-retry", "0.05"]
+    steps = [
+        ("call/start", {}),
+        ("call.user/invite", {"userIds": [A, B]}),
+        ("call/pause", {"userId": A}),
+        ("call/unpause", {"userId": A}),
+        ("call.user/exclude", {"userId": B}),
+        ("call/end", {}),
+    ]
+    receiver.refusing = 503  # nothing is taken until every change was made
+    with ServerProcess(args) as first, ServerProcess(args) as second:
+        auth = BotAuth()
+        for number, (method, body) in enumerate(steps * 2):
+            thread = (THREAD, OTHER_THREAD)[number // len(steps)]
+            server = (first, second)[number % 2]  # each change on the other process
+            url = f"{server.base_url}/{TEAM}/{method}"
+            assert httpx.post(url, json={"threadId": thread, **body}, auth=auth).status_code == 200
+        receiver.wait(lambda: len(receiver.attempts) >= 8, "attempts refused")
+        receiver.refusing = None
+
+        def firsts() -> list[dict[str, Any]]:
+            seen: dict[str, dict[str, Any]] = {}
+            for attempt in receiver.taken:
+                seen.setdefault(attempt.event["eventId"], attempt.event)
+            return list(seen.values())
+
+        receiver.wait(lambda: len(firsts()) == 14, "the 14 events")
+
+        def outbox() -> int:
+            with sqlite3.connect(database) as db:
+                return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+        receiver.wait(lambda: outbox() == 0, "an empty outbox")
+    expected = [
+        ("call.created",),
+        ("call.user.invited", A),
+        ("call.user.invited", B),
+        ("call.user.held", A),
+        ("call.user.unheld", A),
+        ("call.user.kicked", B),
+        ("call.ended",),
+    ]
+    for thread in (THREAD, OTHER_THREAD):
+        assert [summary(e) for e in firsts() if e["threadId"] == thread] == expected
+        # Until its first event was taken, neither process sent a later one of the thread.
+        attempts = [a for a in receiver.attempts if a.event["threadId"] == thread]
+        first_taken = next(n for n, a in enumerate(attempts) if a.status == 204)
+        assert {a.event["eventType"] for a in attempts[: first_taken + 1]} == {"call.created"}
