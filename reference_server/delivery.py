@@ -6,8 +6,10 @@ failure or after another process's commit) the events that are due, at most the 
 undelivered one of each thread, and POSTs them in one write over one kept-alive connection,
 pipelined, each signed afresh as its bot (`X-Bot-Id`, `X-timestamp`, `X-Signature` over the
 body as sent: a hash of the bot's id and key, computed once per bot, then per round the
-timestamp, then per event its body). Then one transaction deletes those the webhook took (a
-`2xx`) and puts off the others, `retry_base * 2**attempts` seconds (at most `retry_cap`).
+timestamp, then per event its body). Then those the webhook took (a `2xx`) leave the copy,
+the next of their thread due at once, and the others are put off, `retry_base * 2**attempts`
+seconds (at most `retry_cap`); the table is told in one transaction per `FLUSH_ROWS` events
+taken or `FLUSH_AFTER` seconds, or as soon as no event is due (`Outbox.flush`).
 An event of a thread is sent only once the one before it was taken: per thread, in order.
 A restart finds the outbox as the last commit left it, so an event whose change was answered
 is delivered after a restart too; one that was taken but not yet deleted is delivered again

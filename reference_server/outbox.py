@@ -11,6 +11,12 @@ enter it when their transaction commits; it is read from the table only at start
 failure, and when another connection (another process sharing the file) committed
 something: `PRAGMA data_version` tells, at the start of each of the store's transactions.
 
+The delivery tells the copy at once which rows were taken (the next of their thread is due)
+and which were put off (`settled`); the table hears of them later, many rounds in one
+transaction (`flush`: one DELETE for up to a thousand rows), and before it is read again. A
+row taken but not yet deleted when the process dies is sent again after the restart: at
+least once, as a row taken just before its DELETE always was.
+
 `Outbox.pending` counts the rows in the table (the bound of the outbox), kept up to date the
 same way: counted from the table once, then added to and taken from by this process's own
 writes and deletes, and counted again after another process's commit.

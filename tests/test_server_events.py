@@ -270,7 +270,7 @@ def test_two_processes_on_one_database_deliver_each_threads_events_in_order(
     database = tmp_path / "shared.sqlite3"
     args = ["--database", str(database), "--quiet", "--webhook", receiver.url]
     args += ["--webhook-retry", "0.05"]
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("call/start", {}),
         ("call.user/invite", {"userIds": [A, B]}),
         ("call/pause", {"userId": A}),
