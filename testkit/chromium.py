@@ -57,22 +57,36 @@ def executable() -> str:
     return found
 
 
-def render(page: str, screenshot: Path, *, size: str = "1280,1600", timeout: int = 180) -> str:
+def render(
+    page: str,
+    screenshot: Path,
+    *,
+    size: str = "1280,1600",
+    timeout: int = 180,
+    rendering: str | None = None,
+    attempts: int = 3,
+) -> str:
     """The visible text of `page` (a URL), after saving its picture to `screenshot`.
 
+    A page whose scripts still show `rendering` (a placeholder such as Redoc's "Loading...")
+    is rendered again, up to `attempts` times: Chromium's virtual time does not wait for a
+    script that is slow on a loaded machine, so the DOM can be taken before it is done.
     Fails the calling test when Chromium fails or the picture is empty.
     """
     chromium = executable()
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         flags = [chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={size}"]
-        dom = subprocess.run(
-            [*flags, "--dump-dom", page],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        assert dom.returncode == 0, dom.stderr[-2000:]
+        for _ in range(attempts):
+            dom = subprocess.run(
+                [*flags, "--dump-dom", page],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            assert dom.returncode == 0, dom.stderr[-2000:]
+            if rendering is None or rendering not in _visible(dom.stdout):
+                break
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.unlink(missing_ok=True)
         picture = subprocess.run(
@@ -83,6 +97,10 @@ def render(page: str, screenshot: Path, *, size: str = "1280,1600", timeout: int
             check=False,
         )
         assert picture.returncode == 0 and screenshot.stat().st_size > 5_000, picture.stderr[-2000:]
+    return _visible(dom.stdout)
+
+
+def _visible(html: str) -> str:
     reader = _Text()
-    reader.feed(dom.stdout)
+    reader.feed(html)
     return " ".join(" ".join(reader.parts).split())

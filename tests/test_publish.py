@@ -118,7 +118,9 @@ def test_docs_load_nothing_from_the_network(dist: Path) -> None:
 
 def test_docs_render_all_twelve_operations_in_chromium(dist: Path) -> None:
     page = (dist / "docs" / "index.html").as_uri()
-    text = chromium.render(page, REPORTS / "docs-chromium.png", size="1400,2200")
+    text = chromium.render(
+        page, REPORTS / "docs-chromium.png", size="1400,2200", rendering="Loading..."
+    )
     assert f"Workonflow Call API ({load().version})" in text
     missing = [op for op in OPERATIONS if f"post /{{teamid}}/{op}".lower() not in text.lower()]
     assert not missing, f"operations not rendered: {missing}\n{text[:3000]}"
