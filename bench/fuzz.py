@@ -37,9 +37,9 @@ from contract.demo import BOT_ID, SECRET_KEY, TEAM
 from contract.signing import Bot
 from fuzzing import boundaries, runner
 from fuzzing.cli import DEFAULT_BUDGET, resigner
+from fuzzing.embedded import ReferenceServer
 from fuzzing.events import CHECK as EVENTS_CHECK
 from fuzzing.pace import Pace, paced_requests
-from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import fuzz_variant, serve
 from testkit.faulty.variants import VARIANTS
 

@@ -4,7 +4,8 @@ schemathesis (configured by `schemathesis.toml`) generates requests from `openap
 its phases and runs all its checks, plus the contract's own checks of `fuzzing.checks`.
 
 - `fuzzing.cli`: the command line, the exit status.
-- `fuzzing.target`: starting the reference server, the first contact with a target.
+- `fuzzing.target`: the first contact with a target; `fuzzing.embedded`: the reference server
+  a run starts without `--url`.
 - `fuzzing.runner`: one run of schemathesis's engine, folded into a `RunResult`
   (`fuzzing.results`: the records a run is given and gives back).
 - `fuzzing.oracle`: the contract model of a run (`Judge`), fed by the walk (`fuzzing.walk`),

@@ -43,7 +43,7 @@ from fuzzing import request_signing
 from fuzzing.cleanup import SecondInterrupt
 from fuzzing.events_cli import EMBEDDED_WEBHOOK, add_event_options, events_for
 from fuzzing.runner import DEFAULT_CONFIG, ROOT, ConfigurationError, Options
-from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError, first_contact
+from fuzzing.target import DEMO_TEAM, TargetError, first_contact
 
 if TYPE_CHECKING:
     from fuzzing import runner
@@ -458,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = Options(args.url, args.team, bot, args.budget, seed, args.spec, args.config)
             with events_for(args, bot, args.events_listen):
                 return _fuzz(_tuned(options, args, fixtures), args)
+        from fuzzing.embedded import ReferenceServer
+
         with (
             events_for(args, bot, args.events_listen or EMBEDDED_WEBHOOK) as ledger,
             ReferenceServer(webhooks=[ledger.url] if ledger else []) as server,

@@ -24,7 +24,7 @@ import requests
 
 from fuzzing import request_signing
 from fuzzing.oracle import Judge
-from fuzzing.target import DEMO_TEAM, ReferenceServer, TargetError
+from fuzzing.target import DEMO_TEAM, TargetError
 
 EXIT_KEPT, EXIT_VIOLATED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -126,6 +126,8 @@ def main(argv: Sequence[str]) -> int:
         if args.url:
             found = replay(document, args.url, bot)
         else:
+            from fuzzing.embedded import ReferenceServer
+
             with ReferenceServer() as server:
                 found = replay(document, server.url, bot)
     except (ValueError, TargetError, requests.RequestException) as error:

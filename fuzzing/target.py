@@ -1,16 +1,14 @@
-"""The server under test: the reference server started for a run, and a first contact check."""
+"""The server under test: the first contact check (the embedded reference server is
+`fuzzing.embedded`'s, imported only by a run that starts it)."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
-from typing import Self
 
 from contract import demo
 from fuzzing.request_signing import Bot
-from reference_server.testing import ServerExited, ServerProcess, ServerStartTimeout
 
 #: The demo team of the sandbox (`contract.demo`), the default of `python -m fuzzing`; the demo
 #: bot is `fuzzing.request_signing.credentials()`'s default.
@@ -21,34 +19,6 @@ PROBE_THREAD = "0000000000000000000000f5"
 
 class TargetError(Exception):
     """The target cannot be used; the message is one line for a person to read."""
-
-
-class ReferenceServer(ServerProcess):
-    """`python -m reference_server --memory --quiet` on a free loopback port, for one run.
-
-    The state is thrown away when the process ends. Leaving the `with` block stops it (SIGTERM,
-    then SIGKILL after `timeout` seconds). A server that does not start raises `TargetError`.
-    It delivers the call events to each of `webhooks`.
-    """
-
-    def __init__(self, timeout: float = 20.0, webhooks: Sequence[str] = ()) -> None:
-        hooks = [arg for url in webhooks for arg in ("--webhook", url)]
-        super().__init__(["--memory", "--quiet", *hooks], timeout=timeout)
-
-    @property
-    def url(self) -> str:
-        return self.base_url
-
-    def start(self) -> Self:
-        try:
-            return super().start()
-        except ServerExited:
-            last = self.output().strip().splitlines()[-1:] or ["no output"]
-            raise TargetError(f"the reference server exited at start: {last[0]}") from None
-        except ServerStartTimeout:
-            raise TargetError(
-                f"the reference server did not start in {self.timeout:.0f} s"
-            ) from None
 
 
 def first_contact(url: str, team: str, bot: Bot, timeout: float = 10.0) -> int:

@@ -23,8 +23,8 @@ import pytest
 
 from contract.demo import BOT_ID, SECRET_KEY, TEAM
 from contract.spec import load
+from fuzzing.embedded import ReferenceServer
 from fuzzing.request_signing import Bot
-from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import SEED, FuzzRun, budget_of, fuzz, fuzz_variant, serve
 from testkit.faulty.variants import VARIANTS
 from testkit.spec import ROOT

@@ -19,8 +19,8 @@ import pytest
 
 from contract.spec import load
 from fuzzing import event_match
+from fuzzing.embedded import ReferenceServer
 from fuzzing.event_receiver import PATH
-from fuzzing.target import ReferenceServer
 from testkit.faulty.harness import FuzzRun, free_port, fuzz, fuzz_variant
 from testkit.faulty.variants import VARIANTS
 
