@@ -121,7 +121,10 @@ class HttpTransport:
         try:
             status = pace.active().send(lambda: self._send(case), lambda answer: answer)[0]
         finally:
-            if self.ledger is not None:
+            # Unanswered (interrupted), a case the contract refuses started nothing on a server
+            # that keeps it: only an answer, or a case meant to be accepted, goes on the ledger
+            # (whose cleanup could not end a call in a malformed team or thread anyway).
+            if self.ledger is not None and (status is not None or case.inside):
                 self.ledger.note(case.team, case.method, case.json_body, status)
         return status
 

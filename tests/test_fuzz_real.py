@@ -27,9 +27,13 @@ import pytest
 
 from contract import demo
 from contract.fixtures import FixturesError, parse, render
+from contract.spec import load
+from fuzzing.boundaries import HttpTransport
+from fuzzing.boundary_cases import derive
 from fuzzing.cleanup import Ledger
 from fuzzing.ids import IdPlacer
 from fuzzing.pace import Pace, retry_after
+from fuzzing.request_signing import Bot
 from reference_server.testing import ServerProcess
 from testkit.faulty.harness import FuzzRun, fuzz, serve
 from testkit.faulty.variants import VARIANTS
@@ -321,3 +325,25 @@ def test_the_ledger_follows_calls_started_and_ended() -> None:
     ledger.note(demo.TEAM, "call/start", {"threadId": THREADS[2]}, 409)  # not the run's
     ledger.note(demo.TEAM, "call/end", {"threadId": THREADS[1]}, 200)
     assert ledger.open() == [(demo.TEAM, THREADS[0])]
+
+
+def test_an_unanswered_case_the_contract_refuses_is_not_put_on_the_ledger() -> None:
+    """Interrupted before its answer, a near miss of call/start (a malformed team, say) started
+    nothing on a server that keeps the contract, and call/end could not end it there anyway;
+    a case meant to be accepted may have started a call, and goes on the ledger."""
+    cases = [c for c in derive(load(), demo.TEAM, bot_id=demo.BOT_ID) if c.method == "call/start"]
+    refused = next(c for c in cases if not c.inside and c.team != demo.TEAM)
+    accepted = next(c for c in cases if c.inside)
+    ledger = Ledger()
+    transport = HttpTransport(
+        "http://127.0.0.1:9", Bot(demo.BOT_ID, demo.SECRET_KEY), ledger=ledger
+    )
+
+    def interrupted(case: object) -> tuple[int, str | None]:
+        raise KeyboardInterrupt
+
+    transport._send = interrupted  # type: ignore[method-assign]
+    for case in (refused, accepted):
+        with pytest.raises(KeyboardInterrupt):
+            transport(case)
+    assert ledger.open() == [(accepted.team, accepted.json_body["threadId"])]
