@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,42 @@ class FuzzRun:
         return "\n".join(lines) + ("\n" + self.stderr[-1500:] if self.stderr else "")
 
 
+@contextmanager
+def serve_here(name: str, *, timeout: float = 20.0) -> Iterator[str]:
+    """Serve the faulty variant `name` on a thread of this process; yield its base URL.
+
+    For the many short runs of one variant each (tests/test_fuzz_variants.py): no process to
+    start and import the server, and none to stop. The variant gets no environment of its own
+    (`serve` gives one), and stops with the block.
+    """
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(512)
+    config = uvicorn.Config(
+        VARIANTS[name].factory(),
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started and thread.is_alive():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the faulty server {name} did not start in {timeout:.0f} s")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()
+
+
 def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) -> FuzzRun:
     """Run `python -m fuzzing ARGS --quiet` with its reports in a temporary folder (`env`:
     added to its environment)."""
@@ -116,12 +153,13 @@ def free_port() -> int:
         return port
 
 
-def fuzz_variant(name: str, *args: str, budget: int, seed: int) -> FuzzRun:
-    """Serve the variant `name` and fuzz it with the demo team and bot (`args`: more options
-    of `python -m fuzzing`); a variant whose fault is in its events delivers them to the run
-    (`--events-listen`)."""
+def fuzz_variant(name: str, *args: str, budget: int, seed: int, in_thread: bool = False) -> FuzzRun:
+    """Serve the variant `name` (`in_thread`: on a thread of this process) and fuzz it with the
+    demo team and bot (`args`: more options of `python -m fuzzing`); a variant whose fault is
+    in its events delivers them to the run (`--events-listen`), from a process of its own."""
     if VARIANTS[name].caught_by != EVENTS_CHECK:
-        with serve(name, lifetime=budget + 240) as url:
+        served = serve_here(name) if in_thread else serve(name, lifetime=budget + 240)
+        with served as url:
             return fuzz("--url", url, "--budget", str(budget), "--seed", str(seed), *args)
     address = f"127.0.0.1:{free_port()}"
     webhook = {WEBHOOKS_VARIABLE: f"http://{address}/events"}
