@@ -40,11 +40,14 @@ class ServerStartTimeout(RuntimeError):
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, timeout: float = 10.0, limits: Any = None) -> Iterator[str]:
+def serve_in_thread(
+    app: Any, *, timeout: float = 10.0, limits: Any = None, http: str | None = None
+) -> Iterator[str]:
     """Serve the ASGI app with uvicorn in a daemon thread; yield its base URL.
 
     `limits` (`reference_server.limits.Limits`, default: its defaults) bound what clients
-    may make the server hold, as `python -m reference_server` does.
+    may make the server hold, as `python -m reference_server` does; `http` names another of
+    uvicorn's HTTP protocols instead of the server's own (which enforces those limits).
     """
     import uvicorn
 
@@ -62,7 +65,7 @@ def serve_in_thread(app: Any, *, timeout: float = 10.0, limits: Any = None) -> I
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        http=protocol_class(limits),
+        http=http or protocol_class(limits),
         ws="none",
         timeout_keep_alive=limits.keep_alive,
         loop="asyncio",

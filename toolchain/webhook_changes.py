@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from contract import spec
+from contract.spec import SpecError
 from toolchain.changes import Change, DiffError, Reason, load_document
 from toolchain.optic import NPM_DIR, changes_from, run_optic
 
@@ -78,26 +80,12 @@ def _info(document: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def follow(document: Mapping[str, Any], node: Any, where: str, path: Path) -> Any:
-    """The node a local `$ref` (or a chain of them) names; DiffError when it names nothing."""
-    seen: set[str] = set()
-    while isinstance(node, Mapping) and "$ref" in node:
-        ref = node["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            raise DiffError(
-                f"{path}: {where}: $ref {ref!r} is not in the document (the gate compares "
-                "single-file specs)"
-            )
-        if ref in seen:
-            raise DiffError(f"{path}: {where}: $ref {ref!r} refers to itself")
-        seen.add(ref)
-        target: Any = document
-        for part in ref[2:].split("/"):
-            key = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, Mapping) or key not in target:
-                raise DiffError(f"{path}: {where}: $ref {ref!r} names nothing in the spec")
-            target = target[key]
-        node = target
-    return node
+    """The node a local `$ref` (or a chain of them) names; DiffError, naming the file and the
+    place, when it names nothing or is not local (the gate compares single-file specs)."""
+    try:
+        return spec.follow(document, node)
+    except SpecError as error:
+        raise DiffError(f"{path}: {where}: {error}") from None
 
 
 def events(document: Mapping[str, Any], path: Path) -> dict[str, dict[str, Any]]:

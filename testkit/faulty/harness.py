@@ -12,16 +12,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reference_server.__main__ import WEBHOOKS_VARIABLE
-from reference_server.testing import ServerProcess
+from reference_server.testing import ServerProcess, serve_in_thread
 from testkit.faulty.variants import EVENTS_CHECK, VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -80,40 +79,16 @@ class FuzzRun:
         return "\n".join(lines) + ("\n" + self.stderr[-1500:] if self.stderr else "")
 
 
-@contextmanager
-def serve_here(name: str, *, timeout: float = 20.0) -> Iterator[str]:
-    """Serve the faulty variant `name` on a thread of this process; yield its base URL.
+def serve_here(name: str, *, timeout: float = 20.0) -> AbstractContextManager[str]:
+    """Serve the faulty variant `name` on a thread of this process, as its own process would
+    (uvicorn's httptools protocol, not the reference server's limits); the block yields its
+    base URL.
 
     For the many short runs of one variant each (tests/test_fuzz_variants.py): no process to
     start and import the server, and none to stop. The variant gets no environment of its own
     (`serve` gives one), and stops with the block.
     """
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(512)
-    config = uvicorn.Config(
-        VARIANTS[name].factory(),
-        http="httptools",
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started and thread.is_alive():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the faulty server {name} did not start in {timeout:.0f} s")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
-        sock.close()
+    return serve_in_thread(VARIANTS[name].factory(), timeout=timeout, http="httptools")
 
 
 def fuzz(*args: str, timeout: float = 300.0, env: dict[str, str] | None = None) -> FuzzRun:
