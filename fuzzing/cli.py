@@ -349,7 +349,7 @@ def _fuzz(options: Options, args: argparse.Namespace) -> int:
     result = result or runner.empty_result(options)
     if found is not None:
         boundaries.merge(found, result)
-        if options.stop_on in found.checks_failed():
+        if not result.stop_reason and stopping.caught(options.stop_on, found):
             result.stop_reason = results.STOPPED_ON
     events.conclude(result, args.events_grace)
     result.waits = run_pace.figures()
