@@ -84,9 +84,9 @@ class Recorder:
     max_pending: int = DEFAULT_MAX_PENDING
     spec: Spec | None = None
     #: The bodies' templates (`_plan`), made on first use.
-    _plans: dict[
-        tuple[str, tuple[str, ...]], tuple[tuple[str | None, str, tuple[str, ...]], ...]
-    ] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _plans: dict[tuple[str, tuple[str, ...]], tuple[tuple[str | None, str], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def bodies(
         self,
@@ -98,36 +98,42 @@ class Recorder:
     ) -> list[bytes]:
         """The JSON body of each event the change causes, in order. `values` has the fields
         only the change knows (`createdAt`, `dtmfNumber`)."""
-        plan = self._plans.get((method, tuple(values or ())))
-        if plan is None:
-            plan = self._plan(method, tuple(values or ()))
-        count = sum(len(counted) if user_field else 1 for user_field, _, _ in plan)
+        names = tuple(values) if values else ()
+        plan = self._plans.get((method, names)) or self._plan(method, names)
+        count = 0
+        for user_field, _ in plan:
+            count += len(counted) if user_field else 1
         if not count:
             return []
         # One draw for the ids of all of them.
         ids = f"{_ids.getrandbits(128 * count):0{32 * count}x}"
-        # Each value as JSON once; each body fills its template with them.
+        # Each value as JSON once; each body fills its template with them (by name).
         known = {"@thread": _json(thread_id), "@stream": _json(stream_id(team_id))}
-        for name, value in (values or {}).items():
-            known[name] = _json(value)
+        if values:
+            for name, value in values.items():
+                known[name] = _json(value)
         bodies = []
-        number = 0
-        for user_field, template, sources in plan:
-            for user in counted if user_field else ("",):
-                known["@id"] = f'"{ids[32 * number : 32 * number + 32]}"'
-                number += 1
-                if user_field:
+        start = 0
+        for user_field, template in plan:
+            if user_field:
+                for user in counted:
+                    known["@id"] = f'"{ids[start : start + 32]}"'
                     known["@user"] = _json(user)
                     known["@phone"] = _json(phone_number(user))
-                bodies.append((template % tuple([known[source] for source in sources])).encode())
+                    bodies.append((template % known).encode())
+                    start += 32
+            else:
+                known["@id"] = f'"{ids[start : start + 32]}"'
+                bodies.append((template % known).encode())
+                start += 32
         return bodies
 
     def _plan(
         self, method: str, value_names: tuple[str, ...]
-    ) -> tuple[tuple[str | None, str, tuple[str, ...]], ...]:
+    ) -> tuple[tuple[str | None, str], ...]:
         """For each kind of event the method causes: the field naming its user (None: one
-        event, not one per user), its body as a %-template (its fields in the spec's order),
-        and where each value comes from; made once per method and fields of `values`."""
+        event, not one per user), and its body as a %-template of named values (its fields in
+        the spec's order); made once per method and fields of `values`."""
         events = (self.spec or load()).events
         plan = []
         for emits in rule_of(method).events:
@@ -139,17 +145,17 @@ class Recorder:
             source["eventId"] = "@id"
             if emits.user_field:
                 source["phoneNumber"] = "@phone"
-            members, sources = [], []
+            members = []
             for name in events[emits.event_type].fields:
                 if name not in source:
                     continue
                 label = encode_basestring_ascii(name).replace("%", "%%")
                 if source[name]:
-                    members.append(f"{label}:%s")
-                    sources.append(source[name])
+                    key = source[name].replace("%", "%%").replace(")", "")
+                    members.append(f"{label}:%({key})s")
                 else:
                     members.append(f"{label}:{_json(emits.event_type).replace('%', '%%')}")
-            plan.append((emits.user_field, "{" + ",".join(members) + "}", tuple(sources)))
+            plan.append((emits.user_field, "{" + ",".join(members) + "}"))
         self._plans[(method, value_names)] = result = tuple(plan)
         return result
 
