@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import re
 import sqlite3
 import time
@@ -35,6 +36,7 @@ from .delivery import DEFAULT_RETRY_BASE, Delivery
 from .events import DEFAULT_MAX_PENDING, OutboxFull, recorder_for
 from .handlers import RECORDINGS, STREAMS, Request, media_file
 from .limits import RateLimit
+from .relay import RelayConfig, RelayProcess
 from .routes import Router
 from .store import DEFAULT_BUSY_TIMEOUT, Conflict, Store, is_busy
 
@@ -176,6 +178,7 @@ class App:
         retry_base: float = DEFAULT_RETRY_BASE,
         known: Fixtures | None = None,
         rate_limit: RateLimit | None = None,
+        relay: bool | None = None,
     ) -> None:
         self.store = store
         self.known = known
@@ -201,22 +204,30 @@ class App:
         if self._on_loop:
             # ... and the fsyncs of checkpoints happen on the thread.
             store.defer_checkpoints()
-        #: Delivers the call events to the webhooks (None without webhooks); started on the
-        #: loop by the first request or the lifespan's startup.
-        self.delivery = (
-            Delivery(
-                store,
-                {bot.bot_id: bot for bot in bots},
-                list(webhooks),
-                self._in_store,
-                clock=bots.clock,
-                retry_base=retry_base,
-            )
-            if store.recorder is not None
-            else None
-        )
+        #: Delivers the call events to the webhooks (None without webhooks); started by the
+        #: first request or the lifespan's startup: from a process of its own beside a
+        #: database file (`relay`, default), else on this loop.
+        self.delivery: Delivery | RelayProcess | None = None
+        if store.recorder is not None:
+            if store.database != ":memory:" and relay is not False and os.name == "posix":
+                self.delivery = RelayProcess(
+                    RelayConfig(store.database, list(webhooks), list(bots), retry_base)
+                )
+                if store.outbox is not None:
+                    store.outbox.elsewhere()
+            else:
+                self.delivery = Delivery(
+                    store,
+                    {bot.bot_id: bot for bot in bots},
+                    list(webhooks),
+                    self._in_store,
+                    clock=bots.clock,
+                    retry_base=retry_base,
+                )
 
     def close(self) -> None:
+        if isinstance(self.delivery, RelayProcess):
+            self.delivery.close()
         self._db_thread.shutdown(wait=True)
         self.store.close()
 
@@ -513,6 +524,7 @@ def create_app(
     retry_base: float = DEFAULT_RETRY_BASE,
     known: Fixtures | None = None,
     rate_limit: float | None = None,
+    relay: bool | None = None,
 ) -> App:
     """The reference server as an ASGI application.
 
@@ -530,7 +542,9 @@ def create_app(
     `webhooks` are the URLs the call events are delivered to (`reference_server.delivery`),
     each event once per bot installed in its team, signed as that bot; the outbox holds at
     most `max_pending` undelivered ones (past it, a change answers 503), and an event not
-    taken is sent again after `retry_base` seconds, then twice as long each time.
+    taken is sent again after `retry_base` seconds, then twice as long each time. They are
+    delivered from a process of its own beside a database file (`reference_server.relay`;
+    `relay=False`: on the server's loop, as with a database in memory).
 
     Like a staging deployment: with `known` only those threads and users exist and any other
     well-formed id answers 404 (naming its field); with `rate_limit` (requests per second)
@@ -555,4 +569,5 @@ def create_app(
         retry_base=retry_base,
         known=known,
         rate_limit=RateLimit(rate_limit, clock) if rate_limit else None,
+        relay=relay,
     )

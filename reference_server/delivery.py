@@ -9,7 +9,9 @@ body as sent: a hash of the bot's id and key, computed once per bot, then per ro
 timestamp, then per event its body). Then those the webhook took (a `2xx`) leave the copy,
 the next of their thread due at once, and the others are put off, `retry_base * 2**attempts`
 seconds (at most `retry_cap`); the table is told in one transaction per `FLUSH_ROWS` events
-taken or `FLUSH_AFTER` seconds, or as soon as no event is due (`Outbox.flush`).
+taken or `FLUSH_AFTER` seconds, or at once when one is put off (`Outbox.flush`): a
+transaction per round would be a write lock per round, which the server's requests would
+wait for when the delivery runs in a process of its own (`reference_server.relay`).
 An event of a thread is sent only once the one before it was taken: per thread, in order.
 A restart finds the outbox as the last commit left it, so an event whose change was answered
 is delivered after a restart too; one that was taken but not yet deleted is delivered again
@@ -46,8 +48,8 @@ DEFAULT_RETRY_CAP = 60.0
 DEFAULT_TIMEOUT = 10.0
 #: Events sent in one round, in one write (pipelined).
 BATCH = 128
-#: The table is told of the events taken once this many wait, or this long after the first,
-#: or when no event is due: one transaction for many rounds (an event taken but not yet
+#: The table is told of the events taken once this many wait, or this long after the first:
+#: one transaction for many rounds (an event taken but not yet
 #: deleted when the process dies is sent again after the restart: at least once).
 FLUSH_ROWS = 1024
 FLUSH_AFTER = 0.25
@@ -72,6 +74,7 @@ class Delivery:
         retry_cap: float = DEFAULT_RETRY_CAP,
         timeout: float = DEFAULT_TIMEOUT,
         coalesce: float = DEFAULT_COALESCE,
+        before_sleep: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.bots = bots
@@ -82,6 +85,9 @@ class Delivery:
         self.retry_cap = retry_cap
         self.timeout = timeout
         self.coalesce = coalesce
+        #: Called with the webhook before its task sleeps until woken; True: events came
+        #: meanwhile, do not sleep (`reference_server.relay`: the server is asked to wake it).
+        self.before_sleep = before_sleep
         self.log = logging.getLogger("reference_server.delivery")
         #: Events taken by a webhook, and attempts that failed, since the start.
         self.taken = 0
@@ -148,8 +154,13 @@ class Delivery:
                     if not self._full:
                         await asyncio.sleep(self.coalesce)
                     continue
+                if self.before_sleep is not None and self.before_sleep(url):
+                    continue  # events came as it was about to sleep
+                # Not `asyncio.wait_for`: on Python 3.11 it loses a cancellation that comes as
+                # the event is set, and `stop` would wait for this task for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), later)
+                    async with asyncio.timeout(later):
+                        await wake.wait()
         finally:
             client.close()
 
@@ -162,15 +173,15 @@ class Delivery:
     async def _round(self, client: WebhookClient, url: str) -> float | None:
         """Send what is due; answer how long until the next event is due (None: no event)."""
         outbox = self._outbox()
+        if outbox.follows_table:  # the rows others wrote since the last round
+            await self.in_store(self.store.outbox_refresh, url)
         due = outbox.take(url, self.clock(), BATCH)
         if due is None:  # read the table first
             await self.in_store(self.store.outbox_load, url)
             due = outbox.take(url, self.clock(), BATCH) or []
         self._full = len(due) >= BATCH
         if not due:
-            if outbox.unsettled(url) != (0, 0):
-                await self.in_store(self.store.outbox_flush, url)
-            return self._later(outbox, url)
+            return await self._flushed(url, outbox)
         try:
             return await self._send(client, url, outbox, due)
         except BaseException:
@@ -225,16 +236,21 @@ class Delivery:
         outbox.settled(url, taken, retry)
         self.taken += len(taken)
         self.failed += len(retry)
-        later = self._later(outbox, url)
-        taken_rows, put_off = outbox.unsettled(url)
-        if (
-            put_off
-            or later != 0
-            or taken_rows >= FLUSH_ROWS
-            or time.monotonic() - self._since.get(url, 0.0) >= FLUSH_AFTER
-        ):
+        return await self._flushed(url, outbox)
+
+    async def _flushed(self, url: str, outbox: Outbox) -> float | None:
+        """Tell the table what the rounds since the last flush did, if it is time (events put
+        off, `FLUSH_ROWS` taken, or `FLUSH_AFTER` since the first); answer how long until the
+        next event is due, or the next flush (None: neither)."""
+        taken, put_off = outbox.unsettled(url)
+        if not (taken or put_off):
+            return self._later(outbox, url)
+        wait = FLUSH_AFTER - (time.monotonic() - self._since.get(url, 0.0))
+        if put_off or taken >= FLUSH_ROWS or wait <= 0:
             await self.in_store(self.store.outbox_flush, url)
-        return later
+            return self._later(outbox, url)
+        later = self._later(outbox, url)
+        return wait if later is None else min(later, wait)
 
     def _later(self, outbox: Outbox, url: str) -> float | None:
         later = outbox.next_due(url)

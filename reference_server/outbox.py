@@ -20,6 +20,13 @@ least once, as a row taken just before its DELETE always was.
 `Outbox.pending` counts the rows in the table (the bound of the outbox), kept up to date the
 same way: counted from the table once, then added to and taken from by this process's own
 writes and deletes, and counted again after another process's commit.
+
+An outbox that `follows_table` (the relay's: `reference_server.relay`) writes no rows: others
+do. It reads those written since it last looked (`refresh`: the rows of a key above the
+largest it has seen), instead of the whole table after each of their commits. A new row's key
+is the largest in the table plus one, so it is above every key seen, unless the rows of the
+largest keys were deleted meanwhile: only this outbox deletes rows (one relay per file), and
+after its deletes it looks from the largest key left (`flush`).
 """
 
 from __future__ import annotations
@@ -108,8 +115,16 @@ class Outbox:
     """The outbox of the store's connection `db`: its SQL, and its rows in memory, per
     webhook (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection, webhooks: Iterable[str] = ()) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, webhooks: Iterable[str] = (), *, follows_table: bool = False
+    ) -> None:
         self.db = db
+        #: Whether the rows come from other connections (`refresh`), not from this one.
+        self.follows_table = follows_table
+        #: Per webhook, the largest key read from the table (when `follows_table`).
+        self._seen_up_to: dict[str, int] = {}
+        #: The largest key left by the flush under way (when `follows_table`).
+        self._top_after_flush: int | None = None
         #: Guards the queues: taken by the store's transactions (any thread) and the
         #: delivery (the event loop), each time for moments, never across a database call.
         self.lock = threading.Lock()
@@ -118,7 +133,7 @@ class Outbox:
         self._version: int | None = None
         #: Rows written and deleted in the transaction under way, for when it commits.
         self._written: list[tuple[str, Pending]] = []
-        self._deleted = 0
+        self._added = self._deleted = 0
         #: Per webhook, the rows taken (their seq) and put off (time, seq) since the last
         #: `flush`, and those a flush under way took from them (back if it fails).
         self._taken: dict[str, list[int]] = {}
@@ -134,7 +149,8 @@ class Outbox:
 
     def _seen(self, version: int) -> None:
         if version != self._version:
-            if self._version is not None:  # another connection committed
+            # Another connection committed (for an outbox that follows the table: always).
+            if self._version is not None and not self.follows_table:
                 self._pending = None
                 with self.lock:
                     for queue in self.queues.values():
@@ -150,20 +166,37 @@ class Outbox:
     def write(self, webhook: str, bot_ids: Sequence[str], key: str, bodies: Sequence[bytes]) -> int:
         """Queue `bodies` (in order) for `webhook`, once per bot, in the transaction under
         way; answer how many rows."""
-        db, written = self.db, self._written
-        for body in bodies:
-            for bot in bot_ids:
-                seq = db.execute(_INSERT, (webhook, bot, key, body)).lastrowid
-                assert seq is not None
-                written.append((webhook, Pending(seq, key, bot, body, 0)))
-        return len(bodies) * len(bot_ids)
+        db = self.db
+        if webhook not in self.queues:  # delivered by another process (`elsewhere`)
+            for body in bodies:
+                for bot in bot_ids:
+                    db.execute(_INSERT, (webhook, bot, key, body))
+        else:
+            written = self._written
+            for body in bodies:
+                for bot in bot_ids:
+                    seq = db.execute(_INSERT, (webhook, bot, key, body)).lastrowid
+                    assert seq is not None
+                    written.append((webhook, Pending(seq, key, bot, body, 0)))
+        rows = len(bodies) * len(bot_ids)
+        self._added += rows
+        return rows
+
+    def elsewhere(self) -> None:
+        """Another process delivers the rows (`reference_server.relay`): keep none in memory."""
+        with self.lock:
+            self.queues.clear()
 
     def committed(self) -> None:
         """The transaction committed: its rows are in the table, and now in the queues."""
         if self._pending is not None:
-            self._pending += len(self._written) - self._deleted
-        self._deleted = 0
+            self._pending += self._added - self._deleted
+        self._added = self._deleted = 0
         self._flushing.clear()
+        if self._top_after_flush is not None:  # look from there: keys above it may be new
+            top, self._top_after_flush = self._top_after_flush, None
+            for webhook, seen in self._seen_up_to.items():
+                self._seen_up_to[webhook] = min(seen, top)
         if not self._written:
             return
         with self.lock:
@@ -175,7 +208,8 @@ class Outbox:
 
     def rolled_back(self) -> None:
         self._written.clear()
-        self._deleted = 0
+        self._added = self._deleted = 0
+        self._top_after_flush = None
         with self.lock:  # what a flush took from the lists goes back, for the next one
             for webhook, taken, put_off in self._flushing:
                 self._taken.setdefault(webhook, [])[:0] = taken
@@ -217,13 +251,17 @@ class Outbox:
             db.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", put_off
             )
+        if self.follows_table:
+            self._top_after_flush = db.execute("SELECT max(seq) FROM outbox").fetchone()[0] or 0
 
     # -- outside transactions -------------------------------------------------------------
 
     def load(self, webhook: str, now: float) -> None:
         """Read the rows of `webhook` from the table into its queue."""
-        # The version first: a commit between the two is read again, never missed.
+        # The version first: a commit between the two is read again, never missed. So is the
+        # largest key: rows above it are read by the next `refresh` if not by this.
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        top = self.db.execute("SELECT max(seq) FROM outbox").fetchone()[0] or 0
         rows = self.db.execute(
             "SELECT seq, thread_key, bot_id, body, attempts, next_at FROM outbox"
             " WHERE webhook = ? ORDER BY seq",
@@ -237,8 +275,28 @@ class Outbox:
                 del queue.ready[key]
                 heapq.heappush(queue.later, (float(next_at), seq, key))
         self._seen(version)
+        self._seen_up_to[webhook] = max(top, rows[-1][0] if rows else 0)
         with self.lock:
             self.queues[webhook] = queue
+
+    def refresh(self, webhook: str) -> None:
+        """Read the rows of `webhook` written since the last look (when `follows_table`);
+        nothing while the queue is to be read whole (`load`)."""
+        with self.lock:
+            if self.queues[webhook].stale:
+                return
+        rows = self.db.execute(
+            "SELECT seq, thread_key, bot_id, body FROM outbox WHERE seq > ? AND webhook = ?"
+            " ORDER BY seq",
+            (self._seen_up_to.get(webhook, 0), webhook),
+        ).fetchall()
+        if not rows:
+            return
+        self._seen_up_to[webhook] = rows[-1][0]
+        with self.lock:
+            queue = self.queues[webhook]
+            for seq, key, bot_id, body in rows:
+                queue.add(Pending(seq, key, bot_id, bytes(body), 0))
 
     def stale(self, webhook: str) -> None:
         """Read the table again before `webhook`'s next round (its queue may be wrong)."""

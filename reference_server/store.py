@@ -129,6 +129,7 @@ class Store:
         clock: Callable[[], float] = time.time,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         recorder: Recorder | None = None,
+        follows_table: bool = False,
     ) -> None:
         if synchronous.upper() not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
@@ -154,8 +155,13 @@ class Store:
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        #: The outbox of call events, its rows also in memory (None: no webhooks).
-        self.outbox = Outbox(self._db, recorder.webhooks) if recorder is not None else None
+        #: The outbox of call events, its rows also in memory (None: no webhooks); with
+        #: `follows_table`, of rows other processes write (`reference_server.relay`).
+        self.outbox = (
+            Outbox(self._db, recorder.webhooks, follows_table=follows_table)
+            if recorder is not None
+            else None
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -467,6 +473,12 @@ class Store:
         self.outbox_flush(webhook)
         with self._lock:
             box.load(webhook, self.clock())
+
+    def outbox_refresh(self, webhook: str) -> None:
+        """Read the events of `webhook` other processes wrote since the last look."""
+        box = self._box()
+        with self._lock:
+            box.refresh(webhook)
 
     def outbox_flush(self, webhook: str) -> None:
         """Delete the events `webhook` took, and put off those it did not, in the table (the

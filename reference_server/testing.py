@@ -31,6 +31,20 @@ from typing import Any, Self
 _LISTENING = re.compile(r" on (http://\S+)")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The running processes `pid` started (a server's relay: `reference_server.relay`), from
+    /proc (Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
 class ServerExited(RuntimeError):
     """The server process ended before it listened."""
 

@@ -35,6 +35,7 @@ from contract.signing import (
 from contract.spec import load
 from reference_server import auth, create_app
 from reference_server.__main__ import WEBHOOKS_VARIABLE, parse_webhooks
+from reference_server.delivery import Delivery
 from reference_server.events import Recorder
 
 Scope = dict[str, Any]
@@ -979,10 +980,11 @@ class EventsBadlySigned(Wrapper):
 
     def __init__(self) -> None:
         super().__init__()
-        if self.app.delivery is not None:
-            self.app.delivery.bots = {
+        delivery = self.app.delivery  # a database in memory: delivered on the server's loop
+        if isinstance(delivery, Delivery):
+            delivery.bots = {
                 bot_id: replace(bot, secret_key=bot.secret_key + "-not")
-                for bot_id, bot in self.app.delivery.bots.items()
+                for bot_id, bot in delivery.bots.items()
             }
 
 
