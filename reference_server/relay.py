@@ -55,6 +55,12 @@ from .store import Store
 #: How often the relay looks at the table without being woken (seconds): other processes on
 #: the file do not wake it.
 POLL = 0.1
+#: How long a round of the relay waits when events are already due after the one before
+#: (seconds; the server's own loop waits 5 ms): under load each wake of the relay costs CPU
+#: that the machine's other core shares with the server, and twice as many events per round
+#: cost the relay about 40% less per event (31-34 us per request at 5 ms, 18-20 at 10 ms;
+#: no less at 20 ms). A delivery under load comes up to 10 ms later; one alone, at once.
+COALESCE = 0.01
 #: How long the server waits for its relay to end when it stops, before it kills it.
 STOP_TIMEOUT = 5.0
 #: At most one start of the relay per this many seconds (a relay that dies at once).
@@ -256,6 +262,7 @@ async def _serve(config: RelayConfig, pipe: int, flag: mmap.mmap) -> None:
         config.webhooks,
         in_store,
         retry_base=config.retry_base,
+        coalesce=COALESCE,
         before_sleep=before_sleep,
     )
 
