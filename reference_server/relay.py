@@ -25,8 +25,9 @@ change's transaction, as before; nothing answered is lost across a restart of ei
   (`<database>-relay.lock`): with several servers on one file, one relay delivers and the
   others wait to take over, so that each thread's events go out once, in order.
 - **Ending.** The relay ends when the pipe closes: when the server stops (`stop`, which waits
-  for it) or dies, even by SIGKILL. A relay that died while its server runs is started again
-  by the next wake (at most once a second).
+  for it) or dies, even by SIGKILL; it ignores SIGINT (Ctrl-C reaches the whole group). A
+  relay that died while its server runs is started again by the next wake (at most once a
+  second; `wake` looks whether a busy relay still runs once a second too).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import json
 import logging
 import mmap
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -289,6 +291,9 @@ async def _serve(config: RelayConfig, pipe: int, flag: mmap.mmap) -> None:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
+    # Ctrl-C in a terminal reaches every process of the group: the server stops on it, and
+    # the relay when the server is done with it (the pipe closes), not half-way through.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     args = list(sys.argv[1:] if argv is None else argv)
     pipe, flag = int(args[0]), mmap.mmap(int(args[1]), 1)
     config = RelayConfig.from_json(sys.stdin.buffer.read())

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -97,6 +99,39 @@ def test_a_relay_ends_when_its_server_is_killed(tmp_path: Path, receiver: Receiv
         relay = relay_of(server, receiver)
         server.kill()
         receiver.wait(lambda: gone(relay), "the relay to end with its server")
+
+
+def test_ctrl_c_stops_the_server_and_then_its_relay_without_a_traceback(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A terminal's Ctrl-C reaches every process of the group, the relay too."""
+    database = tmp_path / "calls.sqlite3"
+    command = [sys.executable, "-m", "reference_server", "--database", str(database)]
+    command += ["--port", "0", "--quiet", "--webhook", receiver.url]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().decode()
+        base_url = first.rsplit(" on ", 1)[1].strip()
+        response = httpx.post(
+            f"{base_url}/{TEAM}/call/start", json={"threadId": THREADS[0]}, auth=BotAuth()
+        )
+        assert response.status_code == 200
+        receiver.wait_for(1)
+        receiver.wait(lambda: len(child_pids(process.pid)) == 1, "the relay process")
+        [relay] = child_pids(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        output = first + process.communicate(timeout=60)[0].decode()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0
+    assert "Traceback" not in output
+    assert output.rstrip().endswith("stopped (SIGINT)")
+    assert gone(relay)
 
 
 def test_a_relay_that_died_is_started_again_and_delivers_what_waited(
