@@ -53,8 +53,9 @@ def start_call(server: ServerProcess, thread: str) -> None:
 
 def relay_of(server: ServerProcess, receiver: Receiver) -> int:
     assert server.process is not None
-    receiver.wait(lambda: len(child_pids(server.process.pid)) == 1, "the relay process")
-    [pid] = child_pids(server.process.pid)
+    parent = server.process.pid
+    receiver.wait(lambda: len(child_pids(parent)) == 1, "the relay process")
+    [pid] = child_pids(parent)
     return pid
 
 
