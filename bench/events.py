@@ -6,22 +6,26 @@ events arrive, and the bound of the outbox.
    side by side, one with a webhook at a receiver on loopback, one without, in alternating
    rounds; the events the receiver took per second meanwhile, the outbox left at the end of
    each round, and the CPU time per request (from /proc) of the server, its deliveries
-   included, and of the receiver: what a webhook costs where the server is the bottleneck.
-   The ratio is of whole-machine throughput: the load generator, both servers and the
-   receiver share the machine's cores. The receiver here is the bench's own lean one
-   (`_Sink`: an asyncio protocol in a process of its own that answers `204` to each POST of
-   a pipelined stream and counts them, without checking them; the tests check what is
-   delivered), not `testkit.receiver`, a threaded `http.server` whose parsing of each request
-   cost about as much CPU as the server's delivery of it: a receiver's cost is not the
-   server's.
+   included (in the relay process that delivers them beside a database file:
+   `reference_server.relay`), and of the receiver: what a webhook costs where the server is
+   the bottleneck. The ratio is of whole-machine throughput: the load generator, both
+   servers, the relay and the receiver share the machine's cores. Each round's pair of loads
+   runs back to back, and the ratio of each pair is printed too (with their median): the
+   machine's speed moves less within a pair than across rounds. The receiver here is the
+   bench's own lean one (`_Sink`: an asyncio protocol in a process of its own that answers
+   `204` to each POST of a pipelined stream and counts them, without checking them; the tests
+   check what is delivered), not `testkit.receiver`, a threaded `http.server` whose parsing
+   of each request cost about as much CPU as the server's delivery of it: a receiver's cost
+   is not the server's.
 2. A backlog built while the receiver held the first delivery, then taken: events per second.
 3. Latency from sending `call/start` to the receiver holding its `call.created`, one request
    at a time (p50, p99).
 4. The outbox's bound: with the receiver refusing, how many events are written before a change
    is answered 503.
 
-Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (3),
-BENCH_CONNECTIONS (16), BENCH_LATENCY_SAMPLES (300).
+Prints figures only. Knobs (environment): BENCH_SECONDS per round (5), BENCH_ROUNDS (5 here:
+one noisy round moves a median of three too much), BENCH_CONNECTIONS (16),
+BENCH_LATENCY_SAMPLES (300).
 """
 
 from __future__ import annotations
@@ -44,13 +48,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, _summary, run_load
+from bench.server import CONNECTIONS, SECONDS, Load, _summary, run_load
 from contract.demo import TEAM, thread
 from reference_server.testing import ServerProcess, child_pids
 from testkit.receiver import Receiver
 from testkit.signed_requests import BotAuth
 
 SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "300"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 BOUND = 500
 
 

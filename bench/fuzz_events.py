@@ -7,7 +7,8 @@ time; six requests, seven events), side by side with a server without a webhook,
 rounds, each on a SQLite file of its own:
 
 1. the throughput with the receiver attached against without (target: at least 0.8x), and the
-   server's CPU time per request (deliveries included) with and without;
+   server's CPU time per request (deliveries included, in its relay process: see
+   `reference_server.relay`) with and without;
 2. the delivery latency under that load: for each `call.created` taken, the time from the
    change (its `createdAt`, the server's clock, which is this machine's) to its arrival, p50
    and p99 over the rounds; how long the outbox took to drain after each round's load, and
@@ -33,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.events import cpu_seconds
+from bench.events import tree_cpu_seconds
 from bench.server import CONNECTIONS, ROUNDS, SECONDS, Load, run_load
 from contract.demo import BOT_ID, SECRET_KEY
 from contract.signing import Bot
@@ -142,8 +143,9 @@ class Attached:
 
 
 def server_cpu(server: ServerProcess) -> float:
+    """The CPU time of the server and of its relay, the process that delivers its events."""
     assert server.process is not None
-    return cpu_seconds(server.process.pid)
+    return tree_cpu_seconds(server.process.pid)[0]
 
 
 def _median(loads: list[Load]) -> float:
