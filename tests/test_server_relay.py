@@ -44,6 +44,14 @@ def receiver() -> Iterator[Receiver]:
         yield receiver
 
 
+@pytest.fixture
+def server(tmp_path: Path, receiver: Receiver) -> Iterator[ServerProcess]:
+    """A server on a database file, its webhook at `receiver`."""
+    database = str(tmp_path / "calls.sqlite3")
+    with ServerProcess(["--database", database, "--quiet", "--webhook", receiver.url]) as server:
+        yield server
+
+
 def start_call(server: ServerProcess, thread: str) -> None:
     response = httpx.post(
         f"{server.base_url}/{TEAM}/call/start", json={"threadId": thread}, auth=BotAuth()
@@ -76,30 +84,25 @@ def gone(pid: int) -> bool:
 
 
 def test_the_events_come_from_a_relay_that_ends_with_the_server(
-    tmp_path: Path, receiver: Receiver
+    server: ServerProcess, receiver: Receiver
 ) -> None:
-    args = ["--database", str(tmp_path / "calls.sqlite3"), "--quiet", "--webhook", receiver.url]
-    with ServerProcess(args) as server:
-        start_call(server, THREADS[0])
-        assert receiver.wait_for(1)[0]["eventType"] == "call.created"
-        relay = relay_of(server, receiver)
-        # Its configuration came on its standard input: other users can read the rest.
-        shown = (
-            Path(f"/proc/{relay}/cmdline").read_bytes()
-            + Path(f"/proc/{relay}/environ").read_bytes()
-        )
-        assert demo.SECRET_KEY.encode() not in shown
-        assert server.stop() == 0
+    start_call(server, THREADS[0])
+    assert receiver.wait_for(1)[0]["eventType"] == "call.created"
+    relay = relay_of(server, receiver)
+    # Its configuration came on its standard input: other users can read the rest.
+    shown = (
+        Path(f"/proc/{relay}/cmdline").read_bytes() + Path(f"/proc/{relay}/environ").read_bytes()
+    )
+    assert demo.SECRET_KEY.encode() not in shown
+    assert server.stop() == 0
     assert gone(relay)
 
 
-def test_a_relay_ends_when_its_server_is_killed(tmp_path: Path, receiver: Receiver) -> None:
-    args = ["--database", str(tmp_path / "calls.sqlite3"), "--quiet", "--webhook", receiver.url]
-    with ServerProcess(args) as server:
-        start_call(server, THREADS[0])
-        relay = relay_of(server, receiver)
-        server.kill()
-        receiver.wait(lambda: gone(relay), "the relay to end with its server")
+def test_a_relay_ends_when_its_server_is_killed(server: ServerProcess, receiver: Receiver) -> None:
+    start_call(server, THREADS[0])
+    relay = relay_of(server, receiver)
+    server.kill()
+    receiver.wait(lambda: gone(relay), "the relay to end with its server")
 
 
 def test_ctrl_c_stops_the_server_and_then_its_relay_without_a_traceback(
@@ -136,22 +139,20 @@ def test_ctrl_c_stops_the_server_and_then_its_relay_without_a_traceback(
 
 
 def test_a_relay_that_died_is_started_again_and_delivers_what_waited(
-    tmp_path: Path, receiver: Receiver
+    server: ServerProcess, receiver: Receiver
 ) -> None:
-    args = ["--database", str(tmp_path / "calls.sqlite3"), "--quiet", "--webhook", receiver.url]
-    with ServerProcess(args) as server:
-        start_call(server, THREADS[0])
-        receiver.wait_for(1)
-        first = relay_of(server, receiver)
-        os.kill(first, signal.SIGKILL)
-        receiver.wait(lambda: gone(first), "the relay to die")
-        time.sleep(RESTART_AFTER)  # a relay is started at most once a second
-        start_call(server, THREADS[1])
-        # The first event may come again (taken, not yet deleted when the relay died).
-        receiver.wait(lambda: len(firsts(receiver)) == 2, "the events of both threads")
-        assert [event["threadId"] for event in firsts(receiver)] == list(THREADS[:2])
-        assert relay_of(server, receiver) != first
-        assert "the delivery of call events ended; it starts again" in server.output()
+    start_call(server, THREADS[0])
+    receiver.wait_for(1)
+    first = relay_of(server, receiver)
+    os.kill(first, signal.SIGKILL)
+    receiver.wait(lambda: gone(first), "the relay to die")
+    time.sleep(RESTART_AFTER)  # a relay is started at most once a second
+    start_call(server, THREADS[1])
+    # The first event may come again (taken, not yet deleted when the relay died).
+    receiver.wait(lambda: len(firsts(receiver)) == 2, "the events of both threads")
+    assert [event["threadId"] for event in firsts(receiver)] == list(THREADS[:2])
+    assert relay_of(server, receiver) != first
+    assert "the delivery of call events ended; it starts again" in server.output()
 
 
 def test_a_relay_reads_the_rows_written_under_keys_it_saw_deleted(tmp_path: Path) -> None:
