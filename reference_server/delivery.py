@@ -49,8 +49,8 @@ DEFAULT_TIMEOUT = 10.0
 #: Events sent in one round, in one write (pipelined).
 BATCH = 128
 #: The table is told of the events taken once this many wait, or this long after the first:
-#: one transaction for many rounds (an event taken but not yet
-#: deleted when the process dies is sent again after the restart: at least once).
+#: one transaction for many rounds (an event taken but not yet deleted when the process dies
+#: is sent again after the restart: at least once).
 FLUSH_ROWS = 1024
 FLUSH_AFTER = 0.25
 #: How long a round waits when events are already due after the one before (seconds).

@@ -39,6 +39,7 @@ import json
 import logging
 import mmap
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -156,7 +157,8 @@ class RelayProcess:
         finally:
             os.close(read_end)
         assert process.stdin is not None
-        with process.stdin:
+        # A relay that ended at once: the next wake finds its pipe broken and starts another.
+        with contextlib.suppress(BrokenPipeError), process.stdin:
             process.stdin.write(self.config.to_json())
         os.set_blocking(write_end, False)
         self._process, self._pipe = process, write_end
@@ -184,13 +186,10 @@ class RelayProcess:
 
     def _restart(self) -> None:
         log.warning("the delivery of call events ended; it starts again")
-        self._close()
+        dead = self._close()
+        if dead is not None:
+            dead.poll()  # reaped: no zombie left behind
         self.start()
-
-    @property
-    def pid(self) -> int | None:
-        """The relay's process id (None: not running)."""
-        return None if self._process is None else self._process.pid
 
     def _close(self) -> subprocess.Popen[bytes] | None:
         process, pipe = self._process, self._pipe
@@ -235,8 +234,6 @@ def _hold_lock(path: str, pipe: int) -> IO[str] | None:
 
 def _pipe_closed(pipe: int, timeout: float) -> bool:
     """Wait up to `timeout` for the pipe; whether it reached its end (wakes are dropped)."""
-    import select
-
     readable, _, _ = select.select([pipe], [], [], timeout)
     return bool(readable) and os.read(pipe, 65_536) == b""
 
@@ -309,7 +306,3 @@ def main(argv: Iterable[str] | None = None) -> int:
         except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
             asyncio.run(_serve(config, pipe, flag))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
