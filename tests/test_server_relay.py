@@ -1,7 +1,8 @@
 """A server on a database file delivers its call events from a process of its own (the relay,
-`reference_server.relay`): it starts and ends with the server, even one killed, is started
-again when it dies, never shows a secret key to other users of the machine, and reads every
-row the server writes, keys reused included."""
+`reference_server.relay`): it starts and ends with the server, even one killed or stopped by
+Ctrl-C, is started again when it dies, never shows a secret key to other users of the
+machine, and reads every row the server writes, keys reused included; and a delivery's stop
+ends it even as it is woken."""
 
 from __future__ import annotations
 
