@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
 import mmap
@@ -220,6 +219,8 @@ class RelayProcess:
 def _hold_lock(path: str, pipe: int) -> IO[str] | None:
     """Take the lock of the file's relay, waiting while another relay holds it; None when the
     server ended meanwhile (its pipe closed)."""
+    import fcntl  # POSIX only, as the relay is (a server elsewhere delivers on its own loop)
+
     lock = open(path, "a")  # noqa: SIM115 - held for the life of the process
     while True:
         try:
