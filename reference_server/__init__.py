@@ -62,8 +62,9 @@ Decisions the contract leaves to the server:
 - Every operation is one SQLite transaction committed before the answer is sent (see
   `reference_server.store` for durability), and operations are serialised per database.
 - With webhooks (`create_app(webhooks=...)`, `--webhook`), the call events each change causes
-  are written into an outbox in the change's transaction and delivered in the background
-  (`reference_server.events`, `reference_server.delivery`); `POST /_sandbox/{teamId}/hangup`
+  are written into an outbox in the change's transaction and delivered in the background,
+  from a process of its own beside a database file (`reference_server.events`,
+  `reference_server.delivery`, `reference_server.relay`); `POST /_sandbox/{teamId}/hangup`
   and `/dtmf` cause what only the platform causes (`reference_server.control`).
 """
 
