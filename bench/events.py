@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server import CONNECTIONS, SECONDS, Load, _summary, run_load
 from contract.demo import TEAM, thread
-from reference_server.testing import ServerProcess, child_pids
+from reference_server.testing import ServerProcess, child_pids, proc_stat
 from testkit.receiver import Receiver
 from testkit.signed_requests import BotAuth
 
@@ -61,7 +61,8 @@ BOUND = 500
 
 def cpu_seconds(pid: int) -> float:
     """The CPU time (user and system) a process used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = proc_stat(pid)
+    assert fields is not None, f"process {pid} is gone"
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -31,17 +31,31 @@ from typing import Any, Self
 _LISTENING = re.compile(r" on (http://\S+)")
 
 
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (Linux), from the state on: None
+    for a process that is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie has)."""
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
 def child_pids(pid: int) -> list[int]:
     """The running processes `pid` started (a server's relay: `reference_server.relay`), from
     /proc (Linux)."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        child = int(path.parent.name)
+        fields = proc_stat(child)
+        if fields is not None and int(fields[1]) == pid and fields[0] != "Z":
+            found.append(child)
     return found
 
 

@@ -28,7 +28,7 @@ from reference_server.delivery import Delivery
 from reference_server.events import recorder_for
 from reference_server.relay import RESTART_AFTER
 from reference_server.store import Store
-from reference_server.testing import ServerProcess, child_pids
+from reference_server.testing import ServerProcess, child_pids, running
 from testkit.receiver import Receiver
 from testkit.signed_requests import BotAuth
 
@@ -76,14 +76,6 @@ def firsts(receiver: Receiver) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def gone(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
 def test_the_events_come_from_a_relay_that_ends_with_the_server(
     server: ServerProcess, receiver: Receiver
 ) -> None:
@@ -96,14 +88,14 @@ def test_the_events_come_from_a_relay_that_ends_with_the_server(
     )
     assert demo.SECRET_KEY.encode() not in shown
     assert server.stop() == 0
-    assert gone(relay)
+    assert not running(relay)
 
 
 def test_a_relay_ends_when_its_server_is_killed(server: ServerProcess, receiver: Receiver) -> None:
     start_call(server, THREADS[0])
     relay = relay_of(server, receiver)
     server.kill()
-    receiver.wait(lambda: gone(relay), "the relay to end with its server")
+    receiver.wait(lambda: not running(relay), "the relay to end with its server")
 
 
 def test_ctrl_c_stops_the_server_and_then_its_relay_without_a_traceback(
@@ -136,7 +128,7 @@ def test_ctrl_c_stops_the_server_and_then_its_relay_without_a_traceback(
     assert process.returncode == 0
     assert "Traceback" not in output
     assert output.rstrip().endswith("stopped (SIGINT)")
-    assert gone(relay)
+    assert not running(relay)
 
 
 def test_a_relay_that_died_is_started_again_and_delivers_what_waited(
@@ -146,7 +138,7 @@ def test_a_relay_that_died_is_started_again_and_delivers_what_waited(
     receiver.wait_for(1)
     first = relay_of(server, receiver)
     os.kill(first, signal.SIGKILL)
-    receiver.wait(lambda: gone(first), "the relay to die")
+    receiver.wait(lambda: not running(first), "the relay to die")
     time.sleep(RESTART_AFTER)  # a relay is started at most once a second
     start_call(server, THREADS[1])
     # The first event may come again (taken, not yet deleted when the relay died).
