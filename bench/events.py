@@ -4,19 +4,20 @@ events arrive, and the bound of the outbox.
 1. Throughput of the bench's scenario (`bench/server.py`: start, invite two, pause, unpause,
    exclude, end on a new thread; seven events per scenario) against two reference servers
    side by side, one with a webhook at a receiver on loopback, one without, in alternating
-   rounds; the events the receiver took per second meanwhile, the outbox left at the end of
-   each round, and the CPU time per request (from /proc) of the server, its deliveries
-   included (in the relay process that delivers them beside a database file:
+   rounds; the events the receiver took per second meanwhile, how late each `call.created`
+   came under that load (p50, p99, from its `createdAt` to the receiver), the outbox left at
+   the end of each round, and the CPU time per request (from /proc) of the server, its
+   deliveries included (in the relay process that delivers them beside a database file:
    `reference_server.relay`), and of the receiver: what a webhook costs where the server is
    the bottleneck. The ratio is of whole-machine throughput: the load generator, both
    servers, the relay and the receiver share the machine's cores. Each round's pair of loads
    runs back to back, and the ratio of each pair is printed too (with their median): the
    machine's speed moves less within a pair than across rounds. The receiver here is the
    bench's own lean one (`_Sink`: an asyncio protocol in a process of its own that answers
-   `204` to each POST of a pipelined stream and counts them, without checking them; the tests
-   check what is delivered), not `testkit.receiver`, a threaded `http.server` whose parsing
-   of each request cost about as much CPU as the server's delivery of it: a receiver's cost
-   is not the server's.
+   `204` to each POST of a pipelined stream and counts them, without checking them, and notes
+   when each `call.created` came; the tests check what is delivered), not `testkit.receiver`,
+   a threaded `http.server` whose parsing of each request cost about as much CPU as the
+   server's delivery of it: a receiver's cost is not the server's.
 2. A backlog built while the receiver held the first delivery, then taken: events per second.
 3. Latency from sending `call/start` to the receiver holding its `call.created`, one request
    at a time (p50, p99).
@@ -57,6 +58,10 @@ from testkit.signed_requests import BotAuth
 SAMPLES = int(os.environ.get("BENCH_LATENCY_SAMPLES", "300"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 BOUND = 500
+#: What marks a `call.created` in a body (the server writes compact JSON).
+_CREATED = b'"eventType":"call.created"'
+#: How many delays of `call.created` the receiver keeps (the rounds' fit in it).
+_RING = 1 << 20
 
 
 def cpu_seconds(pid: int) -> float:
@@ -81,8 +86,10 @@ class _Sink(asyncio.Protocol):
     """The lean receiver's side of one connection: a `204` for each whole POST (its head and
     `Content-Length` bytes of body) in what arrived, in one write, and a count of them."""
 
-    def __init__(self, count: list[int]) -> None:
+    def __init__(self, count: list[int], delays: Any) -> None:
         self.count = count
+        #: Per `call.created` taken, milliseconds from its `createdAt` (a ring, shared).
+        self.delays = delays
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -104,6 +111,7 @@ class _Sink(asyncio.Protocol):
                 length = int(head[field + 17 : value_end if value_end >= 0 else len(head)])
             if end + 4 + length > len(buffer):
                 break
+            self._created(buffer, end + 4, end + 4 + length)
             start = end + 4 + length
             answered += 1
         self.buffer = buffer[start:]
@@ -111,14 +119,32 @@ class _Sink(asyncio.Protocol):
             self.count[0] += answered
             self.transport.write(b"HTTP/1.1 204 No Content\r\n\r\n" * answered)
 
+    def _created(self, buffer: bytes, start: int, end: int) -> None:
+        """A `call.created` in `buffer[start:end]`: how long after its `createdAt` (whole
+        milliseconds, so up to 1 ms more than the truth) it arrived, into the ring."""
+        if buffer.find(_CREATED, start, end) < 0:
+            return
+        at = buffer.find(b'"createdAt":', start, end)
+        if at < 0:
+            return
+        at += len(b'"createdAt":')
+        stop = at
+        while stop < end and buffer[stop : stop + 1].isdigit():
+            stop += 1
+        ring, taken = self.delays
+        with taken.get_lock():
+            ring[taken.value % len(ring)] = time.time() * 1e3 - int(buffer[at:stop])
+            taken.value += 1
 
-def _receive(port: Any, taken: Any, stop: Any) -> None:
-    """The lean receiver, in a process of its own: its port, and how many events it took."""
+
+def _receive(port: Any, taken: Any, stop: Any, delays: Any) -> None:
+    """The lean receiver, in a process of its own: its port, how many events it took, and
+    how late each `call.created` came (`_Sink._created`)."""
 
     async def serve() -> None:
         count = [0]
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: _Sink(count), "127.0.0.1", 0)
+        server = await loop.create_server(lambda: _Sink(count, delays), "127.0.0.1", 0)
         port.value = server.sockets[0].getsockname()[1]
         while not stop.is_set():
             await asyncio.sleep(0.05)
@@ -133,17 +159,22 @@ def _receive(port: Any, taken: Any, stop: Any) -> None:
         asyncio.run(serve())
 
 
+def _percentile(ordered: list[float], p: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
+
+
 def throughput(folder: str) -> None:
     context = multiprocessing.get_context("spawn")
     port, taken, stop = context.Value("i", 0), context.Value("q", 0), context.Event()
-    process = context.Process(target=_receive, args=(port, taken, stop), daemon=True)
+    delays = (context.Array("d", _RING, lock=False), context.Value("q", 0))
+    process = context.Process(target=_receive, args=(port, taken, stop, delays), daemon=True)
     process.start()
     try:
         deadline = time.monotonic() + 30
         while port.value == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.pid is not None
-        _throughput(folder, f"http://127.0.0.1:{port.value}/events", taken, process.pid)
+        _throughput(folder, f"http://127.0.0.1:{port.value}/events", taken, delays, process.pid)
     finally:
         stop.set()
         process.join(10)
@@ -157,7 +188,7 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def _throughput(folder: str, url: str, taken: Any, receiver: int) -> None:
+def _throughput(folder: str, url: str, taken: Any, delays: Any, receiver: int) -> None:
     plain_db, hooked_db = str(Path(folder) / "plain.sqlite3"), str(Path(folder) / "hooked.sqlite3")
     hooked_args = ["--database", hooked_db, "--quiet", "--webhook", url]
     with (
@@ -169,6 +200,8 @@ def _throughput(folder: str, url: str, taken: Any, receiver: int) -> None:
         loads: dict[str, list[Load]] = {"without a webhook": [], "with a webhook": []}
         rates: list[float] = []
         backlog: list[int] = []
+        #: Milliseconds from each `call.created`'s createdAt to the receiver, under the load.
+        late: list[float] = []
         # The server's CPU per request, its deliveries included (the outbox drained): of its
         # own process and of the relay process that delivers its events; and the receiver's.
         cpu: dict[str, list[float]] = {name: [] for name in loads}
@@ -184,10 +217,13 @@ def _throughput(folder: str, url: str, taken: Any, receiver: int) -> None:
             )
             before, received = taken.value, cpu_seconds(receiver)
             used, relayed = tree_cpu_seconds(hooked.process.pid)
+            first = delays[1].value
             load = run_load(hooked.base_url, SECONDS)
             loads["with a webhook"].append(load)
             rates.append((taken.value - before) / load.elapsed)
             backlog.append(outbox_size(hooked_db))
+            # Those that came while the load ran: not the backlog taken after it.
+            late.extend(delays[0][n % _RING] for n in range(first, delays[1].value))
             _wait(lambda: outbox_size(hooked_db) == 0, "the outbox to drain")
             now_used, now_relayed = tree_cpu_seconds(hooked.process.pid)
             cpu["with a webhook"].append((now_used - used) / len(load.latencies))
@@ -208,6 +244,12 @@ def _throughput(folder: str, url: str, taken: Any, receiver: int) -> None:
             f"{statistics.median(paired):.2f}x); events taken during the rounds: "
             f"{statistics.median(rates):.0f}/s (median); outbox at the end of each round: "
             f"{', '.join(map(str, backlog))} events"
+        )
+        late.sort()
+        print(
+            f"call/start -> call.created taken, under that load ({len(late)} taken while it "
+            f"ran): p50 {_percentile(late, 0.5):.1f} ms, p99 {_percentile(late, 0.99):.1f} ms "
+            f"(from createdAt, in whole ms: up to 1 ms more than the truth)"
         )
         plain_cpu, hooked_cpu = (statistics.median(cpu[name]) for name in loads)
         relay = statistics.median(relay_cpu)
@@ -258,7 +300,7 @@ def latency(receiver: Receiver) -> None:
             client.post("/call/end", json=body)
             receiver.wait(lambda: len(receiver.taken) > before + 1, "call.ended")  # noqa: B023
         delays.sort()
-        p50, p99 = delays[len(delays) // 2], delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+        p50, p99 = _percentile(delays, 0.5), _percentile(delays, 0.99)
         print(
             f"call/start sent -> call.created taken, one at a time ({SAMPLES}): "
             f"p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
