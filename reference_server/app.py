@@ -210,8 +210,15 @@ class App:
         self.delivery: Delivery | RelayProcess | None = None
         if store.recorder is not None:
             if store.database != ":memory:" and relay is not False and os.name == "posix":
+                spec = store.recorder.spec
                 self.delivery = RelayProcess(
-                    RelayConfig(store.database, list(webhooks), list(bots), retry_base)
+                    RelayConfig(
+                        store.database,
+                        list(webhooks),
+                        list(bots),
+                        retry_base,
+                        str(spec.path) if spec is not None else None,
+                    )
                 )
                 if store.outbox is not None:
                     store.outbox.elsewhere()

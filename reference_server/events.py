@@ -8,10 +8,15 @@ operation, or of the platform's `hangup` and `dtmf`); their fields are the spec'
   the first 24 hex digits of SHA-256 of `"stream:" + teamId`.
 - `phoneNumber`: `8` and ten digits, the user's id (as a number) modulo 10^10.
 
-The outbox holds one row per event and webhook, for each bot installed in the event's team
-(signed as that bot when delivered: `reference_server.delivery`). `Recorder.record` runs in
-the store's transaction: the events are committed with the change or not at all, and an
-outbox already holding `max_pending` rows refuses the change (`OutboxFull`, answered 503).
+The outbox holds one row per change and webhook: not the events' bodies but the facts they
+are made from (`Recorder.facts`: the method, the users counted, the values only the change
+knows and the events' ids), with the bots installed in the change's team; whoever delivers
+the row makes the bodies (`Recorder.expand`), once per bot, signed as that bot
+(`reference_server.delivery`). So a change costs its server one small row, and the bodies
+are made beside a database file by the relay (`reference_server.relay`), on another core.
+`Recorder.record` runs in the store's transaction: the events are committed with the change
+or not at all, and an outbox already holding `max_pending` undelivered events refuses the
+change (`OutboxFull`, answered 503).
 """
 
 from __future__ import annotations
@@ -48,6 +53,12 @@ def _json(value: object) -> str:
     return _encode(value)
 
 
+def _json_object(values: Mapping[str, object]) -> str:
+    """`values` as a compact JSON object (as `_json` writes it, without its dispatch)."""
+    members = [f"{encode_basestring_ascii(name)}:{_json(value)}" for name, value in values.items()]
+    return "{" + ",".join(members) + "}"
+
+
 class OutboxFull(Exception):
     """The change would cause more undelivered events than the outbox holds (HTTP 503)."""
 
@@ -65,8 +76,14 @@ def phone_number(user_id: str) -> str:
 
 
 def thread_key(team_id: str, thread_id: str) -> str:
-    """What the events of one thread share: they are delivered in order within it."""
+    """What the events of one thread share: they are delivered in order within it (the team
+    first: its id has no `/`)."""
     return f"{team_id}/{thread_id}"
+
+
+def new_ids(count: int) -> str:
+    """The ids of `count` events, 32 hex digits each: one draw for all of them."""
+    return f"{_ids.getrandbits(128 * count):0{32 * count}x}"
 
 
 def rule_of(method: str) -> Rule:
@@ -88,6 +105,17 @@ class Recorder:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    def count(
+        self, method: str, counted: Sequence[str] = (), values: Mapping[str, object] | None = None
+    ) -> int:
+        """How many events the change causes."""
+        names = tuple(values) if values else ()
+        plan = self._plans.get((method, names)) or self._plan(method, names)
+        count = 0
+        for user_field, _ in plan:
+            count += len(counted) if user_field else 1
+        return count
+
     def bodies(
         self,
         team_id: str,
@@ -95,9 +123,11 @@ class Recorder:
         method: str,
         counted: Sequence[str] = (),
         values: Mapping[str, object] | None = None,
+        ids: str | None = None,
     ) -> list[bytes]:
         """The JSON body of each event the change causes, in order. `values` has the fields
-        only the change knows (`createdAt`, `dtmfNumber`)."""
+        only the change knows (`createdAt`, `dtmfNumber`); `ids` the events' ids, 32 hex
+        digits each, in order (None: new ones)."""
         names = tuple(values) if values else ()
         plan = self._plans.get((method, names)) or self._plan(method, names)
         count = 0
@@ -105,8 +135,8 @@ class Recorder:
             count += len(counted) if user_field else 1
         if not count:
             return []
-        # One draw for the ids of all of them.
-        ids = f"{_ids.getrandbits(128 * count):0{32 * count}x}"
+        if ids is None:
+            ids = new_ids(count)
         # Each value as JSON once; each body fills its template with them (by name).
         known = {"@thread": _json(thread_id), "@stream": _json(stream_id(team_id))}
         if values:
@@ -168,23 +198,44 @@ class Recorder:
         counted: Sequence[str] = (),
         values: Mapping[str, object] | None = None,
     ) -> int:
-        """Write the change's events into `outbox` (inside the change's transaction);
-        answer how many rows were written. `OutboxFull` when over `max_pending`."""
-        bodies = self.bodies(team_id, thread_id, method, counted, values)
+        """Write the change's events into `outbox` (inside the change's transaction), as
+        their facts: one row per webhook; answer how many events, once per bot and webhook,
+        they are. `OutboxFull` when over `max_pending`."""
+        count = self.count(method, counted, values)
         bots = self.bots_of_team.get(team_id, ())
-        rows = len(bodies) * len(bots) * len(self.webhooks)
-        if not rows:
+        each = count * len(bots)
+        if not each:
             return 0
         waiting = outbox.pending()
-        if waiting + rows > self.max_pending:
+        if waiting + each * len(self.webhooks) > self.max_pending:
             raise OutboxFull(
                 f"{waiting} events wait for a webhook that does not take them (at most "
                 f"{self.max_pending}): try again later"
             )
         key = thread_key(team_id, thread_id)
+        facts = self.facts(method, counted, values, new_ids(count))
         for webhook in self.webhooks:
-            outbox.write(webhook, bots, key, bodies)
-        return rows
+            outbox.write(webhook, bots, key, facts, each)
+        return each * len(self.webhooks)
+
+    @staticmethod
+    def facts(
+        method: str, counted: Sequence[str], values: Mapping[str, object] | None, ids: str
+    ) -> bytes:
+        """What an outbox row holds of a change: its method, the users counted, the values
+        only it knows (as JSON) and its events' ids, separated by tabs (the ids of users are
+        the spec's ObjectIds: hex digits, neither tab nor comma)."""
+        given = _json_object(values) if values else ""
+        return f"{method}\t{','.join(counted)}\t{given}\t{ids}".encode()
+
+    def expand(self, key: str, facts: bytes) -> list[bytes]:
+        """The bodies of the events of a change, from its row in the outbox (`facts`) and
+        its thread's key: the same every time (their ids are in the row)."""
+        method, users, given, ids = facts.decode().split("\t")
+        team_id, _, thread_id = key.partition("/")
+        values = json.loads(given) if given else None
+        counted = users.split(",") if users else ()
+        return self.bodies(team_id, thread_id, method, counted, values, ids)
 
 
 def recorder_for(

@@ -1,15 +1,21 @@
 """The outbox of call events: its rows in SQLite (tables in `reference_server.tables`), and
 their copy in memory that the delivery works from.
 
-A row is one event for one webhook (and one bot). The table is the durable record: a row is
-written in the transaction of the change it reports and deleted once its webhook took it, so
-that what a commit left is delivered after a restart too. The delivery does not query it for
-each round: `Outbox` keeps, per webhook, each thread's rows in order (only the oldest of a
-thread can be sent; the next goes once it was taken), the threads whose oldest row is due
-now, and those put off until a time (after a failed attempt, `next_at` in the row). Rows
-enter it when their transaction commits; it is read from the table only at start-up, after a
-failure, and when another connection (another process sharing the file) committed
-something: `PRAGMA data_version` tells, at the start of each of the store's transactions.
+A row is one change's events for one webhook: its facts, from which whoever delivers it makes
+the bodies (`expand`, given by the store: `reference_server.events.Recorder.expand`), once
+per bot of the row (`bot_id`: their ids, comma-separated), event after event; `events` says
+how many deliveries that is. (A row of an earlier version holds one event's body, which
+starts with `{`, for one bot.) The table is the durable record: a row is written in the
+transaction of the change it reports and deleted once its webhook took all of its events,
+so that what a commit left is delivered after a restart too. The delivery does not query it
+for each round: `Outbox` keeps, per webhook, each thread's events in order (`Pending`: only
+the oldest of a thread can be sent; the next goes once it was taken), the threads whose
+oldest event is due now, and those put off until a time (after a failed attempt, `next_at`
+in the row). Rows enter it when their transaction commits; it is read from the table only
+at start-up, after a failure, and when another connection (another process sharing the
+file) committed something: `PRAGMA data_version` tells, at the start of each of the store's
+transactions. A row whose first events were taken is sent whole again if the table is read
+again before its last was: at least once, as below.
 
 The delivery tells the copy at once which rows were taken (the next of their thread is due)
 and which were put off (`settled`); the table hears of them later, many rounds in one
@@ -17,8 +23,8 @@ transaction (`flush`: one DELETE for up to a thousand rows), and before it is re
 row taken but not yet deleted when the process dies is sent again after the restart: at
 least once, as a row taken just before its DELETE always was.
 
-`Outbox.pending` counts the rows in the table (the bound of the outbox), kept up to date the
-same way: counted from the table once, then added to and taken from by this process's own
+`Outbox.pending` counts the events in the table (the bound of the outbox), kept up to date
+the same way: counted from the table once, then added to and taken from by this process's own
 writes and deletes, and counted again after another process's commit.
 
 An outbox that `follows_table` (the relay's: `reference_server.relay`) writes no rows: others
@@ -35,23 +41,32 @@ import heapq
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
 class Pending(NamedTuple):
-    """An event in the outbox, due to be sent to its webhook (a tuple: one is made per
-    event, in the change's transaction)."""
+    """An event in the outbox, due to be sent to its webhook as one bot (a tuple: one is made
+    per event and bot)."""
 
     seq: int
     thread_key: str
     bot_id: str
     body: bytes
     attempts: int
+    #: Whether it is the last of its row's: once it is taken, the row is deleted.
+    last: bool = True
 
 
-_INSERT = "INSERT INTO outbox (webhook, bot_id, thread_key, body) VALUES (?, ?, ?, ?)"
+_INSERT = "INSERT INTO outbox (webhook, bot_id, thread_key, body, events) VALUES (?, ?, ?, ?, ?)"
+
+#: Makes the bodies of a row's events from its thread's key and its facts.
+Expand = Callable[[str, bytes], list[bytes]]
+
+
+def _no_facts(key: str, facts: bytes) -> list[bytes]:
+    raise RuntimeError("this outbox reads no rows of facts: it was given no `expand`")
 
 
 @dataclass
@@ -116,9 +131,15 @@ class Outbox:
     webhook (see the module docstring)."""
 
     def __init__(
-        self, db: sqlite3.Connection, webhooks: Iterable[str] = (), *, follows_table: bool = False
+        self,
+        db: sqlite3.Connection,
+        webhooks: Iterable[str] = (),
+        *,
+        follows_table: bool = False,
+        expand: Expand = _no_facts,
     ) -> None:
         self.db = db
+        self.expand = expand
         #: Whether the rows come from other connections (`refresh`), not from this one.
         self.follows_table = follows_table
         #: Per webhook, the largest key read from the table (when `follows_table`).
@@ -131,8 +152,9 @@ class Outbox:
         self.queues = {webhook: Queue() for webhook in webhooks}
         self._pending: int | None = None  # None: count the table again
         self._version: int | None = None
-        #: Rows written and deleted in the transaction under way, for when it commits.
-        self._written: list[tuple[str, Pending]] = []
+        #: Rows written (webhook, seq, key, bots, facts) and events deleted in the
+        #: transaction under way, for when it commits.
+        self._written: list[tuple[str, int, str, str, bytes]] = []
         self._added = self._deleted = 0
         #: Per webhook, the rows taken (their seq) and put off (time, seq) since the last
         #: `flush`, and those a flush under way took from them (back if it fails).
@@ -158,29 +180,37 @@ class Outbox:
             self._version = version
 
     def pending(self) -> int:
-        """How many rows wait (for every webhook); in a transaction."""
+        """How many events wait (once per bot and webhook); in a transaction."""
         if self._pending is None:
-            self._pending = int(self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            self._pending = count_events(self.db)
         return self._pending
 
-    def write(self, webhook: str, bot_ids: Sequence[str], key: str, bodies: Sequence[bytes]) -> int:
-        """Queue `bodies` (in order) for `webhook`, once per bot, in the transaction under
-        way; answer how many rows."""
-        db = self.db
-        if webhook not in self.queues:  # delivered by another process (`elsewhere`)
-            for body in bodies:
-                for bot in bot_ids:
-                    db.execute(_INSERT, (webhook, bot, key, body))
-        else:
-            written = self._written
-            for body in bodies:
-                for bot in bot_ids:
-                    seq = db.execute(_INSERT, (webhook, bot, key, body)).lastrowid
-                    assert seq is not None
-                    written.append((webhook, Pending(seq, key, bot, body, 0)))
-        rows = len(bodies) * len(bot_ids)
-        self._added += rows
-        return rows
+    def write(
+        self, webhook: str, bot_ids: Sequence[str], key: str, facts: bytes, events: int
+    ) -> None:
+        """Queue a change's `events` (deliveries, once per bot) for `webhook` as the row of
+        their `facts`, in the transaction under way."""
+        bots = ",".join(bot_ids)
+        seq = self.db.execute(_INSERT, (webhook, bots, key, facts, events)).lastrowid
+        if webhook in self.queues:  # else delivered by another process (`elsewhere`)
+            assert seq is not None
+            self._written.append((webhook, seq, key, bots, facts))
+        self._added += events
+
+    def _deliveries(
+        self, webhook: str, seq: int, key: str, bots: str, stored: bytes, attempts: int
+    ) -> list[Pending]:
+        """A row's events, once per bot each, in order; a row with none (a rewritten change's)
+        is taken at once, to be deleted by the next `flush` (with `lock` held)."""
+        bodies = [stored] if stored[:1] == b"{" else self.expand(key, stored)
+        bot_ids = bots.split(",")
+        events = [Pending(seq, key, bot, body, 0, False) for body in bodies for bot in bot_ids]
+        if not events:
+            self._taken.setdefault(webhook, []).append(seq)
+            return events
+        events[0] = events[0]._replace(attempts=attempts)
+        events[-1] = events[-1]._replace(last=True)
+        return events
 
     def elsewhere(self) -> None:
         """Another process delivers the rows (`reference_server.relay`): keep none in memory."""
@@ -200,10 +230,11 @@ class Outbox:
         if not self._written:
             return
         with self.lock:
-            for webhook, row in self._written:
+            for webhook, seq, key, bots, facts in self._written:
                 queue = self.queues.get(webhook)
                 if queue is not None and not queue.stale:
-                    queue.add(row)
+                    for event in self._deliveries(webhook, seq, key, bots, facts, 0):
+                        queue.add(event)
         self._written.clear()
 
     def rolled_back(self) -> None:
@@ -219,13 +250,14 @@ class Outbox:
     def settled(
         self, webhook: str, taken: Sequence[Pending], retry: Sequence[tuple[Pending, float]]
     ) -> None:
-        """The rows in flight were taken (the next row of their thread is due now) or put
-        off: at once in memory, in the table at the next `flush`."""
+        """The events in flight were taken (the next of their thread is due now) or put
+        off: at once in memory, in the table at the next `flush` (a row once its last event
+        was taken)."""
         with self.lock:
             queue = self.queues[webhook]
             if not queue.stale:
                 queue.settled(taken, retry)
-            self._taken.setdefault(webhook, []).extend(row.seq for row in taken)
+            self._taken.setdefault(webhook, []).extend(row.seq for row in taken if row.last)
             self._put_off.setdefault(webhook, []).extend(
                 (next_at, row.seq) for row, next_at in retry
             )
@@ -244,9 +276,9 @@ class Outbox:
         self._flushing.append((webhook, taken, put_off))
         db = self.db
         if taken:
-            self._deleted += db.execute(
-                f"DELETE FROM outbox WHERE seq IN ({','.join(map(str, taken))})"
-            ).rowcount
+            rows = ",".join(map(str, taken))
+            self._deleted += count_events(db, f"seq IN ({rows})")
+            db.execute(f"DELETE FROM outbox WHERE seq IN ({rows})")
         if put_off:
             db.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE seq = ?", put_off
@@ -268,16 +300,18 @@ class Outbox:
             (webhook,),
         ).fetchall()
         queue = Queue(stale=False)
-        for seq, key, bot_id, body, attempts, next_at in rows:
-            first = key not in queue.threads
-            queue.add(Pending(seq, key, bot_id, bytes(body), attempts))
-            if first and next_at is not None and next_at > now:
-                del queue.ready[key]
-                heapq.heappush(queue.later, (float(next_at), seq, key))
+        with self.lock:
+            for seq, key, bots, stored, attempts, next_at in rows:
+                first = key not in queue.threads
+                events = self._deliveries(webhook, seq, key, bots, bytes(stored), attempts)
+                for event in events:
+                    queue.add(event)
+                if events and first and next_at is not None and next_at > now:
+                    del queue.ready[key]
+                    heapq.heappush(queue.later, (float(next_at), seq, key))
+            self.queues[webhook] = queue
         self._seen(version)
         self._seen_up_to[webhook] = max(top, rows[-1][0] if rows else 0)
-        with self.lock:
-            self.queues[webhook] = queue
 
     def refresh(self, webhook: str) -> None:
         """Read the rows of `webhook` written since the last look (when `follows_table`);
@@ -295,8 +329,9 @@ class Outbox:
         self._seen_up_to[webhook] = rows[-1][0]
         with self.lock:
             queue = self.queues[webhook]
-            for seq, key, bot_id, body in rows:
-                queue.add(Pending(seq, key, bot_id, bytes(body), 0))
+            for seq, key, bots, stored in rows:
+                for event in self._deliveries(webhook, seq, key, bots, bytes(stored), 0):
+                    queue.add(event)
 
     def stale(self, webhook: str) -> None:
         """Read the table again before `webhook`'s next round (its queue may be wrong)."""
@@ -315,3 +350,9 @@ class Outbox:
         with self.lock:
             queue = self.queues[webhook]
             return 0.0 if queue.stale else queue.next_due()
+
+
+def count_events(db: sqlite3.Connection, where: str = "1") -> int:
+    """How many events (deliveries) the rows of the outbox that match `where` hold."""
+    found = db.execute(f"SELECT total(events) FROM outbox WHERE {where}").fetchone()[0]
+    return int(found)

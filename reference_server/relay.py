@@ -4,13 +4,15 @@ A server is one thread: what it spends on delivering events (taking them from th
 signing, posting, reading answers, deleting them) is time it does not answer requests in. With
 a database file the outbox is a table that another process can read, so the delivery runs
 there (`python -m reference_server.relay`, started and stopped by the server), on a core the
-server does not use. The server only writes each change's events into the outbox, in the
-change's transaction, as before; nothing answered is lost across a restart of either process.
+server does not use. The server only writes each change's facts into the outbox, one row in
+the change's transaction; the relay makes the events' bodies from them
+(`reference_server.events.Recorder.expand`, with the spec the server was given); nothing
+answered is lost across a restart of either process.
 
 - **Start and configuration.** `RelayProcess.start` (on the server's first request or its
   startup) starts the relay with its configuration (database, webhooks, bots and their secret
-  keys, first retry delay) on its standard input: never in its command line or environment,
-  which other users of the machine can read.
+  keys, first retry delay, spec file) on its standard input: never in its command line or
+  environment, which other users of the machine can read.
 - **Waking it.** A relay with nothing to send raises a flag (a byte of a file both map),
   looks at the table once more, and sleeps; after a change, a server that finds the flag
   raised lowers it and writes a byte into a pipe the relay waits on (`wake`). Writing into a
@@ -48,6 +50,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from contract.spec import read
 
 from .auth import Bot
 from .delivery import DEFAULT_RETRY_BASE, Delivery
@@ -95,6 +99,9 @@ class RelayConfig:
     webhooks: Sequence[str]
     bots: Sequence[Bot]
     retry_base: float = DEFAULT_RETRY_BASE
+    #: The spec file the server was given (None: this repository's): the relay makes the
+    #: events' bodies from their facts (`reference_server.events.Recorder.expand`).
+    spec: str | None = None
 
     def to_json(self) -> bytes:
         bots = [
@@ -107,6 +114,7 @@ class RelayConfig:
                 "webhooks": list(self.webhooks),
                 "bots": bots,
                 "retryBase": self.retry_base,
+                "spec": self.spec,
             }
         ).encode()
 
@@ -116,7 +124,9 @@ class RelayConfig:
         bots = [
             Bot(bot["botId"], bot["secretKey"], frozenset(bot["teams"])) for bot in given["bots"]
         ]
-        return cls(given["database"], given["webhooks"], bots, float(given["retryBase"]))
+        return cls(
+            given["database"], given["webhooks"], bots, float(given["retryBase"]), given["spec"]
+        )
 
 
 class RelayProcess:
@@ -241,7 +251,8 @@ def _pipe_closed(pipe: int, timeout: float) -> bool:
 
 async def _serve(config: RelayConfig, pipe: int, flag: mmap.mmap) -> None:
     teams = {bot.bot_id: bot.teams for bot in config.bots}
-    recorder = recorder_for(config.webhooks, teams)
+    spec = read(config.spec) if config.spec is not None else None
+    recorder = recorder_for(config.webhooks, teams, spec=spec)
     store = Store(config.database, recorder=recorder, follows_table=True)
     outbox = store.outbox
     assert outbox is not None

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .events import Recorder
-from .outbox import Outbox
+from .outbox import Outbox, count_events
 from .results import CallEnded, CallStarted, Media, RecordingStopped, StreamStarted, UsersChanged
-from .tables import SCHEMA
+from .tables import SCHEMA, upgrade
 
 #: `result` of `call/end`: somebody joined the call, or nobody did.
 ANSWERED = "answered"
@@ -155,10 +155,11 @@ class Store:
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        upgrade(self._db)
         #: The outbox of call events, its rows also in memory (None: no webhooks); with
         #: `follows_table`, of rows other processes write (`reference_server.relay`).
         self.outbox = (
-            Outbox(self._db, recorder.webhooks, follows_table=follows_table)
+            Outbox(self._db, recorder.webhooks, follows_table=follows_table, expand=self._expand)
             if recorder is not None
             else None
         )
@@ -166,6 +167,13 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _expand(self, key: str, facts: bytes) -> list[bytes]:
+        """The bodies of an outbox row's events, by the recorder of now (a test may swap
+        it)."""
+        if self.recorder is None:
+            raise RuntimeError("the store has no recorder: it was made without webhooks")
+        return self.recorder.expand(key, facts)
 
     def defer_checkpoints(self) -> None:
         """Commits no longer copy the WAL back into the database file themselves: `checkpoint`
@@ -491,4 +499,4 @@ class Store:
     def outbox_pending(self) -> int:
         """How many event deliveries wait (for every webhook)."""
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            return count_events(self._db)

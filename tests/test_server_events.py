@@ -20,6 +20,7 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 from contract import demo
 from reference_server import App, create_app
 from reference_server.__main__ import parse_webhooks
+from reference_server.events import new_ids, recorder_for, thread_key
 from reference_server.testing import ServerProcess, serve_in_thread
 from testkit.receiver import Receiver
 from testkit.signed_requests import BotAuth, signed
@@ -229,8 +230,8 @@ def test_events_answered_before_a_kill_are_delivered_after_the_restart(
             assert httpx.post(f"{url}/{method}", json=body, auth=auth).status_code == 200
         receiver.wait(lambda: len(receiver.attempts) >= 2, "attempts before the kill")
         server.kill()
-    with sqlite3.connect(database) as db:
-        assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (4,)
+    with sqlite3.connect(database) as db:  # a row per change: the invite's two in one
+        assert db.execute("SELECT COUNT(*), sum(events) FROM outbox").fetchone() == (3, 4)
     receiver.refusing = None
     with ServerProcess(args):
         events = receiver.wait_for(4)
@@ -239,6 +240,61 @@ def test_events_answered_before_a_kill_are_delivered_after_the_restart(
     assert [summary(e) for e in events if e["threadId"] == OTHER_THREAD] == [("call.created",)]
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
+
+
+def test_an_outbox_row_holds_a_changes_facts_and_makes_the_same_bodies_each_time() -> None:
+    recorder = recorder_for(["http://127.0.0.1:9/events"], {demo.BOT_ID: [TEAM]})
+    assert recorder is not None
+    key = thread_key(TEAM, THREAD)
+    for method, counted, values in [
+        ("call.user/invite", [A, B], None),
+        ("call/start", [], {"createdAt": 1_700_000_000_123}),
+        ("dtmf", [], {"dtmfNumber": "1"}),
+    ]:
+        ids = new_ids(recorder.count(method, counted, values))
+        facts = recorder.facts(method, counted, values, ids)
+        made = recorder.expand(key, facts)
+        assert made == recorder.expand(key, facts)
+        assert made == recorder.bodies(TEAM, THREAD, method, counted, values, ids)
+        events = [json.loads(body) for body in made]
+        assert "".join(event["eventId"] for event in events) == ids
+        assert all(event["threadId"] == THREAD for event in events)
+        for name, value in (values or {}).items():  # the values keep their JSON types
+            assert [event[name] for event in events] == [value]
+        assert [event.get("contactId") for event in events if "contactId" in event] == counted
+
+
+def test_an_outbox_of_an_earlier_version_is_delivered_as_it_was_written(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Its rows hold an event's body each, for one bot, and it has no `events` column."""
+    database = tmp_path / "calls.sqlite3"
+    event = {
+        "eventType": "call.created",
+        "threadId": THREAD,
+        "streamId": "0123456789abcdef01234567",
+        "createdAt": 1_700_000_000_000,
+        "eventId": "ab" * 16,
+    }
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, webhook TEXT NOT NULL,"
+            " bot_id TEXT NOT NULL, thread_key TEXT NOT NULL, body BLOB NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, next_at REAL)"
+        )
+        db.execute(
+            "INSERT INTO outbox (webhook, bot_id, thread_key, body) VALUES (?, ?, ?, ?)",
+            (receiver.url, demo.BOT_ID, thread_key(TEAM, THREAD), json.dumps(event).encode()),
+        )
+    with ServerProcess(["--database", str(database), "--quiet", "--webhook", receiver.url]):
+        assert receiver.wait_for(1) == [event]
+        receiver.wait(lambda: _outbox_rows(database) == 0, "an empty outbox")
+    assert receiver.taken[0].headers["x-bot-id"] == demo.BOT_ID
+
+
+def _outbox_rows(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
 def test_webhooks_come_from_the_environment_and_the_options_each_once() -> None:

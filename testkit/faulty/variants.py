@@ -879,7 +879,7 @@ EVENTS_CHECK = "events"
 @dataclass(frozen=True)
 class _EventsRewritten(Recorder):
     """The reference server's recorder of events, with the bodies of each change rewritten
-    by `rewrite(method, bodies)` before they enter the outbox."""
+    by `rewrite(method, bodies)` as they are made from the outbox's row."""
 
     rewrite: Callable[[str, list[bytes]], list[bytes]] = field(default=lambda _, bodies: bodies)
 
@@ -890,8 +890,10 @@ class _EventsRewritten(Recorder):
         method: str,
         counted: Sequence[str] = (),
         values: Mapping[str, object] | None = None,
+        ids: str | None = None,
     ) -> list[bytes]:
-        return self.rewrite(method, super().bodies(team_id, thread_id, method, counted, values))
+        made = super().bodies(team_id, thread_id, method, counted, values, ids)
+        return self.rewrite(method, made)
 
 
 def _event(body: bytes) -> dict[str, Any]:
@@ -904,7 +906,7 @@ def _body(event: dict[str, Any]) -> bytes:
 
 
 class _EventFault(Wrapper):
-    """Rewrites the events of each change (`rewrite`) on their way into the outbox."""
+    """Rewrites the events of each change (`rewrite`) on their way to the webhook."""
 
     def __init__(self) -> None:
         super().__init__()
