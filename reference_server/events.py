@@ -223,10 +223,13 @@ class Recorder:
         method: str, counted: Sequence[str], values: Mapping[str, object] | None, ids: str
     ) -> bytes:
         """What an outbox row holds of a change: its method, the users counted, the values
-        only it knows (as JSON) and its events' ids, separated by tabs (the ids of users are
-        the spec's ObjectIds: hex digits, neither tab nor comma)."""
+        only it knows (as JSON) and its events' ids, separated by tabs. The ids of users
+        that requests name are the spec's ObjectIds (hex digits); others are refused."""
+        users = ",".join(counted)
+        if "\t" in users or users.count(",") >= len(counted) > 0:
+            raise ValueError(f"a user's id with a comma or a tab cannot be recorded: {users!r}")
         given = _json_object(values) if values else ""
-        return f"{method}\t{','.join(counted)}\t{given}\t{ids}".encode()
+        return f"{method}\t{users}\t{given}\t{ids}".encode()
 
     def expand(self, key: str, facts: bytes) -> list[bytes]:
         """The bodies of the events of a change, from its row in the outbox (`facts`) and

@@ -20,7 +20,7 @@ pytest.importorskip("workonflow_call_models", reason="the generated models are n
 from contract import demo
 from reference_server import App, create_app
 from reference_server.__main__ import parse_webhooks
-from reference_server.events import new_ids, recorder_for, thread_key
+from reference_server.events import Recorder, new_ids, recorder_for, thread_key
 from reference_server.testing import ServerProcess, serve_in_thread
 from testkit.receiver import Receiver
 from testkit.signed_requests import BotAuth, signed
@@ -262,6 +262,12 @@ def test_an_outbox_row_holds_a_changes_facts_and_makes_the_same_bodies_each_time
         for name, value in (values or {}).items():  # the values keep their JSON types
             assert [event[name] for event in events] == [value]
         assert [event.get("contactId") for event in events if "contactId" in event] == counted
+
+
+def test_a_user_id_that_would_break_the_row_of_facts_is_refused() -> None:
+    for user in ["a,b", "a\tb"]:
+        with pytest.raises(ValueError, match="comma or a tab"):
+            Recorder.facts("call.user/invite", [A, user], None, new_ids(2))
 
 
 def test_an_outbox_of_an_earlier_version_is_delivered_as_it_was_written(
