@@ -128,13 +128,11 @@ class Recorder:
         """The JSON body of each event the change causes, in order. `values` has the fields
         only the change knows (`createdAt`, `dtmfNumber`); `ids` the events' ids, 32 hex
         digits each, in order (None: new ones)."""
-        names = tuple(values) if values else ()
-        plan = self._plans.get((method, names)) or self._plan(method, names)
-        count = 0
-        for user_field, _ in plan:
-            count += len(counted) if user_field else 1
+        count = self.count(method, counted, values)
         if not count:
             return []
+        names = tuple(values) if values else ()
+        plan = self._plans[(method, names)]  # made by `count`
         if ids is None:
             ids = new_ids(count)
         # Each value as JSON once; each body fills its template with them (by name).
