@@ -18,8 +18,9 @@ import pytest
 pytest.importorskip("workonflow_call_models", reason="the generated models are not installed")
 
 from contract import demo
-from reference_server import App, create_app
+from reference_server import DEMO_BOT, App, create_app
 from reference_server.__main__ import parse_webhooks
+from reference_server.auth import Bot
 from reference_server.events import Recorder, new_ids, recorder_for, thread_key
 from reference_server.testing import ServerProcess, serve_in_thread
 from testkit.receiver import Receiver
@@ -262,6 +263,38 @@ def test_an_outbox_row_holds_a_changes_facts_and_makes_the_same_bodies_each_time
         for name, value in (values or {}).items():  # the values keep their JSON types
             assert [event[name] for event in events] == [value]
         assert [event.get("contactId") for event in events if "contactId" in event] == counted
+
+
+@pytest.mark.parametrize("database", [":memory:", "file"])
+def test_each_event_goes_to_each_bot_of_the_team_in_order(
+    database: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """A change's row holds its events for every bot installed in its team: each event is
+    sent once per bot (signed as it), and the row leaves the outbox after the last."""
+    other = Bot("0123456789abcdef0123abcd", "the other bot's key", frozenset({TEAM}))
+    where = ":memory:" if database == ":memory:" else str(tmp_path / "calls.sqlite3")
+    app = create_app(where, bots=[DEMO_BOT, other], webhooks=[receiver.url], retry_base=0.05)
+    with serve_in_thread(app) as base_url:
+        sandbox = Sandbox(app, base_url)
+        assert sandbox.post("call/start").status_code == 200
+        assert sandbox.post("call.user/invite", userIds=[A, B]).status_code == 200
+        events = receiver.wait_for(6)
+        receiver.wait(lambda: app.store.outbox_pending() == 0, "an empty outbox")
+    app.close()
+    sent = [
+        (summary(event), attempt.headers["x-bot-id"])
+        for attempt, event in zip(receiver.taken, events, strict=True)
+    ]
+    assert sent == [
+        (("call.created",), demo.BOT_ID),
+        (("call.created",), other.bot_id),
+        (("call.user.invited", A), demo.BOT_ID),
+        (("call.user.invited", A), other.bot_id),
+        (("call.user.invited", B), demo.BOT_ID),
+        (("call.user.invited", B), other.bot_id),
+    ]
+    # The same event, with the same id, once per bot.
+    assert [event["eventId"] for event in events[::2]] == [e["eventId"] for e in events[1::2]]
 
 
 def test_a_user_id_that_would_break_the_row_of_facts_is_refused() -> None:
